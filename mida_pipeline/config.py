@@ -1,0 +1,124 @@
+"""Settings from the environment, checked once, with errors that name the variable.
+
+Only the variables an asset needs are required for it: a BSS-only deployment
+needs no Mida key, and the reverse.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+DEFAULT_START_DATE = "2024-01-01"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a boolean; use true or false")
+
+
+def parse_project_keys(value: str, name: str = "MIDA_PROJECT_KEYS") -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in value.split(",") if k.strip())
+    if not keys:
+        raise ConfigError(f"{name} is empty; set it to your comma-separated Mida project keys")
+    for key in keys:
+        if not PROJECT_KEY.match(key) or ".." in key:
+            shown = key.encode("unicode_escape").decode()[:40]
+            raise ConfigError(
+                f"{name} holds {shown!r}, which is not a project key "
+                "(letters, digits, '-', '_' and '.', up to 128); check the value copied from Mida"
+            )
+    if len(set(keys)) != len(keys):
+        raise ConfigError(f"{name} lists a project key twice; list each once")
+    return keys
+
+
+def parse_timezone(value: str, name: str = "MIDA_TIMEZONE") -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}={value!r} is not an IANA time zone; use e.g. UTC or Europe/Berlin") from None
+
+
+def parse_date(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a date; use YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline reads from the environment (secrets kept out of repr)."""
+
+    mida_api_key: str | None = field(default=None, repr=False)
+    project_keys: tuple[str, ...] = ()
+    region: str = "us"
+    api_base_url: str | None = None
+    timezone: str = "UTC"
+    start_date: date = date.fromisoformat(DEFAULT_START_DATE)
+    bss_secret_key: str | None = field(default=None, repr=False)
+    bss_sync_url: str | None = None
+    bss_header: str = "x-mida-secret-key"
+    bss_accept_unstated_period: bool = False
+    refuse_late_capture: bool = False
+    max_concurrency: int = 8
+    lake_dir: Path = Path("data/lake")
+    duckdb_path: Path = Path("data/warehouse.duckdb")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        region = env.get("MIDA_REGION", "us").strip().lower() or "us"
+        if region not in {"us", "eu"}:
+            raise ConfigError(f"MIDA_REGION={region!r} is not a region; use us or eu")
+        tz = env.get("MIDA_TIMEZONE", "UTC").strip() or "UTC"
+        parse_timezone(tz)
+        keys = env.get("MIDA_PROJECT_KEYS", "")
+        concurrency = env.get("MIDA_MAX_CONCURRENCY", "8").strip() or "8"
+        if not concurrency.isdigit() or not 1 <= int(concurrency) <= 256:
+            raise ConfigError(f"MIDA_MAX_CONCURRENCY={concurrency!r} must be a whole number from 1 to 256")
+        return cls(
+            mida_api_key=env.get("MIDA_API_KEY") or None,
+            project_keys=parse_project_keys(keys) if keys.strip() else (),
+            region=region,
+            api_base_url=env.get("MIDA_API_BASE_URL") or None,
+            timezone=tz,
+            start_date=parse_date(env.get("MIDA_START_DATE", DEFAULT_START_DATE), "MIDA_START_DATE"),
+            bss_secret_key=env.get("MIDA_BSS_SECRET_KEY") or None,
+            bss_sync_url=env.get("MIDA_BSS_SYNC_URL") or None,
+            bss_header=env.get("MIDA_BSS_HEADER", "x-mida-secret-key").strip() or "x-mida-secret-key",
+            bss_accept_unstated_period=_bool(env, "MIDA_BSS_ACCEPT_UNSTATED_PERIOD"),
+            refuse_late_capture=_bool(env, "MIDA_REFUSE_LATE_CAPTURE"),
+            max_concurrency=int(concurrency),
+            lake_dir=Path(env.get("MIDA_LAKE_DIR", "data/lake")),
+            duckdb_path=Path(env.get("MIDA_DUCKDB_PATH", "data/warehouse.duckdb")),
+        )
+
+    def require_mida(self) -> None:
+        if not self.mida_api_key:
+            raise ConfigError("MIDA_API_KEY is not set; copy the key from Mida > Settings > API and export it")
+        if not self.project_keys:
+            raise ConfigError("MIDA_PROJECT_KEYS is not set; list your Mida project keys, comma-separated")
+
+    def require_bss(self) -> None:
+        if not self.bss_secret_key:
+            raise ConfigError(
+                "MIDA_BSS_SECRET_KEY is not set; copy the secret key from the MIDA Session Replay app's API settings"
+            )

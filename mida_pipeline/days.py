@@ -1,0 +1,53 @@
+"""Calendar arithmetic for partitions: days in a time zone, Monday weeks, late captures.
+
+Pure functions, so the rules that decide what a partition means are easy to
+read and to test on their own.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+
+def today_in(tz: str, now: datetime | None = None) -> date:
+    now = now or datetime.now(timezone.utc)
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
+def latest_complete_day(tz: str, now: datetime | None = None) -> date:
+    """Yesterday in `tz`: the last day that has closed."""
+    return today_in(tz, now) - timedelta(days=1)
+
+
+def week_start(day: date) -> date:
+    """The Monday that starts `day`'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def latest_complete_week(tz: str, now: datetime | None = None) -> date:
+    """The Monday of the last week that has closed in `tz`."""
+    return week_start(today_in(tz, now)) - timedelta(days=7)
+
+
+def days(start: date, end: date) -> Iterator[date]:
+    """Every day from start to end, both included."""
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(days=offset)
+
+
+def is_late_capture(day: date, captured_at: datetime, tz: str) -> bool:
+    """A snapshot of `day` is on time when taken on `day` or the day after, in `tz`.
+
+    The daily schedule runs just after a day closes, so a capture on the next
+    day is the normal case; anything later is today's state, not the day's.
+    """
+    return captured_at.astimezone(ZoneInfo(tz)).date() > day + timedelta(days=1)
+
+
+def local_date(moment: datetime, tz: str) -> date:
+    """The calendar day of `moment` in `tz` (naive moments are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(ZoneInfo(tz)).date()

@@ -1,0 +1,15 @@
+"""The code location: every asset, check, job, schedule and resource of the pipeline."""
+
+import dagster as dg
+
+from mida_pipeline.defs import bss_assets, checks, dbt_assets, mida_assets, schedules
+from mida_pipeline.defs.resources import resources
+
+defs = dg.Definitions(
+    assets=[*mida_assets.assets, *bss_assets.assets, dbt_assets.mida_dbt_models],
+    asset_checks=checks.checks,
+    jobs=schedules.jobs,
+    schedules=schedules.schedules,
+    sensors=schedules.sensors,
+    resources={**resources(), "dbt": dbt_assets.dbt_resource()},
+)

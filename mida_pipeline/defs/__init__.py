@@ -1,0 +1,1 @@
+"""Dagster wiring: assets per source, dbt assets, checks, partitions, schedules."""

@@ -1,0 +1,67 @@
+"""The dbt project as Dagster assets: staging views and marts, tests as asset checks.
+
+dbt builds into the private build file and the finished file is published in
+one rename (see lake/warehouse.py), so BI tools never see half-built marts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from mida_pipeline.defs.resources import Lake
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def ensure_manifest() -> Path:
+    """Parse the project when the manifest is missing or older than a model, so a fresh clone loads."""
+    manifest = project.manifest_path
+    sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".py"} and "target" not in p.parts]
+    if not manifest.exists() or max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime:
+        dbt = Path(sys.executable).with_name("dbt")
+        subprocess.run(
+            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
+            check=True, cwd=DBT_DIR, capture_output=True,
+        )
+    return manifest
+
+
+class Translator(DagsterDbtTranslator):
+    """dbt sources are the raw lake assets; models are grouped by their folder (staging, marts)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=project,
+    dagster_dbt_translator=Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake):
+    """Refresh raw views, build the dbt project in the private file, then publish it."""
+    warehouse = lake.warehouse()
+    with warehouse.exclusive() as build_path:
+        warehouse.refresh_raw()
+        os.environ["MIDA_DBT_BUILD_PATH"] = str(build_path)
+        yield from dbt.cli(["build"], context=context).stream()
+        warehouse.publish()
+    context.log.info(f"published {warehouse.published_path}")
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=project, profiles_dir=str(DBT_DIR))

@@ -1,0 +1,64 @@
+"""Resources: the two API clients and the lake/warehouse, configured from the environment.
+
+Secrets are EnvVars, so Dagster stores the variable's name in run storage,
+never its value. The other settings are read when a run starts, so a bad value
+stops that run with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from mida_pipeline.config import Settings, parse_project_keys
+from mida_pipeline.lake.warehouse import Warehouse
+from mida_pipeline.sources import AsyncMidaClient, BssClient
+from mida_pipeline.sources.bss import DEFAULT_SYNC_URL
+
+
+class MidaApi(dg.ConfigurableResource):
+    """The Mida V2 API for the projects in MIDA_PROJECT_KEYS."""
+
+    api_key: str
+    project_keys: str
+
+    def keys(self) -> tuple[str, ...]:
+        return parse_project_keys(self.project_keys)
+
+    def client(self) -> AsyncMidaClient:
+        s = Settings.from_env()
+        return AsyncMidaClient(self.api_key, region=s.region, base_url=s.api_base_url, max_concurrency=s.max_concurrency)
+
+
+class BssApi(dg.ConfigurableResource):
+    """The MIDA Session Replay analytics sync endpoint."""
+
+    secret_key: str
+
+    def client(self) -> BssClient:
+        s = Settings.from_env()
+        return BssClient(self.secret_key, sync_url=s.bss_sync_url or DEFAULT_SYNC_URL, header_name=s.bss_header)
+
+
+class Lake(dg.ConfigurableResource):
+    """The Parquet lake (MIDA_LAKE_DIR) and the published warehouse (MIDA_DUCKDB_PATH)."""
+
+    def settings(self) -> Settings:
+        return Settings.from_env()
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.settings().lake_dir.resolve()
+
+    def warehouse(self) -> Warehouse:
+        s = self.settings()
+        return Warehouse(published_path=s.duckdb_path.resolve(), lake_dir=s.lake_dir.resolve())
+
+
+def resources() -> dict[str, object]:
+    return {
+        "mida": MidaApi(api_key=dg.EnvVar("MIDA_API_KEY"), project_keys=dg.EnvVar("MIDA_PROJECT_KEYS")),
+        "bss": BssApi(secret_key=dg.EnvVar("MIDA_BSS_SECRET_KEY")),
+        "lake": Lake(),
+    }

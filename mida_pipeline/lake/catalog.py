@@ -1,0 +1,60 @@
+"""The `raw` schema: one DuckDB view per lake table.
+
+Views read the lake in place (Hive partitioning), so a refresh is cheap and the
+warehouse never holds a second copy of the raw data. A table with no partition
+yet gets an empty view with the right columns, so dbt can build on a new lake.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from mida_pipeline.lake.schemas import TABLES, Table
+from mida_pipeline.lake.writer import PART_FILE
+
+
+def _sql_type(type_: pa.DataType) -> str:
+    if pa.types.is_timestamp(type_):
+        return "TIMESTAMPTZ" if type_.tz else "TIMESTAMP"
+    return {
+        pa.string(): "VARCHAR",
+        pa.int64(): "BIGINT",
+        pa.int32(): "INTEGER",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+    }[type_]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def view_sql(table: Table, lake_dir: str | os.PathLike) -> str:
+    """The SELECT behind raw.<table>: the Parquet files if any, else an empty typed relation."""
+    root = Path(lake_dir).resolve() / table.name
+    columns = ", ".join(_quote(f.name) for f in table.schema)
+    if any(root.rglob(PART_FILE)):
+        hive_types = ", ".join(f"{_literal(c)}: {_literal(_sql_type(table.schema.field(c).type))}" for c in table.partition_columns)
+        source = (
+            f"read_parquet({_literal(str(root) + '/**/*.parquet')}, hive_partitioning = true, "
+            f"union_by_name = true, hive_types = {{{hive_types}}})"
+        )
+        return f"SELECT {columns} FROM {source}"
+    typed_nulls = ", ".join(f"CAST(NULL AS {_sql_type(f.type)}) AS {_quote(f.name)}" for f in table.schema)
+    return f"SELECT {typed_nulls} WHERE false"
+
+
+def refresh_raw_views(con: duckdb.DuckDBPyConnection, lake_dir: str | os.PathLike) -> None:
+    """Create or replace raw.<table> for every lake table."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    for table in TABLES.values():
+        con.execute(f"CREATE OR REPLACE VIEW raw.{_quote(table.name)} AS {view_sql(table, lake_dir)}")

@@ -1,0 +1,74 @@
+"""The warehouse BI tools open, and how it is rebuilt without disturbing them.
+
+A BI tool may hold a read-only connection to the published file all day, and
+DuckDB will not let a writer open a file another process has open. So nothing
+ever writes the published file: the pipeline builds in a private copy and
+swaps a finished copy in with one rename. Readers keep the file they opened
+(the old inode) until they reconnect, and never see half-built marts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from mida_pipeline.lake.catalog import refresh_raw_views
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """The published file and the private build file beside it."""
+
+    published_path: Path
+    lake_dir: Path
+
+    @property
+    def build_dir(self) -> Path:
+        return self.published_path.parent / ".build"
+
+    @property
+    def build_path(self) -> Path:
+        return self.build_dir / self.published_path.name
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[Path]:
+        """Hold the build lock: one process builds and publishes at a time, others wait their turn."""
+        self.build_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.build_dir / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield self.build_path
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def refresh_raw(self) -> None:
+        """Point raw.* at the lake as it is now (call while holding `exclusive`)."""
+        with contextlib.closing(duckdb.connect(str(self.build_path))) as con:
+            refresh_raw_views(con, self.lake_dir)
+            con.execute("CHECKPOINT")
+
+    def publish(self) -> Path:
+        """Swap the build file in as the published file (call while holding `exclusive`)."""
+        self.published_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.published_path.with_name(f".{self.published_path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            shutil.copyfile(self.build_path, tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.published_path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return self.published_path
+
+    def refresh_and_publish(self) -> Path:
+        with self.exclusive():
+            self.refresh_raw()
+            return self.publish()

@@ -1,0 +1,116 @@
+"""Atomic, whole-partition Parquet writes.
+
+A partition is one file, `<lake>/<table>/[project_key=<k>/]date=<d>/part.parquet`.
+It is written beside its final name and renamed over it, so a reader sees the
+old file or the new one, never a torn or doubled one, and a re-run replaces
+rather than appends.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mida_pipeline.lake.schemas import TABLES, Table
+
+PART_FILE = "part.parquet"
+
+
+class SchemaDriftError(Exception):
+    """A value does not fit the column type the lake has always used."""
+
+
+@dataclass(frozen=True)
+class Written:
+    table: str
+    path: Path
+    rows: int
+
+
+def partition_dir(lake_dir: str | os.PathLike, table: str, day: date, project_key: str | None = None) -> Path:
+    spec = TABLES[table]
+    parts = [Path(lake_dir), Path(table)]
+    if spec.has_project:
+        if not project_key:
+            raise ValueError(f"{table} is partitioned by project; a project_key is required")
+        parts.append(Path(f"project_key={project_key}"))
+    parts.append(Path(f"date={day.isoformat()}"))
+    return Path(*parts)
+
+
+def to_arrow(table: str, rows: Iterable[dict[str, Any]]) -> pa.Table:
+    """Rows as an Arrow table with the table's schema; a type clash names table and column."""
+    spec: Table = TABLES[table]
+    rows = list(rows)
+    columns = {}
+    for field in spec.schema:
+        values = [row.get(field.name) for row in rows]
+        try:
+            columns[field.name] = pa.array(values, type=field.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError) as exc:
+            bad = next((v for v in values if v is not None and not _fits(v, field.type)), None)
+            raise SchemaDriftError(
+                f"{table}.{field.name}: expected {field.type}, got {type(bad).__name__} {str(bad)[:40]!r}; "
+                "the API changed a field's type - nothing was written; update the lake schema or report the change"
+            ) from exc
+    return pa.table(columns, schema=spec.schema)
+
+
+def _fits(value: Any, type_: pa.DataType) -> bool:
+    try:
+        pa.array([value], type=type_)
+        return True
+    except Exception:
+        return False
+
+
+def write_partition(
+    lake_dir: str | os.PathLike,
+    table: str,
+    rows: Iterable[dict[str, Any]] | pa.Table,
+    *,
+    day: date,
+    project_key: str | None = None,
+) -> Written:
+    """Replace one partition whole. An empty `rows` writes an empty file: the day was synced and had nothing."""
+    data = rows if isinstance(rows, pa.Table) else to_arrow(table, rows)
+    target_dir = partition_dir(lake_dir, table, day, project_key)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / PART_FILE
+    # The temporary name does not end in .parquet, so no reader's glob picks it up.
+    tmp = target_dir / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            pq.write_table(data, fh, compression="zstd")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target_dir)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return Written(table, target, data.num_rows)
+
+
+def sweep_temporaries(lake_dir: str | os.PathLike) -> int:
+    """Remove temporaries left by a process killed mid-write; they were never visible to readers."""
+    removed = 0
+    for tmp in Path(lake_dir).rglob(f".{PART_FILE}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,101 @@
+"""Runs the pipeline's jobs as real Dagster runs, for the command line.
+
+A day is one run of the daily raw assets, a range is still one run (the assets
+read the whole range), the closed weeks inside it one more, and the models one
+last: as few runs as the partition layout allows.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import dagster as dg
+
+from mida_pipeline import days as cal
+from mida_pipeline.config import ConfigError, Settings
+
+
+class RunFailed(Exception):
+    """A Dagster run failed; the message is one line per failed step."""
+
+
+@dataclass
+class Plan:
+    start: date
+    end: date
+    weeks: list[date] = field(default_factory=list)
+
+
+def plan(start: date, end: date, settings: Settings) -> Plan:
+    """Check the range and find the weeks (Monday..Sunday) that end inside it."""
+    latest = cal.latest_complete_day(settings.timezone)
+    if start > end:
+        raise ConfigError(f"--start {start} is after --end {end}; give the earlier day first")
+    if end > latest:
+        raise ConfigError(
+            f"{end} has not closed yet in {settings.timezone} (the latest closed day is {latest}); pick {latest} or earlier"
+        )
+    if start < settings.start_date:
+        raise ConfigError(f"{start} is before MIDA_START_DATE ({settings.start_date}); lower MIDA_START_DATE to go further back")
+    weeks = [d - timedelta(days=6) for d in cal.days(start, end) if d.weekday() == 6]
+    return Plan(start, end, [w for w in weeks if w >= settings.start_date])
+
+
+def instance() -> dg.DagsterInstance:
+    """The instance at DAGSTER_HOME when set, so runs show in the UI; else a throwaway one."""
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def _selection(defs: dg.Definitions, settings: Settings, job: str) -> list[dg.AssetKey] | None:
+    keys = defs.get_job_def(job).asset_layer.executable_asset_keys
+    wanted = []
+    for key in keys:
+        name = key.to_user_string()
+        if name.startswith("mida_") and not (settings.mida_api_key and settings.project_keys):
+            continue
+        if name.startswith("bss_") and not settings.bss_secret_key:
+            continue
+        wanted.append(key)
+    return wanted
+
+
+def _execute(defs, inst, job: str, start: str | None = None, end: str | None = None, selection=None) -> dg.ExecuteInProcessResult:
+    tags = {}
+    if start:
+        tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end or start}
+    result = defs.get_job_def(job).execute_in_process(
+        instance=inst, tags=tags, asset_selection=selection, raise_on_error=False
+    )
+    if not result.success:
+        raise RunFailed("\n".join(_failures(result)) or f"run {result.run_id} of {job} failed")
+    return result
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    lines = []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            user = event.step_failure_data.user_failure_data
+            text = (user.description if user and user.description else None) or (error.message if error else "failed")
+            lines.append(f"{event.step_key}: {text.strip().splitlines()[0]}")
+    return lines
+
+
+def run_range(start: date, end: date, *, models: bool = True, settings: Settings | None = None) -> list[str]:
+    """Sync every source for start..end (and the weeks inside), then dbt and the report. Returns run ids."""
+    from mida_pipeline.definitions import defs
+
+    settings = settings or Settings.from_env()
+    p = plan(start, end, settings)
+    if not (settings.mida_api_key and settings.project_keys) and not settings.bss_secret_key:
+        raise ConfigError("nothing to sync: set MIDA_API_KEY and MIDA_PROJECT_KEYS, or MIDA_BSS_SECRET_KEY")
+    inst = instance()
+    runs = [_execute(defs, inst, "daily_raw", p.start.isoformat(), p.end.isoformat(), _selection(defs, settings, "daily_raw"))]
+    if p.weeks and settings.bss_secret_key:
+        runs.append(_execute(defs, inst, "weekly_raw", p.weeks[0].isoformat(), p.weeks[-1].isoformat()))
+    if models:
+        runs.append(_execute(defs, inst, "models"))
+    return [r.run_id for r in runs]
