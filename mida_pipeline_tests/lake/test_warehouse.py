@@ -1,0 +1,49 @@
+"""The published warehouse is swapped in whole while a reader in another process holds it open."""
+
+import subprocess
+import sys
+import textwrap
+from datetime import date, datetime, timezone
+
+import duckdb
+
+from mida_pipeline.lake.warehouse import Warehouse
+from mida_pipeline.lake.writer import write_partition
+
+NOW = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
+
+
+def test_publish_while_a_reader_holds_the_file_open(tmp_path):
+    wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
+    write_partition(wh.lake_dir, "bss_analytics_daily", [{"date": date(2026, 3, 1), "total_visitors": 1, "captured_at": NOW, "raw": "{}"}], day=date(2026, 3, 1))
+    wh.refresh_and_publish()
+
+    reader = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(wh.published_path)!r}, read_only=True)
+            print(con.execute("SELECT count(*) FROM raw.bss_analytics_daily").fetchone()[0], flush=True)
+            sys.stdin.readline()
+            print(con.execute("SELECT count(*) FROM raw.bss_analytics_daily").fetchone()[0], flush=True)
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "1"
+        write_partition(wh.lake_dir, "bss_analytics_daily", [{"date": date(2026, 3, 2), "total_visitors": 1, "captured_at": NOW, "raw": "{}"}], day=date(2026, 3, 2))
+        with wh.exclusive():
+            wh.refresh_raw()
+            with duckdb.connect(str(wh.build_path)) as con:
+                con.execute("CREATE SCHEMA IF NOT EXISTS marts; CREATE OR REPLACE TABLE marts.t AS SELECT 42 AS x")
+            wh.publish()
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        # The reader keeps a consistent view of the file it opened and does not break.
+        assert reader.stdout.readline().strip() in {"1", "2"}
+    finally:
+        reader.stdin.close()
+        assert reader.wait(timeout=30) == 0
+    with duckdb.connect(str(wh.published_path), read_only=True) as con:
+        assert con.execute("SELECT x FROM marts.t").fetchone() == (42,)
+        assert con.execute("SELECT count(*) FROM raw.bss_analytics_daily").fetchone() == (2,)
+    assert not list(tmp_path.glob(".warehouse.duckdb.*.tmp"))
