@@ -49,16 +49,16 @@ def run_demo(days: int = 28, data_dir: str = "data") -> None:
 
 def summarize(warehouse: Path, runs: int, data: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = con.sql(
+        tables = con.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables "
             "WHERE table_schema IN ('raw', 'marts') ORDER BY 1"
         ).fetchall()
         counts = Table("table", "rows", title=f"landed in {warehouse} ({runs} Dagster runs)")
         for (name,) in tables:
-            counts.add_row(name, f"{con.sql(f'SELECT count(*) FROM {name}').fetchone()[0]:,}")
+            counts.add_row(name, f"{con.execute(f'SELECT count(*) FROM {name}').fetchone()[0]:,}")
         console.print(counts)
         if ("marts.fct_experiment_scorecard",) in tables:
-            verdicts = con.sql(
+            verdicts = con.execute(
                 "SELECT verdict, count(*) FROM marts.fct_experiment_scorecard WHERE NOT is_control GROUP BY 1 ORDER BY 1"
             ).fetchall()
             console.print("variants by verdict: " + ", ".join(f"{v}: {n}" for v, n in verdicts))

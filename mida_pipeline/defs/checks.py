@@ -55,8 +55,8 @@ def _check(name: str, table: str, description: str, sql: str) -> dg.AssetChecksD
     def _fn(lake: Lake) -> dg.AssetCheckResult:
         with duckdb.connect() as con:
             refresh_raw_views(con, lake.lake_dir)
-            found = con.sql(f"SELECT count(*) FROM ({sql})").fetchone()[0]
-            sample = con.sql(f"SELECT * FROM ({sql}) LIMIT 5").df().to_markdown(index=False) if found else ""
+            found = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+            sample = con.execute(f"SELECT * FROM ({sql}) LIMIT 5").df().to_markdown(index=False) if found else ""
         return dg.AssetCheckResult(
             passed=found == 0,
             metadata={"offending_rows": found, **({"sample": dg.MetadataValue.md(sample)} if found else {})},
