@@ -1,0 +1,1 @@
+"""A local stand-in of both source APIs: real HTTP, deterministic data, injectable faults."""

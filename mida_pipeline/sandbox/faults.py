@@ -1,0 +1,58 @@
+"""Faults switched on per route: each rule matches paths by glob and fires `times` times (or always)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from typing import Any
+
+KINDS = {
+    "latency": "delay the answer by `ms` milliseconds, then answer normally",
+    "status": "answer `status` (429, 500, 502, 503, 504...) with optional `retry_after` (seconds) or `retry_after_date`",
+    "reset": "drop the connection after part of the body",
+    "timeout": "sleep `seconds` before answering (longer than the client waits)",
+    "html": "an HTML error page with `status` (default 502)",
+    "truncated": "a 200 whose JSON body is cut short",
+    "success_false": 'a 200 with {"success": false}',
+    "wrong_shape": "a 200 whose list or item key holds a string",
+    "endless": "listing pages that are always full and always the same",
+}
+
+
+@dataclass
+class Fault:
+    route: str
+    kind: str
+    times: int | None = None  # None: always
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class FaultBook:
+    def __init__(self):
+        self._rules: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, route: str, kind: str, times: int | None = None, **params) -> Fault:
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(KINDS)}")
+        fault = Fault(route, kind, times, params)
+        with self._lock:
+            self._rules.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, path: str, kind: str | None = None) -> Fault | None:
+        """The first live rule for `path` (of `kind`, if given), counting one use of it."""
+        with self._lock:
+            for fault in self._rules:
+                if (kind is None or fault.kind == kind) and (kind is not None or fault.kind != "endless") and fnmatch(path, fault.route):
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times <= 0:
+                            self._rules.remove(fault)
+                    return fault
+        return None

@@ -1,0 +1,248 @@
+"""The Mida V2 read client, sync and async. Read-only by design: no write endpoint is described here.
+
+Endpoints are data: adding one is an entry in ENDPOINTS, not a new function.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, AsyncIterator, Callable, Iterator
+from urllib.parse import quote
+
+import httpx
+
+from mida_pipeline.sources import records as r
+from mida_pipeline.sources.errors import InvalidInputError, MalformedResponseError
+from mida_pipeline.sources.transport import AsyncTransport, RetryPolicy, Transport
+
+REGION_BASE_URLS = {"us": "https://api-us.mida.so/v2", "eu": "https://api-eu.mida.so/v2"}
+AUTH_HEADERS = {
+    "bearer": lambda key: {"Authorization": f"Bearer {key}"},
+    "x-api-key": lambda key: {"x-api-key": key},
+    "api-key": lambda key: {"api-key": key},
+}
+MAX_PAGE = 500
+_PROJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str  # under /project/{project_key}
+    parse: Callable[[dict], Any]
+    item_key: str | None = None  # where the item (or the page's list) sits; None: the body itself
+    paged: bool = False
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "experiments": Endpoint("/experiments", r.parse_experiment, "experiments", paged=True),
+    "experiment": Endpoint("/experiment/{test_id}", r.parse_experiment_detail, "experiment"),
+    "result": Endpoint("/experiment/{test_id}/result", r.parse_result),
+    "timeseries": Endpoint("/experiment/{test_id}/timeseries", r.parse_timeseries),
+    "share_link": Endpoint("/experiment/{test_id}/share-link", r.parse_share_link),
+    "goals": Endpoint("/goals", r.parse_goal, "goals", paged=True),
+    "goal": Endpoint("/goal/{goal_profile_id}", r.parse_goal, "goal"),
+    "events": Endpoint("/events", r.parse_event, "events", paged=True),
+    "event": Endpoint("/event/{event_id}", r.parse_event, "event"),
+}
+
+
+def validate_project_key(key: str) -> str:
+    if not isinstance(key, str) or not _PROJECT_KEY.match(key) or ".." in key:
+        shown = str(key).encode("unicode_escape").decode()[:40]
+        raise InvalidInputError(
+            f"{shown!r} is not a Mida project key (letters, digits, '-', '_', '.'); check MIDA_PROJECT_KEYS"
+        )
+    return key
+
+
+def _path(endpoint: Endpoint, project_key: str, ids: dict[str, Any]) -> str:
+    segments = {name: quote(str(value), safe="") for name, value in ids.items()}
+    return f"/project/{quote(validate_project_key(project_key), safe='')}" + endpoint.path.format(**segments)
+
+
+def _params(**values: Any) -> dict[str, str]:
+    return {k: v.isoformat() if isinstance(v, date) else str(v) for k, v in values.items() if v is not None}
+
+
+def _parse(name: str, path: str, body: dict) -> Any:
+    endpoint = ENDPOINTS[name]
+    item = body.get(endpoint.item_key) if endpoint.item_key else body
+    try:
+        if endpoint.paged:
+            if not isinstance(item, list) or not all(isinstance(i, dict) for i in item):
+                raise r.ShapeError(f"{endpoint.item_key} is not a list of objects")
+            return [endpoint.parse(i) for i in item]
+        if not isinstance(item, dict):
+            raise r.ShapeError(f"{endpoint.item_key or 'body'} is not an object")
+        return endpoint.parse(item)
+    except r.ShapeError as exc:
+        raise MalformedResponseError("mida", "GET", path, 200, detail=f"unexpected shape: {exc}") from None
+
+
+class _Pager:
+    """limit/offset paging until a short page; `count` is never trusted as a total."""
+
+    def __init__(self, name: str, path: str, page_size: int, max_pages: int):
+        self.name, self.path, self.limit, self.max_pages = name, path, min(page_size, MAX_PAGE), max_pages
+        self.pages, self.previous = 0, None
+
+    def params(self, offset: int, filters: dict) -> dict:
+        return {**filters, "limit": str(self.limit), "offset": str(offset)}
+
+    def take(self, body: dict) -> tuple[list, bool]:
+        """The page's items and whether another page may follow."""
+        self.pages += 1
+        raw = body.get(ENDPOINTS[self.name].item_key)
+        if raw == self.previous and raw:
+            raise MalformedResponseError("mida", "GET", self.path, 200, detail="the same page came back twice; the listing never ends")
+        self.previous = raw
+        items = _parse(self.name, self.path, body)
+        more = len(items) >= self.limit
+        if more and self.pages >= self.max_pages:
+            raise MalformedResponseError("mida", "GET", self.path, 200, detail=f"more than {self.max_pages} pages; the listing never ends")
+        return items, more
+
+
+def _transport_args(api_key: str, region: str, base_url: str | None, auth_header: str) -> tuple[str, dict]:
+    if not api_key:
+        raise InvalidInputError("MIDA_API_KEY is empty; set it to the key from Mida's API settings")
+    if auth_header not in AUTH_HEADERS:
+        raise InvalidInputError(f"auth_header must be one of {sorted(AUTH_HEADERS)}")
+    if base_url is None and region not in REGION_BASE_URLS:
+        raise InvalidInputError(f"MIDA_REGION={region!r} is not a region; use us or eu")
+    return base_url or REGION_BASE_URLS[region], AUTH_HEADERS[auth_header](api_key)
+
+
+class MidaClient:
+    """Synchronous Mida V2 reads."""
+
+    def __init__(self, api_key: str, *, region: str = "us", base_url: str | None = None, auth_header: str = "bearer",
+                 timeout: float = 30.0, retry: RetryPolicy = RetryPolicy(), page_size: int = MAX_PAGE,
+                 max_pages: int = 10_000, transport: httpx.BaseTransport | None = None, sleep=None):
+        url, headers = _transport_args(api_key, region, base_url, auth_header)
+        extra = {"sleep": sleep} if sleep else {}
+        self.http = Transport("mida", url, headers=headers, secrets=[api_key], retry=retry, timeout=timeout, transport=transport, **extra)
+        self.page_size, self.max_pages = page_size, max_pages
+
+    def __repr__(self) -> str:
+        return f"MidaClient({self.http!r})"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _get(self, name: str, project_key: str, params: dict | None = None, **ids) -> Any:
+        path = _path(ENDPOINTS[name], project_key, ids)
+        return _parse(name, path, self.http.request_json("GET", path, params=params))
+
+    def _list(self, name: str, project_key: str, **filters) -> Iterator:
+        path = _path(ENDPOINTS[name], project_key, {})
+        pager, offset, more = _Pager(name, path, self.page_size, self.max_pages), 0, True
+        while more:
+            items, more = pager.take(self.http.request_json("GET", path, params=pager.params(offset, _params(**filters))))
+            yield from items
+            offset += len(items)
+
+    def list_experiments(self, project_key: str) -> Iterator[r.Experiment]:
+        return self._list("experiments", project_key)
+
+    def get_experiment(self, project_key: str, test_id: int) -> r.ExperimentDetail:
+        return self._get("experiment", project_key, test_id=test_id)
+
+    def get_result(self, project_key: str, test_id: int, *, start_date=None, end_date=None, tz=None,
+                   goal_profile_id=None, goal_key=None, report_phase=None) -> r.Result:
+        params = _params(start_date=start_date, end_date=end_date, tz=tz, goal_profile_id=goal_profile_id,
+                         goal_key=goal_key, report_phase=report_phase)
+        return self._get("result", project_key, params, test_id=test_id)
+
+    def get_timeseries(self, project_key: str, test_id: int) -> r.Timeseries:
+        return self._get("timeseries", project_key, test_id=test_id)
+
+    def get_share_link(self, project_key: str, test_id: int) -> r.ShareLink:
+        return self._get("share_link", project_key, test_id=test_id)
+
+    def list_goals(self, project_key: str) -> Iterator[r.Goal]:
+        return self._list("goals", project_key)
+
+    def get_goal(self, project_key: str, goal_profile_id) -> r.Goal:
+        return self._get("goal", project_key, goal_profile_id=goal_profile_id)
+
+    def list_events(self, project_key: str, *, event_text=None, start_date=None, end_date=None) -> Iterator[r.Event]:
+        return self._list("events", project_key, event_text=event_text, start_date=start_date, end_date=end_date)
+
+    def get_event(self, project_key: str, event_id) -> r.Event:
+        return self._get("event", project_key, event_id=event_id)
+
+
+class AsyncMidaClient:
+    """Asynchronous Mida V2 reads for fan-out: at most `max_concurrency` calls in flight, pooled connections."""
+
+    def __init__(self, api_key: str, *, region: str = "us", base_url: str | None = None, auth_header: str = "bearer",
+                 timeout: float = 30.0, retry: RetryPolicy = RetryPolicy(), page_size: int = MAX_PAGE,
+                 max_pages: int = 10_000, max_concurrency: int = 8, transport: httpx.AsyncBaseTransport | None = None):
+        url, headers = _transport_args(api_key, region, base_url, auth_header)
+        self.http = AsyncTransport("mida", url, headers=headers, secrets=[api_key], retry=retry, timeout=timeout,
+                                   transport=transport, max_concurrency=max_concurrency)
+        self.page_size, self.max_pages = page_size, max_pages
+
+    def __repr__(self) -> str:
+        return f"AsyncMidaClient({self.http!r})"
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def _get(self, name: str, project_key: str, params: dict | None = None, **ids) -> Any:
+        path = _path(ENDPOINTS[name], project_key, ids)
+        return _parse(name, path, await self.http.request_json("GET", path, params=params))
+
+    async def _list(self, name: str, project_key: str, **filters) -> AsyncIterator:
+        path = _path(ENDPOINTS[name], project_key, {})
+        pager, offset, more = _Pager(name, path, self.page_size, self.max_pages), 0, True
+        while more:
+            items, more = pager.take(await self.http.request_json("GET", path, params=pager.params(offset, _params(**filters))))
+            for item in items:
+                yield item
+            offset += len(items)
+
+    def list_experiments(self, project_key: str) -> AsyncIterator[r.Experiment]:
+        return self._list("experiments", project_key)
+
+    async def get_experiment(self, project_key: str, test_id: int) -> r.ExperimentDetail:
+        return await self._get("experiment", project_key, test_id=test_id)
+
+    async def get_result(self, project_key: str, test_id: int, *, start_date=None, end_date=None, tz=None,
+                         goal_profile_id=None, goal_key=None, report_phase=None) -> r.Result:
+        params = _params(start_date=start_date, end_date=end_date, tz=tz, goal_profile_id=goal_profile_id,
+                         goal_key=goal_key, report_phase=report_phase)
+        return await self._get("result", project_key, params, test_id=test_id)
+
+    async def get_timeseries(self, project_key: str, test_id: int) -> r.Timeseries:
+        return await self._get("timeseries", project_key, test_id=test_id)
+
+    async def get_share_link(self, project_key: str, test_id: int) -> r.ShareLink:
+        return await self._get("share_link", project_key, test_id=test_id)
+
+    def list_goals(self, project_key: str) -> AsyncIterator[r.Goal]:
+        return self._list("goals", project_key)
+
+    async def get_goal(self, project_key: str, goal_profile_id) -> r.Goal:
+        return await self._get("goal", project_key, goal_profile_id=goal_profile_id)
+
+    def list_events(self, project_key: str, *, event_text=None, start_date=None, end_date=None) -> AsyncIterator[r.Event]:
+        return self._list("events", project_key, event_text=event_text, start_date=start_date, end_date=end_date)
+
+    async def get_event(self, project_key: str, event_id) -> r.Event:
+        return await self._get("event", project_key, event_id=event_id)

@@ -1,0 +1,212 @@
+"""The HTTP layer both clients share: timeouts, retries with backoff, and one error family.
+
+What is retried: connection and read failures (including a dropped
+connection), 429, 502, 503 and 504 up to `attempts` tries, and a plain 500 a
+bounded few times. A Retry-After (seconds or an HTTP date) is honoured up to a
+cap; otherwise backoff is exponential with full jitter, so many tasks never
+retry in lockstep. The async transport also bounds calls in flight and, after
+a 429, pauses the whole host until the Retry-After moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from mida_pipeline.sources import errors as e
+from mida_pipeline.sources.redact import redact, register_secret
+
+log = logging.getLogger(__name__)
+RETRY_STATUSES = {429, 502, 503, 504}
+RETRY_EXCEPTIONS = (httpx.TransportError,)  # connect/read errors, timeouts, dropped connections
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    server_error_attempts: int = 3  # a plain 500 is usually a bug, not load: try it only a few times
+    backoff_base: float = 0.5
+    backoff_cap: float = 20.0
+    retry_after_cap: float = 60.0
+
+
+def retry_after_seconds(value: str | None, cap: float) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date), capped; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError):
+            return None
+    return max(0.0, min(seconds, cap))
+
+
+def _backoff(policy: RetryPolicy, attempt: int) -> float:
+    return random.uniform(0, min(policy.backoff_cap, policy.backoff_base * 2 ** (attempt - 1)))
+
+
+def _api_message(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict):
+        text = body.get("error") or body.get("message")
+        return str(text)[:200] if text else None
+    return None
+
+
+class _Core:
+    """Everything but the I/O: URLs, retry decisions, errors, body checks."""
+
+    def __init__(self, api: str, base_url: str, headers: dict[str, str], secrets: list[str | None], retry: RetryPolicy,
+                 require_success: bool):
+        for secret in secrets:
+            register_secret(secret)
+        # Credentials in the URL's userinfo would be sent and logged by httpx; keep only scheme, host and path.
+        parts = urlsplit(base_url)
+        self.base_url = urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path.rstrip("/"), parts.query, ""))
+        self.api, self.headers, self.retry, self.require_success = api, headers, retry, require_success
+
+    def __repr__(self) -> str:
+        return f"<{self.api} transport {redact(self.base_url)}>"
+
+    def delay(self, attempt: int, response: httpx.Response | None) -> float | None:
+        """Seconds to wait before trying again, or None when this outcome is final."""
+        if response is None:
+            return _backoff(self.retry, attempt) if attempt < self.retry.attempts else None
+        status = response.status_code
+        limit = self.retry.server_error_attempts if status == 500 else self.retry.attempts
+        if (status in RETRY_STATUSES or status == 500) and attempt < limit:
+            hinted = retry_after_seconds(response.headers.get("retry-after"), self.retry.retry_after_cap)
+            return hinted if hinted is not None else _backoff(self.retry, attempt)
+        return None
+
+    def failure(self, method: str, path: str, response: httpx.Response | None, exc: Exception | None) -> e.SourceError:
+        if response is None:
+            return e.UnreachableError(self.api, method, path, detail=f"{type(exc).__name__} after {self.retry.attempts} tries")
+        status, message = response.status_code, _api_message(response)
+        cls = {401: e.AuthError, 403: e.AuthError, 404: e.NotFoundError, 400: e.BadRequestError, 406: e.BadRequestError,
+               429: e.RateLimitedError, 503: e.RateLimitedError}.get(status)
+        if cls is None:
+            cls = e.ServerError if status >= 500 else e.BadRequestError
+        if message is None and "html" in response.headers.get("content-type", ""):
+            message = "an HTML error page"
+        return cls(self.api, method, path, status, message)
+
+    def body(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
+        bad = lambda detail: e.MalformedResponseError(self.api, method, path, response.status_code, detail=detail)  # noqa: E731
+        text = response.text
+        if text.lstrip().startswith("<"):
+            raise bad("an HTML page instead of JSON")
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise bad(f"a body that is not JSON or is cut short ({len(text)} bytes)") from None
+        if not isinstance(data, dict):
+            raise bad(f"a JSON {type(data).__name__} instead of an object")
+        if self.require_success and data.get("success") is not True:
+            message = data.get("error") or data.get("message")
+            raise e.MalformedResponseError(
+                self.api, method, path, response.status_code, str(message)[:200] if message else None,
+                detail="success is " + ("false" if "success" in data else "missing"),
+            )
+        return data
+
+
+def _client_kwargs(core: _Core, timeout: float, transport, max_connections: int) -> dict:
+    kwargs = dict(base_url=core.base_url, headers=core.headers, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                  limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+                  follow_redirects=False)
+    if transport is not None:
+        kwargs["transport"] = transport
+    return kwargs
+
+
+class Transport:
+    """Synchronous JSON over HTTP with retries."""
+
+    def __init__(self, api: str, base_url: str, *, headers: dict[str, str], secrets: list[str | None],
+                 retry: RetryPolicy = RetryPolicy(), timeout: float = 30.0, transport: httpx.BaseTransport | None = None,
+                 require_success: bool = True, sleep: Callable[[float], None] = time.sleep):
+        self.core = _Core(api, base_url, headers, secrets, retry, require_success)
+        self.sleep = sleep
+        self.client = httpx.Client(**_client_kwargs(self.core, timeout, transport, 8))
+
+    def __repr__(self) -> str:
+        return repr(self.core)
+
+    def request_json(self, method: str, path: str, *, params: dict | None = None, json: dict | None = None) -> dict:
+        attempt = 0
+        while True:
+            attempt += 1
+            response, exc = None, None
+            try:
+                response = self.client.request(method, path, params=params, json=json)
+                if response.is_success:
+                    return self.core.body(method, path, response)
+            except RETRY_EXCEPTIONS as caught:
+                exc = caught
+            wait = self.core.delay(attempt, response)
+            if wait is None:
+                raise self.core.failure(method, path, response, exc) from None
+            log.info("%s %s %s: retry %d in %.2fs", self.core.api, method, path, attempt, wait)
+            self.sleep(wait)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class AsyncTransport:
+    """Asynchronous JSON over HTTP with retries, a bound on calls in flight, and a shared pause after 429."""
+
+    def __init__(self, api: str, base_url: str, *, headers: dict[str, str], secrets: list[str | None],
+                 retry: RetryPolicy = RetryPolicy(), timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
+                 require_success: bool = True, max_concurrency: int = 8):
+        self.core = _Core(api, base_url, headers, secrets, retry, require_success)
+        self.client = httpx.AsyncClient(**_client_kwargs(self.core, timeout, transport, max_concurrency))
+        self.gate = asyncio.Semaphore(max_concurrency)
+        self.resume_at = 0.0  # monotonic moment before which nobody calls this host
+
+    def __repr__(self) -> str:
+        return repr(self.core)
+
+    async def request_json(self, method: str, path: str, *, params: dict | None = None, json: dict | None = None) -> dict:
+        attempt = 0
+        while True:
+            attempt += 1
+            response, exc = None, None
+            async with self.gate:
+                pause = self.resume_at - time.monotonic()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                try:
+                    response = await self.client.request(method, path, params=params, json=json)
+                    if response.is_success:
+                        return self.core.body(method, path, response)
+                except RETRY_EXCEPTIONS as caught:
+                    exc = caught
+            wait = self.core.delay(attempt, response)
+            if wait is None:
+                raise self.core.failure(method, path, response, exc) from None
+            if response is not None and response.status_code == 429:
+                # The host asked everyone to slow down: hold back every task, not just this one.
+                self.resume_at = max(self.resume_at, time.monotonic() + wait)
+            log.info("%s %s %s: retry %d in %.2fs", self.core.api, method, path, attempt, wait)
+            await asyncio.sleep(wait)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
