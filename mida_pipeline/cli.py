@@ -36,6 +36,8 @@ def _run(start: date, end: date) -> None:
         run_ids = run_range(start, end)
     except (ConfigError, RunFailed) as exc:
         _fail(str(exc))
+    except Exception as exc:  # anything else still ends in one line, not a traceback
+        _fail(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'failed'}")
     click.echo(f"synced {start}..{end} in {len(run_ids)} runs: {' '.join(r[:8] for r in run_ids)}")
 
 

@@ -17,6 +17,10 @@ from mida_pipeline import days as cal
 from mida_pipeline.config import ConfigError, Settings
 
 
+# The command line prints its own one-line outcome; the full logs stay in the run's storage.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
 class RunFailed(Exception):
     """A Dagster run failed; the message is one line per failed step."""
 
@@ -66,7 +70,7 @@ def _execute(defs, inst, job: str, start: str | None = None, end: str | None = N
     if start:
         tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end or start}
     result = defs.get_job_def(job).execute_in_process(
-        instance=inst, tags=tags, asset_selection=selection, raise_on_error=False
+        instance=inst, tags=tags, asset_selection=selection, raise_on_error=False, run_config=QUIET
     )
     if not result.success:
         raise RunFailed("\n".join(_failures(result)) or f"run {result.run_id} of {job} failed")
@@ -79,7 +83,13 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
-            text = (user.description if user and user.description else None) or (error.message if error else "failed")
+            if user and user.description:
+                text = user.description
+            else:
+                while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
+                    error = error.cause
+                text = f"{error.cls_name}: {error.message}" if error else "failed"
+                text = text.split(": ", 1)[1] if error and error.cls_name and text.count(error.cls_name) > 1 else text
             lines.append(f"{event.step_key}: {text.strip().splitlines()[0]}")
     return lines
 

@@ -1,6 +1,5 @@
 """BSS (MIDA Session Replay) store analytics: one row per closed day, and per closed week."""
 
-from __future__ import annotations
 
 import dagster as dg
 

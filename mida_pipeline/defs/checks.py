@@ -3,7 +3,6 @@
 Each check is one SQL query that returns the offending rows; none found means passed.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 

@@ -4,13 +4,12 @@ dbt builds into the private build file and the finished file is published in
 one rename (see lake/warehouse.py), so BI tools never see half-built marts.
 """
 
-from __future__ import annotations
 
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
@@ -42,7 +41,7 @@ class Translator(DagsterDbtTranslator):
             return dg.AssetKey(dbt_resource_props["name"])
         return super().get_asset_key(dbt_resource_props)
 
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> Optional[str]:
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
 
@@ -64,4 +63,4 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=project, profiles_dir=str(DBT_DIR))
+    return DbtCliResource(project_dir=project, profiles_dir=str(DBT_DIR), dbt_executable=str(Path(sys.executable).with_name("dbt")))

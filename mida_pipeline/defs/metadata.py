@@ -41,7 +41,7 @@ def _preview(lake_dir: Path, table: str, days: list[date]) -> str:
         return "_no rows_"
     cols = [f.name for f in TABLES[table].schema if f.name != "raw"][:8]
     with duckdb.connect() as con:
-        rel = con.execute(f"SELECT {', '.join(cols)} FROM read_parquet({[str(f) for f in files]}) LIMIT 5")
+        rel = con.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM read_parquet({[str(f) for f in files]}) LIMIT 5")
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for row in rel.fetchall():
             lines.append("| " + " | ".join("" if v is None else str(v).replace("|", "/")[:30] for v in row) + " |")

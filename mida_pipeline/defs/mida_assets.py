@@ -1,6 +1,5 @@
 """Mida V2 raw assets: experiments, variants, results, goals and events, one daily partition per day."""
 
-from __future__ import annotations
 
 import asyncio
 
@@ -40,7 +39,7 @@ def _run(table: str, coroutine_factory, context, mida: MidaApi, lake: Lake, *, s
     async def go():
         client = mida.client()
         async with client:
-            return await coroutine_factory(client, lake.lake_dir, mida.keys(), days, tz, captured_at)
+            return await coroutine_factory(client, lake.lake_dir, mida.projects(), days, tz, captured_at)
 
     outcome = asyncio.run(go())
     lake.warehouse().refresh_and_publish()

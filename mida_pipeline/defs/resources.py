@@ -5,7 +5,6 @@ never its value. The other settings are read when a run starts, so a bad value
 stops that run with a message that names the variable.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -23,7 +22,7 @@ class MidaApi(dg.ConfigurableResource):
     api_key: str
     project_keys: str
 
-    def keys(self) -> tuple[str, ...]:
+    def projects(self) -> tuple[str, ...]:
         return parse_project_keys(self.project_keys)
 
     def client(self) -> AsyncMidaClient:

@@ -1,0 +1,18 @@
+{# The few generic tests the project needs, written here because dbt hub packages are out of reach. #}
+
+{% test unique_combination(model, columns) %}
+    select {{ columns | join(', ') }}, count(*) as n
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
+
+{% test between(model, column_name, min_value, max_value) %}
+    select * from {{ model }}
+    where {{ column_name }} is not null
+      and ({{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }})
+{% endtest %}
+
+{% test not_above(model, column_name, ceiling) %}
+    select * from {{ model }} where {{ column_name }} > {{ ceiling }}
+{% endtest %}
