@@ -53,7 +53,7 @@ def instance() -> dg.DagsterInstance:
 
 
 def _selection(defs: dg.Definitions, settings: Settings, job: str) -> list[dg.AssetKey] | None:
-    keys = defs.get_job_def(job).asset_layer.executable_asset_keys
+    keys = defs.resolve_job_def(job).asset_layer.executable_asset_keys
     wanted = []
     for key in keys:
         name = key.to_user_string()
@@ -69,7 +69,7 @@ def _execute(defs, inst, job: str, start: str | None = None, end: str | None = N
     tags = {}
     if start:
         tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end or start}
-    result = defs.get_job_def(job).execute_in_process(
+    result = defs.resolve_job_def(job).execute_in_process(
         instance=inst, tags=tags, asset_selection=selection, raise_on_error=False, run_config=QUIET
     )
     if not result.success:
