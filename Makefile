@@ -30,12 +30,20 @@ sandbox: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+# Benchmarks compare against dlt, which only the benchmark lock brings in.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): requirements-bench.lock $(STAMP)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-bench.lock
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # Re-pin after editing pyproject.toml: hashes, and no index addresses.
 lock:
 	uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --extra test --extra bench --generate-hashes --python-version 3.11 -o requirements-bench.lock
 
 clean:
 	rm -rf $(VENV) data .pytest_cache dbt/target dbt/logs
