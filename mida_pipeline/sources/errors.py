@@ -49,7 +49,7 @@ class AuthError(SourceError):
 
 
 class NotFoundError(SourceError):
-    default_hint = "check the project key in MIDA_PROJECT_KEYS and that the API key belongs to that project"
+    default_hint = "check the id asked for, the project key in MIDA_PROJECT_KEYS, and that the API key belongs to that project"
 
 
 class BadRequestError(SourceError):

@@ -17,6 +17,8 @@ _lock = threading.Lock()
 MASK = "***"
 # Credentials in a URL's userinfo part: scheme://user:password@host
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+# Query parameters whose name says they carry a credential: ?api_key=..., &token=..., &secret=...
+_QUERY_SECRET = re.compile(r"(?P<name>[?&;][^=&#\s]*(?:key|token|secret|password|passwd|auth|signature|sig)[^=&#\s]*=)[^&#\s\"']+", re.I)
 
 
 def register_secret(value: str | None) -> None:
@@ -29,6 +31,7 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", str(text))
+    text = _QUERY_SECRET.sub(lambda m: m.group("name") + MASK, text)
     for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
@@ -36,12 +39,16 @@ def redact(text: str) -> str:
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if _secrets or "@" in str(record.msg):
-            record.msg = redact(record.getMessage())
-            record.args = ()
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
         return True
 
 
 _filter = RedactingFilter()
-for _name in ("httpx", "httpcore", "mida_pipeline"):
+# A logger's filter sees only records logged on that very logger, not its children's, so each is named.
+LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
+           "mida_pipeline", "mida_pipeline.sources.transport", "mida_pipeline.sources.mida", "mida_pipeline.sources.bss")
+for _name in LOGGERS:
     logging.getLogger(_name).addFilter(_filter)

@@ -16,9 +16,10 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from datetime import timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
@@ -48,9 +49,12 @@ def retry_after_seconds(value: str | None, cap: float) -> float | None:
         seconds = float(value)
     except ValueError:
         try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+            moment = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
+        if moment.tzinfo is None:  # HTTP dates are GMT; a zone-less one must not be read as local time
+            moment = moment.replace(tzinfo=timezone.utc)
+        seconds = moment.timestamp() - time.time()
     return max(0.0, min(seconds, cap))
 
 
@@ -74,11 +78,16 @@ class _Core:
 
     def __init__(self, api: str, base_url: str, headers: dict[str, str], secrets: list[str | None], retry: RetryPolicy,
                  require_success: bool):
-        for secret in secrets:
-            register_secret(secret)
-        # Credentials in the URL's userinfo would be sent and logged by httpx; keep only scheme, host and path.
         parts = urlsplit(base_url)
-        self.base_url = urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path.rstrip("/"), parts.query, ""))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise e.InvalidInputError(f"{e.URL_VARIABLE.get(api, 'the URL')}={redact(base_url)!r} is not an http(s) URL")
+        # Userinfo and query may hold credentials someone pasted into the URL: both count as secrets.
+        self.query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        for secret in [*secrets, parts.username, parts.password, *self.query.values()]:
+            register_secret(secret)
+        # Userinfo is dropped (never sent, never logged); the query goes out as default parameters, since httpx
+        # would otherwise glue each request path onto it.
+        self.base_url = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path.rstrip("/"), "", ""))
         self.api, self.headers, self.retry, self.require_success = api, headers, retry, require_success
 
     def __repr__(self) -> str:
@@ -97,10 +106,12 @@ class _Core:
 
     def failure(self, method: str, path: str, response: httpx.Response | None, exc: Exception | None) -> e.SourceError:
         if response is None:
-            return e.UnreachableError(self.api, method, path, detail=f"{type(exc).__name__} after {self.retry.attempts} tries")
+            what = "no answer in time" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+            return e.UnreachableError(self.api, method, path,
+                                      detail=f"{what} ({type(exc).__name__}) after {self.retry.attempts} tries")
         status, message = response.status_code, _api_message(response)
         cls = {401: e.AuthError, 403: e.AuthError, 404: e.NotFoundError, 400: e.BadRequestError, 406: e.BadRequestError,
-               429: e.RateLimitedError, 503: e.RateLimitedError}.get(status)
+               429: e.RateLimitedError}.get(status)
         if cls is None:
             cls = e.ServerError if status >= 500 else e.BadRequestError
         if message is None and "html" in response.headers.get("content-type", ""):
@@ -128,7 +139,7 @@ class _Core:
 
 
 def _client_kwargs(core: _Core, timeout: float, transport, max_connections: int) -> dict:
-    kwargs = dict(base_url=core.base_url, headers=core.headers, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+    kwargs = dict(base_url=core.base_url, headers=core.headers, params=core.query, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
                   limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
                   follow_redirects=False)
     if transport is not None:
@@ -175,8 +186,10 @@ class AsyncTransport:
 
     def __init__(self, api: str, base_url: str, *, headers: dict[str, str], secrets: list[str | None],
                  retry: RetryPolicy = RetryPolicy(), timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
-                 require_success: bool = True, max_concurrency: int = 8):
+                 require_success: bool = True, max_concurrency: int = 8,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.core = _Core(api, base_url, headers, secrets, retry, require_success)
+        self.sleep = sleep
         self.client = httpx.AsyncClient(**_client_kwargs(self.core, timeout, transport, max_concurrency))
         self.gate = asyncio.Semaphore(max_concurrency)
         self.resume_at = 0.0  # monotonic moment before which nobody calls this host
@@ -185,14 +198,15 @@ class AsyncTransport:
         return repr(self.core)
 
     async def request_json(self, method: str, path: str, *, params: dict | None = None, json: dict | None = None) -> dict:
-        attempt = 0
+        attempt, honoured = 0, 0.0  # honoured: the pause this task has already waited out itself
         while True:
             attempt += 1
             response, exc = None, None
             async with self.gate:
-                pause = self.resume_at - time.monotonic()
-                if pause > 0:
-                    await asyncio.sleep(pause)
+                if self.resume_at > honoured:
+                    pause = self.resume_at - time.monotonic()
+                    if pause > 0:
+                        await self.sleep(pause)
                 try:
                     response = await self.client.request(method, path, params=params, json=json)
                     if response.is_success:
@@ -204,9 +218,10 @@ class AsyncTransport:
                 raise self.core.failure(method, path, response, exc) from None
             if response is not None and response.status_code == 429:
                 # The host asked everyone to slow down: hold back every task, not just this one.
-                self.resume_at = max(self.resume_at, time.monotonic() + wait)
+                honoured = time.monotonic() + wait
+                self.resume_at = max(self.resume_at, honoured)
             log.info("%s %s %s: retry %d in %.2fs", self.core.api, method, path, attempt, wait)
-            await asyncio.sleep(wait)
+            await self.sleep(wait)
 
     async def aclose(self) -> None:
         await self.client.aclose()
