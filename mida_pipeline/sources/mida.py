@@ -57,8 +57,17 @@ def validate_project_key(key: str) -> str:
     return key
 
 
+def _segment(name: str, value: Any) -> str:
+    """One id as one path segment: '/' and '?' encoded, and '.' or '..' (which URL parsers resolve away) too."""
+    text = "" if value is None else str(value)
+    if not text.strip():
+        raise InvalidInputError(f"{name} is empty; pass the id of an existing item")
+    encoded = quote(text, safe="")
+    return encoded.replace(".", "%2E") if set(text) == {"."} else encoded
+
+
 def _path(endpoint: Endpoint, project_key: str, ids: dict[str, Any]) -> str:
-    segments = {name: quote(str(value), safe="") for name, value in ids.items()}
+    segments = {name: _segment(name, value) for name, value in ids.items()}
     return f"/project/{quote(validate_project_key(project_key), safe='')}" + endpoint.path.format(**segments)
 
 
@@ -106,13 +115,15 @@ class _Pager:
 
 
 def _transport_args(api_key: str, region: str, base_url: str | None, auth_header: str) -> tuple[str, dict]:
-    if not api_key:
+    if not api_key or not api_key.strip():
         raise InvalidInputError("MIDA_API_KEY is empty; set it to the key from Mida's API settings")
+    if any(c.isspace() or not c.isprintable() for c in api_key.strip()):
+        raise InvalidInputError("MIDA_API_KEY holds spaces or control characters; paste the key again without them")
     if auth_header not in AUTH_HEADERS:
         raise InvalidInputError(f"auth_header must be one of {sorted(AUTH_HEADERS)}")
     if base_url is None and region not in REGION_BASE_URLS:
         raise InvalidInputError(f"MIDA_REGION={region!r} is not a region; use us or eu")
-    return base_url or REGION_BASE_URLS[region], AUTH_HEADERS[auth_header](api_key)
+    return base_url or REGION_BASE_URLS[region], AUTH_HEADERS[auth_header](api_key.strip())
 
 
 class MidaClient:
@@ -186,10 +197,12 @@ class AsyncMidaClient:
 
     def __init__(self, api_key: str, *, region: str = "us", base_url: str | None = None, auth_header: str = "bearer",
                  timeout: float = 30.0, retry: RetryPolicy = RetryPolicy(), page_size: int = MAX_PAGE,
-                 max_pages: int = 10_000, max_concurrency: int = 8, transport: httpx.AsyncBaseTransport | None = None):
+                 max_pages: int = 10_000, max_concurrency: int = 8, transport: httpx.AsyncBaseTransport | None = None,
+                 sleep=None):
         url, headers = _transport_args(api_key, region, base_url, auth_header)
+        extra = {"sleep": sleep} if sleep else {}
         self.http = AsyncTransport("mida", url, headers=headers, secrets=[api_key], retry=retry, timeout=timeout,
-                                   transport=transport, max_concurrency=max_concurrency)
+                                   transport=transport, max_concurrency=max_concurrency, **extra)
         self.page_size, self.max_pages = page_size, max_pages
 
     def __repr__(self) -> str:

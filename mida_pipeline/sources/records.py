@@ -125,11 +125,25 @@ class Event:
 
 
 @dataclass(frozen=True)
+class TimeseriesRow:
+    variant_id: str
+    day: date | None
+    visitors: int | None
+    converted: int | None
+    conversion: int | None  # how it differs from `converted` is not documented: both are kept
+    revenue: float | None
+    currency: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    raw: dict = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Timeseries:
     test_id: int
     test_name: str | None
     goal: dict | None
-    rows: list[dict]
+    rows: list[TimeseriesRow]
     raw: dict = field(repr=False)
 
 
@@ -254,8 +268,18 @@ def parse_timeseries(body: dict) -> Timeseries:
     rows = body.get("timeseries")
     if not isinstance(rows, list):
         raise ShapeError("timeseries is not a list")
-    rows = [{**r, "variant_id": to_str(r.get("variant_id"))} for r in rows if isinstance(r, dict)]
-    return Timeseries(_required_int(body, "test_id"), to_str(body.get("test_name")), body.get("goal"), rows,
+    parsed = [
+        TimeseriesRow(
+            variant_id=_required_str(row, "variant_id"), day=to_date(row.get("date") or row.get("created_at")),
+            visitors=to_int(row.get("visitors")), converted=to_int(row.get("converted")),
+            conversion=to_int(row.get("conversion")), revenue=to_float(row.get("revenue")),
+            currency=to_str(row.get("currency")), created_at=to_datetime(row.get("created_at")),
+            updated_at=to_datetime(row.get("updated_at")), raw=row,
+        )
+        for row in rows if isinstance(row, dict)
+    ]
+    goal = body.get("goal") if isinstance(body.get("goal"), dict) else None
+    return Timeseries(_required_int(body, "test_id"), to_str(body.get("test_name")), goal, parsed,
                       {k: v for k, v in body.items() if k != "timeseries"})
 
 
