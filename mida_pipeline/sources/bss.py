@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
 from mida_pipeline.sources.coerce import snake_case, to_date, to_float, to_int, to_str
-from mida_pipeline.sources.errors import InvalidInputError, PeriodMismatchError, ServerError
+from mida_pipeline.sources.errors import (
+    AuthError, InvalidInputError, MalformedResponseError, PeriodMismatchError, ServerError,
+)
+from mida_pipeline.sources.redact import register_secret
 from mida_pipeline.sources.transport import RetryPolicy, Transport
 
 DEFAULT_SYNC_URL = "https://mida-session-recording-replay.bsscommerce.com/apiv1/analytics/sync"
@@ -53,6 +56,9 @@ def _flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+UNREADABLE = date.min  # a period key whose value is no date: stated, but not provably the one asked for
+
+
 def parse_metrics(body: dict) -> tuple[dict[str, Any], tuple[date | None, date | None] | None]:
     """Metrics as snake_case columns, and the period the body states (None when it states none)."""
     data = body.get("data") if isinstance(body.get("data"), dict) else body
@@ -62,7 +68,8 @@ def parse_metrics(body: dict) -> tuple[dict[str, Any], tuple[date | None, date |
     for key, value in flat.items():
         role = PERIOD_KEYS.get(key)
         if role:
-            day = to_date(value)
+            day = to_date(value) if value not in (None, "") else None
+            day = UNREADABLE if day is None and value not in (None, "") else day
             start = day if role in ("start", "both") else start
             end = day if role in ("end", "both") else end
         elif key not in SKIP_KEYS:
@@ -80,10 +87,15 @@ class BssClient:
     def __init__(self, secret_key: str, *, sync_url: str = DEFAULT_SYNC_URL, header_name: str = "x-mida-secret-key",
                  timeout: float = 60.0, retry: RetryPolicy = RetryPolicy(), transport: httpx.BaseTransport | None = None,
                  sleep=None):
-        if not secret_key:
+        if not secret_key or not secret_key.strip():
             raise InvalidInputError("MIDA_BSS_SECRET_KEY is empty; set it to the app's API secret key")
+        if any(c.isspace() or not c.isprintable() for c in secret_key.strip()):
+            raise InvalidInputError("MIDA_BSS_SECRET_KEY holds spaces or control characters; paste it again without them")
+        secret_key = secret_key.strip()
         # The client's base is the origin, so the request goes to the sync path exactly (no added slash).
         parts = urlsplit(sync_url)
+        for value in (parts.username, parts.password, *(v for _, v in parse_qsl(parts.query))):
+            register_secret(value)
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.path_shown = parts.path or "/"
         extra = {"sleep": sleep} if sleep else {}
@@ -110,15 +122,24 @@ class BssClient:
         body = self.http.request_json(
             "POST", self.path, json={"frequency": frequency, "start_date": start.isoformat(), "end_date": end.isoformat()}
         )
-        if str(body.get("status", "")).lower() == "error":
-            raise ServerError("bss", "POST", self.path_shown, 200, str(body.get("message"))[:200])
+        if str(body.get("status", "")).lower() == "error" or body.get("success") is False:
+            # A failure told in a 200 body: "Invalid API key" or "Sync failed" (the documented texts).
+            message = str(body.get("message") or body.get("error") or "no message")[:200]
+            cls = AuthError if "key" in message.lower() else ServerError
+            raise cls("bss", "POST", self.path_shown, 200, message)
         metrics, stated = parse_metrics(body)
+        if all(metrics[name] is None for name in KNOWN_METRICS):
+            raise MalformedResponseError(
+                "bss", "POST", self.path_shown, 200, detail=f"no known metric in a body with keys {sorted(body)[:8]}",
+                hint="nothing was written; the sync endpoint's answer changed shape, report it with the raw body",
+            )
         asked = f"{frequency} {start}..{end}"
         if stated is not None:
             got = (stated[0] or stated[1], stated[1] or stated[0])
             if got != (start, end):
+                shown = "an unreadable period" if UNREADABLE in got else f"{got[0]}..{got[1]}"
                 raise PeriodMismatchError(
-                    "bss", "POST", self.path_shown, 200, detail=f"served {got[0]}..{got[1]} when asked for {asked}",
+                    "bss", "POST", self.path_shown, 200, detail=f"served {shown} when asked for {asked}",
                     hint="nothing was written; check the app's sync frequency setting matches this asset",
                 )
         elif not (is_latest or allow_unstated_period):
