@@ -123,10 +123,14 @@ class SandboxMiddleware:
 
 
 def create_app(data: SandboxData | None = None, *, api_key: str = DEFAULT_API_KEY, bss_secret: str = DEFAULT_BSS_SECRET,
-               bss_header: str = "x-mida-secret-key", bss_mode: str = "echo", bss_key_style: str = "snake") -> Starlette:
+               bss_header: str = "x-mida-secret-key", bss_mode: str = "echo", bss_key_style: str = "snake",
+               bss_layout: str = "data", bss_numbers: str = "numbers") -> Starlette:
+    """Both APIs. BSS knobs: `bss_mode` echo|documented, `bss_key_style` snake|camel|title,
+    `bss_layout` data|top, `bss_numbers` numbers|strings."""
     data = data or SandboxData(SandboxConfig())
     app = Starlette(routes=[*_control_routes(), *mida_api.routes(data),
-                            *bss_api.routes(data, secret=bss_secret, header=bss_header, mode=bss_mode, key_style=bss_key_style)])
+                            *bss_api.routes(data, secret=bss_secret, header=bss_header, mode=bss_mode, key_style=bss_key_style,
+                                            layout=bss_layout, numbers=bss_numbers)])
     app.state.faults = FaultBook()
     app.state.requests = []
     app.state.data = data

@@ -30,7 +30,16 @@ def restyle(value, style: str):
     return {convert(k): restyle(v, style) for k, v in value.items()}
 
 
-def routes(data: SandboxData, *, secret: str, header: str, mode: str, key_style: str) -> list[Route]:
+def stringify(value):
+    """Every number as a string, as an API that formats its numbers might send them."""
+    if isinstance(value, dict):
+        return {k: stringify(v) for k, v in value.items()}
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+def routes(data: SandboxData, *, secret: str, header: str, mode: str, key_style: str, layout: str = "data",
+           numbers: str = "numbers") -> list[Route]:
+    """`layout`: metrics under "data" or at the top level; `numbers`: as JSON numbers or as strings."""
     async def sync(request: Request):
         if request.headers.get(header) != secret:
             return JSONResponse({"status": "error", "message": "Invalid API key"}, status_code=401)
@@ -54,6 +63,7 @@ def routes(data: SandboxData, *, secret: str, header: str, mode: str, key_style:
             payload = data.bss(start, end)
         else:
             payload = {"frequency": frequency, "start_date": start.isoformat(), "end_date": end.isoformat(), **data.bss(start, end)}
-        return JSONResponse({"data": restyle(payload, key_style)})
+        payload = restyle(stringify(payload) if numbers == "strings" else payload, key_style)
+        return JSONResponse(payload if layout == "top" else {"data": payload})
 
     return [Route(SYNC_PATH, sync, methods=["POST"])]

@@ -61,6 +61,7 @@ class Experiment:
     revenue_goal: bool
     threshold: float
     srm: bool  # traffic deliberately off its declared weights
+    paused_variant: bool = False  # its last variant was paused (a live experiment, so the pause shows in results)
 
 
 class SandboxData:
@@ -94,7 +95,7 @@ class SandboxData:
             out.append(Experiment(
                 project_key, (index + 1) * 1000 + j + 1, f"{HEADLINES[j % len(HEADLINES)]} #{j + 1}", status, created,
                 ended, tuple(str(v) for v in range(n_variants)), weights, rates, j % 2 == 0,
-                90.0 if j % 4 == 3 else 95.0, j % 8 == 7,
+                90.0 if j % 4 == 3 else 95.0, j % 8 == 7, j % 8 == 1,
             ))
         return tuple(out)
 

@@ -56,7 +56,7 @@ def result(data: SandboxData, e: Experiment, start: date | None, end: date | Non
         v = {"variant_id": vid, "name": name, "visitors": c.visitors, "conversions": c.conversions,
              "conversion_rate": round(rate * 100, 4), "is_control": k == 0,
              "traffic_weight": None if e.weights is None else round(e.weights[k] * 100, 2),
-             "variant_status": "paused" if (e.test_id % 5 == 0 and k == len(e.variant_ids) - 1) else "active"}
+             "variant_status": "paused" if (e.paused_variant and k == len(e.variant_ids) - 1) else "active"}
         if nick:
             v["nickname"] = nick
         if k and control_rate:
@@ -166,15 +166,21 @@ def routes(data: SandboxData) -> list[Route]:
             found = next((i for i in items if str(i[id_name]) == request.path_params[id_name]), None)
             if not found:
                 return error(404, f"{kind[:-1].capitalize()} not found")
-            extra = {"status": 1, "created_at": found["created_at"]} if kind == "goals" else {}
-            return JSONResponse({"success": True, kind[:-1]: {**found, **extra}})
+            return JSONResponse({"success": True, kind[:-1]: found})
 
         async def many(request: Request):
             pk = request.path_params["project_key"]
             items = (data.goals if kind == "goals" else data.events)(pk)
-            if kind == "events" and request.query_params.get("event_text"):
-                items = [i for i in items if i["event_text"] == request.query_params["event_text"]]
-            if kind == "goals":
+            if kind == "events":
+                try:
+                    start, end = _date(request, "start_date"), _date(request, "end_date")
+                except ValueError:
+                    return error(400, "start_date and end_date must be YYYY-MM-DD")
+                text = request.query_params.get("event_text")
+                items = [i for i in items if (not text or i["event_text"] == text)
+                         and (not start or i["created_at"][:10] >= start.isoformat())
+                         and (not end or i["created_at"][:10] <= end.isoformat())]
+            if kind == "goals":  # the goal listing lacks the detail's status and created_at, as documented
                 items = [{k: v for k, v in i.items() if k not in ("status", "created_at")} for i in items]
             return _page(request, items, kind)
 
