@@ -3,6 +3,11 @@
 Views read the lake in place (Hive partitioning), so a refresh is cheap and the
 warehouse never holds a second copy of the raw data. A table with no partition
 yet gets an empty view with the right columns, so dbt can build on a new lake.
+
+A lake in object storage is read through the fsspec filesystem registered on
+the connection (lake/storage.py). The views keep the lake's URLs, so whoever
+opens the warehouse later reads raw.* (and the staging views over them) only
+with that filesystem registered too; the marts are tables and need nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from mida_pipeline.lake import storage
 from mida_pipeline.lake.schemas import TABLES, Table
 from mida_pipeline.lake.writer import PART_FILE
 
@@ -40,12 +46,17 @@ def _literal(text: str) -> str:
 
 def view_sql(table: Table, lake_dir: str | os.PathLike) -> str:
     """The SELECT behind raw.<table>: the Parquet files if any, else an empty typed relation."""
-    root = Path(lake_dir).resolve() / table.name
+    if storage.is_remote(lake_dir):
+        root = storage.join(str(lake_dir), table.name)
+        written = bool(storage.find(root, PART_FILE))
+    else:
+        root = str(Path(lake_dir).resolve() / table.name)
+        written = any(Path(root).rglob(PART_FILE))
     columns = ", ".join(_quote(f.name) for f in table.schema)
-    if any(root.rglob(PART_FILE)):
+    if written:
         hive_types = ", ".join(f"{_literal(c)}: {_literal(_sql_type(table.schema.field(c).type))}" for c in table.partition_columns)
         source = (
-            f"read_parquet({_literal(str(root) + '/**/*.parquet')}, hive_partitioning = true, "
+            f"read_parquet({_literal(root + '/**/*.parquet')}, hive_partitioning = true, "
             f"union_by_name = true, hive_types = {{{hive_types}}})"
         )
         return f"SELECT {columns} FROM {source}"
@@ -54,7 +65,8 @@ def view_sql(table: Table, lake_dir: str | os.PathLike) -> str:
 
 
 def refresh_raw_views(con: duckdb.DuckDBPyConnection, lake_dir: str | os.PathLike) -> None:
-    """Create or replace raw.<table> for every lake table."""
+    """Create or replace raw.<table> for every lake table (registering the lake's filesystem when remote)."""
+    storage.register(con, lake_dir)
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table in TABLES.values():
         con.execute(f"CREATE OR REPLACE VIEW raw.{_quote(table.name)} AS {view_sql(table, lake_dir)}")

@@ -28,7 +28,7 @@ class Warehouse:
     """The published file and the private build file beside it."""
 
     published_path: Path
-    lake_dir: Path
+    lake_dir: Path | str  # a folder, or an object-storage URL (lake/storage.py)
 
     @property
     def build_dir(self) -> Path:

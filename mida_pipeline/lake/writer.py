@@ -1,9 +1,10 @@
 """Atomic, whole-partition Parquet writes.
 
 A partition is one file, `<lake>/<table>/[project_key=<k>/]date=<d>/part.parquet`.
-It is written beside its final name and renamed over it, so a reader sees the
-old file or the new one, never a torn or doubled one, and a re-run replaces
-rather than appends.
+On a local disk it is written beside its final name and renamed over it; in
+object storage it is one object put in a single request (lake/storage.py). So
+a reader sees the old file or the new one, never a torn or doubled one, and a
+re-run replaces rather than appends.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mida_pipeline.lake import storage
 from mida_pipeline.lake.schemas import TABLES, Table
 
 PART_FILE = "part.parquet"
@@ -30,19 +32,50 @@ class SchemaDriftError(Exception):
 @dataclass(frozen=True)
 class Written:
     table: str
-    path: Path
+    path: Path | str
     rows: int
 
 
-def partition_dir(lake_dir: str | os.PathLike, table: str, day: date, project_key: str | None = None) -> Path:
-    spec = TABLES[table]
-    parts = [Path(lake_dir), Path(table)]
-    if spec.has_project:
+def _partition_parts(table: str, day: date, project_key: str | None) -> list[str]:
+    parts = [table]
+    if TABLES[table].has_project:
         if not project_key:
             raise ValueError(f"{table} is partitioned by project; a project_key is required")
-        parts.append(Path(f"project_key={project_key}"))
-    parts.append(Path(f"date={day.isoformat()}"))
-    return Path(*parts)
+        parts.append(f"project_key={project_key}")
+    parts.append(f"date={day.isoformat()}")
+    return parts
+
+
+def partition_dir(lake_dir: str | os.PathLike, table: str, day: date, project_key: str | None = None) -> Path | str:
+    """The partition's folder: a Path in a local lake, a URL in object storage."""
+    parts = _partition_parts(table, day, project_key)
+    if storage.is_remote(lake_dir):
+        return storage.join(str(lake_dir), *parts)
+    return Path(lake_dir, *parts)
+
+
+def partition_file(lake_dir: str | os.PathLike, table: str, day: date, project_key: str | None = None) -> Path | str:
+    folder = partition_dir(lake_dir, table, day, project_key)
+    return storage.join(folder, PART_FILE) if isinstance(folder, str) else folder / PART_FILE
+
+
+def read_partition(
+    lake_dir: str | os.PathLike, table: str, day: date, project_key: str | None = None, columns: list[str] | None = None
+) -> pa.Table | None:
+    """One partition as written, or None when it was never written."""
+    path = partition_file(lake_dir, table, day, project_key)
+    if isinstance(path, str):
+        body = storage.read_bytes(path)
+        return None if body is None else pq.read_table(pa.BufferReader(body), columns=columns)
+    return pq.read_table(path, columns=columns) if path.exists() else None
+
+
+def partition_files(lake_dir: str | os.PathLike, table: str, day: date) -> list[Path | str]:
+    """Every project's file of one partition day, sorted."""
+    if storage.is_remote(lake_dir):
+        suffix = f"/date={day.isoformat()}/{PART_FILE}"
+        return [u for u in storage.find(storage.join(str(lake_dir), table), PART_FILE) if u.endswith(suffix)]
+    return sorted(Path(lake_dir, table).glob(f"**/date={day.isoformat()}/{PART_FILE}"))
 
 
 def to_arrow(table: str, rows: Iterable[dict[str, Any]]) -> pa.Table:
@@ -82,6 +115,13 @@ def write_partition(
     """Replace one partition whole. An empty `rows` writes an empty file: the day was synced and had nothing."""
     data = rows if isinstance(rows, pa.Table) else to_arrow(table, rows)
     target_dir = partition_dir(lake_dir, table, day, project_key)
+    if isinstance(target_dir, str):
+        # The whole file is built in memory first, so the one PUT carries a complete Parquet file.
+        sink = pa.BufferOutputStream()
+        pq.write_table(data, sink, compression="zstd")
+        target = storage.join(target_dir, PART_FILE)
+        storage.put_whole(target, sink.getvalue().to_pybytes())
+        return Written(table, target, data.num_rows)
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / PART_FILE
     # The temporary name does not end in .parquet, so no reader's glob picks it up.
@@ -100,7 +140,12 @@ def write_partition(
 
 
 def sweep_temporaries(lake_dir: str | os.PathLike) -> int:
-    """Remove temporaries left by a process killed mid-write; they were never visible to readers."""
+    """Remove temporaries left by a process killed mid-write; they were never visible to readers.
+
+    Object storage has none: a single PUT that did not finish left no object.
+    """
+    if storage.is_remote(lake_dir):
+        return 0
     removed = 0
     for tmp in Path(lake_dir).rglob(f".{PART_FILE}.*.tmp"):
         tmp.unlink(missing_ok=True)
