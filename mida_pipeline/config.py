@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mida_pipeline.lake.storage import parse_lake_dir
+
 PROJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 DEFAULT_START_DATE = "2024-01-01"
 
@@ -79,7 +81,7 @@ class Settings:
     bss_accept_unstated_period: bool = False
     refuse_late_capture: bool = False
     max_concurrency: int = 8
-    lake_dir: Path = Path("data/lake")
+    lake_dir: Path | str = Path("data/lake")  # a folder, or an object-storage URL such as s3://bucket/prefix
     duckdb_path: Path = Path("data/warehouse.duckdb")
 
     @classmethod
@@ -107,7 +109,7 @@ class Settings:
             bss_accept_unstated_period=_bool(env, "MIDA_BSS_ACCEPT_UNSTATED_PERIOD"),
             refuse_late_capture=_bool(env, "MIDA_REFUSE_LATE_CAPTURE"),
             max_concurrency=int(concurrency),
-            lake_dir=Path(env.get("MIDA_LAKE_DIR", "data/lake")),
+            lake_dir=parse_lake_dir(env.get("MIDA_LAKE_DIR", "") or "data/lake"),
             duckdb_path=Path(env.get("MIDA_DUCKDB_PATH", "data/warehouse.duckdb")),
         )
 

@@ -35,7 +35,11 @@ def _attempt(name: str, fn: Callable[[], str]) -> Check:
         return Check(name, False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
-def _writable(path: Path, what: str, variable: str) -> str:
+def _writable(path: Path | str, what: str, variable: str) -> str:
+    if isinstance(path, str):  # an object-storage lake
+        from mida_pipeline.lake.storage import check_writable
+
+        return check_writable(path)
     path.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path):
         pass

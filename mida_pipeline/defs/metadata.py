@@ -11,6 +11,8 @@ import duckdb
 from mida_pipeline.extract.mida import Outcome
 from mida_pipeline.lake.catalog import _sql_type
 from mida_pipeline.lake.schemas import TABLES
+from mida_pipeline.lake.storage import register
+from mida_pipeline.lake.writer import partition_files
 
 DESCRIPTIONS = {
     "captured_at": "When the pipeline read this row from the API (UTC).",
@@ -36,11 +38,12 @@ def spec_metadata(table: str) -> dict:
 
 def _preview(lake_dir: Path, table: str, days: list[date]) -> str:
     """A markdown table of a few rows of the last partition day written."""
-    files = sorted(Path(lake_dir, table).glob(f"**/date={days[-1].isoformat()}/part.parquet"))
+    files = partition_files(lake_dir, table, days[-1])
     if not files:
         return "_no rows_"
     cols = [f.name for f in TABLES[table].schema if f.name != "raw"][:8]
     with duckdb.connect() as con:
+        register(con, lake_dir)
         rel = con.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM read_parquet({[str(f) for f in files]}) LIMIT 5")
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for row in rel.fetchall():

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from mida_pipeline.config import Settings, parse_project_keys
+from mida_pipeline.lake.storage import resolve
 from mida_pipeline.lake.warehouse import Warehouse
 from mida_pipeline.sources import AsyncMidaClient, BssClient
 from mida_pipeline.sources.bss import DEFAULT_SYNC_URL
@@ -47,12 +48,13 @@ class Lake(dg.ConfigurableResource):
         return Settings.from_env()
 
     @property
-    def lake_dir(self) -> Path:
-        return self.settings().lake_dir.resolve()
+    def lake_dir(self) -> Path | str:
+        """An absolute folder, or the object-storage URL as configured."""
+        return resolve(self.settings().lake_dir)
 
     def warehouse(self) -> Warehouse:
         s = self.settings()
-        return Warehouse(published_path=s.duckdb_path.resolve(), lake_dir=s.lake_dir.resolve())
+        return Warehouse(published_path=s.duckdb_path.resolve(), lake_dir=resolve(s.lake_dir))
 
 
 def resources() -> dict[str, object]:

@@ -15,11 +15,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable
 
-import pyarrow.parquet as pq
-
 from mida_pipeline import days as cal
 from mida_pipeline.extract import rows
-from mida_pipeline.lake.writer import partition_dir, write_partition, PART_FILE
+from mida_pipeline.lake.writer import read_partition, write_partition
 
 # Project-days whose results are fetched at once: enough to keep the client's
 # connections busy, few enough that memory stays flat however long the range.
@@ -103,12 +101,12 @@ async def extract_snapshot(
 
 def experiments_for_results(lake_dir: Path, project_key: str, day: date, tz: str) -> list[int]:
     """Experiments with results on `day`: not drafts, created by the day's end (from that day's snapshot)."""
-    path = partition_dir(lake_dir, "mida_experiments", day, project_key) / PART_FILE
-    if not path.exists():
+    snapshot = read_partition(lake_dir, "mida_experiments", day, project_key, columns=["test_id", "status", "created_at"])
+    if snapshot is None:
         raise FileNotFoundError(
             f"mida_experiments has no partition {day} for project {project_key}; materialize it first"
         )
-    table = pq.read_table(path, columns=["test_id", "status", "created_at"]).to_pylist()
+    table = snapshot.to_pylist()
     return [
         r["test_id"]
         for r in table
