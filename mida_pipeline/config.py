@@ -81,6 +81,7 @@ class Settings:
     bss_accept_unstated_period: bool = False
     refuse_late_capture: bool = False
     max_concurrency: int = 8
+    http_timeout: float = 30.0
     lake_dir: Path | str = Path("data/lake")  # a folder, or an object-storage URL such as s3://bucket/prefix
     duckdb_path: Path = Path("data/warehouse.duckdb")
 
@@ -96,6 +97,13 @@ class Settings:
         concurrency = env.get("MIDA_MAX_CONCURRENCY", "8").strip() or "8"
         if not concurrency.isdigit() or not 1 <= int(concurrency) <= 256:
             raise ConfigError(f"MIDA_MAX_CONCURRENCY={concurrency!r} must be a whole number from 1 to 256")
+        timeout = env.get("MIDA_HTTP_TIMEOUT", "30").strip() or "30"
+        try:
+            http_timeout = float(timeout)
+        except ValueError:
+            http_timeout = -1.0
+        if not 0.1 <= http_timeout <= 600:
+            raise ConfigError(f"MIDA_HTTP_TIMEOUT={timeout!r} must be seconds from 0.1 to 600")
         return cls(
             mida_api_key=env.get("MIDA_API_KEY") or None,
             project_keys=parse_project_keys(keys) if keys.strip() else (),
@@ -109,6 +117,7 @@ class Settings:
             bss_accept_unstated_period=_bool(env, "MIDA_BSS_ACCEPT_UNSTATED_PERIOD"),
             refuse_late_capture=_bool(env, "MIDA_REFUSE_LATE_CAPTURE"),
             max_concurrency=int(concurrency),
+            http_timeout=http_timeout,
             lake_dir=parse_lake_dir(env.get("MIDA_LAKE_DIR", "") or "data/lake"),
             duckdb_path=Path(env.get("MIDA_DUCKDB_PATH", "data/warehouse.duckdb")),
         )

@@ -28,7 +28,8 @@ class MidaApi(dg.ConfigurableResource):
 
     def client(self) -> AsyncMidaClient:
         s = Settings.from_env()
-        return AsyncMidaClient(self.api_key, region=s.region, base_url=s.api_base_url, max_concurrency=s.max_concurrency)
+        return AsyncMidaClient(self.api_key, region=s.region, base_url=s.api_base_url, max_concurrency=s.max_concurrency,
+                               timeout=s.http_timeout)
 
 
 class BssApi(dg.ConfigurableResource):
@@ -38,7 +39,8 @@ class BssApi(dg.ConfigurableResource):
 
     def client(self) -> BssClient:
         s = Settings.from_env()
-        return BssClient(self.secret_key, sync_url=s.bss_sync_url or DEFAULT_SYNC_URL, header_name=s.bss_header)
+        return BssClient(self.secret_key, sync_url=s.bss_sync_url or DEFAULT_SYNC_URL, header_name=s.bss_header,
+                         timeout=s.http_timeout)
 
 
 class Lake(dg.ConfigurableResource):
