@@ -96,8 +96,9 @@ class BssClient:
         parts = urlsplit(sync_url)
         for value in (parts.username, parts.password, *(v for _, v in parse_qsl(parts.query))):
             register_secret(value)
-        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # Messages name the path alone; a query the URL carries goes out as parameters.
         self.path_shown = parts.path or "/"
+        self.params = dict(parse_qsl(parts.query, keep_blank_values=True)) or None
         extra = {"sleep": sleep} if sleep else {}
         self.http = Transport("bss", urlunsplit((parts.scheme, parts.netloc, "", "", "")), headers={header_name: secret_key, "Content-Type": "application/json"},
                               secrets=[secret_key], retry=retry, timeout=timeout, transport=transport,
@@ -120,7 +121,7 @@ class BssClient:
         if frequency not in ("daily", "weekly"):
             raise InvalidInputError(f"frequency must be daily or weekly, not {frequency!r}")
         body = self.http.request_json(
-            "POST", self.path, json={"frequency": frequency, "start_date": start.isoformat(), "end_date": end.isoformat()}
+            "POST", self.path_shown, params=self.params, json={"frequency": frequency, "start_date": start.isoformat(), "end_date": end.isoformat()}
         )
         if str(body.get("status", "")).lower() == "error" or body.get("success") is False:
             # A failure told in a 200 body: "Invalid API key" or "Sync failed" (the documented texts).

@@ -90,7 +90,11 @@ def test_a_key_in_the_bss_sync_urls_query_is_never_logged(world, debug_logs, wai
                    sleep=waits.append) as bss:
         day = world.data.today.replace(day=1)
         assert bss.sync("daily", day, day, is_latest=True).metrics["total_visitors"] is not None
-        assert_clean(repr(bss), all_log_text(debug_logs))
+        world.faults.add("/apiv1/*", "status", status=401, message="Invalid API key")
+        with pytest.raises(AuthError) as caught:
+            bss.sync("daily", day, day, is_latest=True)
+        assert str(caught.value).startswith('BSS POST /apiv1/analytics/sync failed: 401 "Invalid API key"')
+        assert_clean(repr(bss), all_log_text(debug_logs), str(caught.value))
 
 
 @pytest.mark.parametrize("text, shown", [
