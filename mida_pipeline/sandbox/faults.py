@@ -45,6 +45,11 @@ class FaultBook:
         with self._lock:
             self._rules.clear()
 
+    def pending(self) -> list[Fault]:
+        """Rules with uses left: after a run, a counted rule still here never fired."""
+        with self._lock:
+            return [f for f in self._rules if f.times is not None]
+
     def take(self, path: str, kind: str | None = None) -> Fault | None:
         """The first live rule for `path` (of `kind`, if given), counting one use of it."""
         with self._lock:
