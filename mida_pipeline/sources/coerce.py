@@ -97,6 +97,9 @@ def status_pair(status: Any, status_code: Any = None) -> tuple[int | None, str |
 
 def snake_case(key: str) -> str:
     """'Total Visitors', 'totalVisitors', 'total-visitors' and 'TOTAL_VISITORS' all become 'total_visitors'."""
-    key = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key.strip())
+    key = key.strip()
+    if not re.search(r"[a-z]", key) and re.search(r"[A-Z]{2}", key):
+        key = key.lower()  # ALL CAPS carries no word boundaries in its case: "LAST7DAYS" is one word
+    key = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
     key = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", key)
     return re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
