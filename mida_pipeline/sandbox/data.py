@@ -83,6 +83,8 @@ class SandboxData:
             rng = _rng(self.config.seed, project_key, j)
             status = [1, 1, 0, 1, 9, 0, 1, 1][j % 8]
             created = self.today - timedelta(days=int(rng.integers(20, self.config.history_days - 10)))
+            if j % 8 == 1:  # one long-running live test per project spans (nearly) the whole history
+                created = self.today - timedelta(days=self.config.history_days - 10)
             ended = created + timedelta(days=int(rng.integers(10, 60))) if status == 0 else None
             if ended and ended >= self.today:
                 ended = self.today - timedelta(days=1)
