@@ -5,13 +5,13 @@ never its value. The other settings are read when a run starts, so a bad value
 stops that run with a message that names the variable.
 """
 
-
+import os
 from pathlib import Path
 
 import dagster as dg
 
 from mida_pipeline.config import Settings, parse_project_keys
-from mida_pipeline.lake.storage import resolve
+from mida_pipeline.lake.storage import parse_lake_dir, resolve
 from mida_pipeline.lake.warehouse import Warehouse
 from mida_pipeline.sources import AsyncMidaClient, BssClient
 from mida_pipeline.sources.bss import DEFAULT_SYNC_URL
@@ -46,22 +46,31 @@ class BssApi(dg.ConfigurableResource):
 class Lake(dg.ConfigurableResource):
     """The Parquet lake (MIDA_LAKE_DIR) and the published warehouse (MIDA_DUCKDB_PATH)."""
 
+    location: str = "data/lake"
+    duckdb_path: str = "data/warehouse.duckdb"
+
     def settings(self) -> Settings:
         return Settings.from_env()
 
     @property
     def lake_dir(self) -> Path | str:
         """An absolute folder, or the object-storage URL as configured."""
-        return resolve(self.settings().lake_dir)
+        return resolve(parse_lake_dir(self.location))
 
     def warehouse(self) -> Warehouse:
-        s = self.settings()
-        return Warehouse(published_path=s.duckdb_path.resolve(), lake_dir=resolve(s.lake_dir))
+        return Warehouse(published_path=Path(self.duckdb_path).resolve(), lake_dir=self.lake_dir)
+
+
+def _env_or(name: str, default: str) -> dg.EnvVar | str:
+    """The variable when it is set (Dagster then records its name, not its value), else the documented default."""
+    return dg.EnvVar(name) if os.environ.get(name, "").strip() else default
 
 
 def resources() -> dict[str, object]:
     return {
         "mida": MidaApi(api_key=dg.EnvVar("MIDA_API_KEY"), project_keys=dg.EnvVar("MIDA_PROJECT_KEYS")),
         "bss": BssApi(secret_key=dg.EnvVar("MIDA_BSS_SECRET_KEY")),
-        "lake": Lake(),
+        "lake": Lake(
+            location=_env_or("MIDA_LAKE_DIR", "data/lake"), duckdb_path=_env_or("MIDA_DUCKDB_PATH", "data/warehouse.duckdb")
+        ),
     }

@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable, Iterable
 
 from mida_pipeline import days as cal
 from mida_pipeline.extract import rows
-from mida_pipeline.lake.writer import read_partition, write_partition
+from mida_pipeline.lake.writer import write_partition
 
 # Project-days whose results are fetched at once: enough to keep the client's
 # connections busy, few enough that memory stays flat however long the range.
@@ -99,25 +99,30 @@ async def extract_snapshot(
     return outcome
 
 
-def experiments_for_results(lake_dir: Path, project_key: str, day: date, tz: str) -> list[int]:
-    """Experiments with results on `day`: not drafts, created by the day's end (from that day's snapshot)."""
-    snapshot = read_partition(lake_dir, "mida_experiments", day, project_key, columns=["test_id", "status", "created_at"])
-    if snapshot is None:
-        raise FileNotFoundError(
-            f"mida_experiments has no partition {day} for project {project_key}; materialize it first"
-        )
-    table = snapshot.to_pylist()
+def experiments_with_results(listed, day: date, tz: str) -> list[int]:
+    """Experiments that can have results on `day`: not drafts, and created by the day's end."""
     return [
-        r["test_id"]
-        for r in table
-        if r["status"] != "draft" and (r["created_at"] is None or cal.local_date(r["created_at"], tz) <= day)
+        e.test_id
+        for e in listed
+        if e.status != "draft" and (e.created_at is None or cal.local_date(e.created_at, tz) <= day)
     ]
 
 
 async def extract_results(client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime) -> Outcome:
-    """Each experiment's result for the day alone and cumulative to the day: both reproducible for any past day."""
+    """Each experiment's result for the day alone and cumulative to the day: both reproducible for any past day.
+
+    The experiment list comes from one listing call per project, not from the
+    experiments snapshot, so results backfill even when snapshots are refused
+    (MIDA_REFUSE_LATE_CAPTURE) or a snapshot run failed for another project.
+    """
     outcome = Outcome()
     gate = asyncio.Semaphore(UNITS_IN_FLIGHT)
+    listings: dict[str, asyncio.Task] = {}
+
+    def listing(pk: str) -> asyncio.Task:
+        if pk not in listings:
+            listings[pk] = asyncio.ensure_future(_collect(client.list_experiments(pk)))
+        return listings[pk]
 
     async def fetch(pk: str, test_id: int, day: date) -> list[dict[str, Any]]:
         day_result, cumulative = await asyncio.gather(
@@ -132,7 +137,7 @@ async def extract_results(client, lake_dir: Path, project_keys, days: list[date]
             if pk in outcome.errors:
                 return
             try:
-                ids = experiments_for_results(lake_dir, pk, day, tz)
+                ids = experiments_with_results(await listing(pk), day, tz)
                 batches = await asyncio.gather(*(fetch(pk, tid, day) for tid in ids))
                 out = [r for batch in batches for r in batch]
                 write_partition(lake_dir, "mida_experiment_results", out, day=day, project_key=pk)

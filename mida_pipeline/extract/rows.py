@@ -10,6 +10,8 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from mida_pipeline.sources.coerce import to_float
+
 
 def raw_json(item: dict[str, Any]) -> str:
     return json.dumps(item, ensure_ascii=False, sort_keys=True, default=str)
@@ -62,7 +64,8 @@ def variant_rows(detail, *, project_key: str, day: date, captured_at: datetime, 
 
 
 def result_rows(result, *, window: str, project_key: str, day: date, captured_at: datetime) -> list[dict[str, Any]]:
-    """One row per variant of a result, for the `day` or the `cumulative` window."""
+    """One row per variant of a result, for the `day` or the `cumulative` window, with every documented field."""
+    goal = result.primary_goal or {}
     shared = {
         "test_id": result.test_id,
         "window": window,
@@ -78,6 +81,19 @@ def result_rows(result, *, window: str, project_key: str, day: date, captured_at
         "distribution_mode": result.distribution_mode,
         "is_mab": result.is_mab,
         "days_running": result.days_running,
+        "serving_variant_id": result.serving_variant_id,
+        "is_serving": result.is_serving,
+        "traffic_allocation": result.traffic_allocation,
+        "primary_goal_name": goal.get("goal_name"),
+        "primary_goal_type": goal.get("goal_type"),
+        "total_visitors": result.total_visitors,
+        "total_conversions": result.total_conversions,
+        "has_revenue": result.has_revenue,
+        "total_revenue": result.total_revenue,
+        "total_orders": result.total_orders,
+        # The record keeps the experiment-level rpv and aov only in `raw`; the variant's own sit below.
+        "total_rpv": to_float(result.raw.get("rpv")),
+        "total_aov": to_float(result.raw.get("aov")),
     }
     return [
         {
@@ -95,7 +111,7 @@ def result_rows(result, *, window: str, project_key: str, day: date, captured_at
             "orders": v.orders,
             "rpv": v.rpv,
             "aov": v.aov,
-            "currency": v.currency,
+            "currency": v.currency or result.currency,
             "revenue_per_visitor_improvement": v.revenue_per_visitor_improvement,
             "traffic_weight": v.traffic_weight,
             "variant_status": v.variant_status,
