@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from mida_pipeline.defs import bss_assets, checks, dbt_assets, mida_assets, schedules
+from mida_pipeline.defs import bss_assets, checks, dbt_assets, mida_assets, report_assets, schedules
 from mida_pipeline.defs.resources import resources
 
 defs = dg.Definitions(
-    assets=[*mida_assets.assets, *bss_assets.assets, dbt_assets.mida_dbt_models],
+    assets=[*mida_assets.assets, *bss_assets.assets, dbt_assets.mida_dbt_models, *report_assets.assets],
     asset_checks=checks.checks,
     jobs=schedules.jobs,
     schedules=schedules.schedules,

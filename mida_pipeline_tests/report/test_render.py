@@ -1,0 +1,135 @@
+"""The report in a real headless Chromium: it loads offline, the charts render, and its numbers are the marts'.
+
+Expected values come from SQL on the published warehouse, never from the report's own code.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the report must be tested in a real Chromium; install Debian's "
+                    "`chromium` package (.ci/run does it when run as root)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_offline(browser, path: Path):
+    """Load a page, recording every request that failed or left the file (file://, data:)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    outside, failed = [], []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file://", "data:")) else None)
+    page.on("requestfailed", lambda r: failed.append(f"{r.url[:80]}: {r.failure}"))
+    page.goto(path.as_uri(), wait_until="load")
+    return page, outside, failed
+
+
+def attrs(page, selector: str) -> list[dict[str, str]]:
+    return page.eval_on_selector_all(selector, "els => els.map(e => Object.assign({}, e.dataset))")
+
+
+def value(text: str):
+    return None if text == "" else float(text)
+
+
+def same(a, b) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and float(a) == float(b))
+
+
+def test_every_page_loads_offline_with_its_charts(browser, report_dir, sandbox):
+    pages = [report_dir / "index.html", *[report_dir / f"{k}.html" for k in sandbox.data.project_keys]]
+    for path in pages:
+        page, outside, failed = open_offline(browser, path)
+        assert outside == [] and failed == [], (path.name, outside, failed)
+        images = page.eval_on_selector_all("img", "els => els.map(i => [i.complete, i.naturalWidth])")
+        assert images and all(done and width > 100 for done, width in images), (path.name, images)
+        shot = np.asarray(Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("L"), dtype=float)
+        assert shot.std() > 10, f"{path.name} renders blank"
+        page.close()
+
+
+def test_each_variant_on_the_page_equals_the_scorecard(browser, report_dir, marts, sandbox):
+    columns = ["visitors", "conversions", "conversion_rate", "abs_lift", "rel_lift", "ci_low", "ci_high", "p_value",
+               "chance_to_beat_control", "revenue_per_visitor", "rpv_lift"]
+    for key in sandbox.data.project_keys:
+        expected = {
+            (str(r[0]), r[1]): r[2:]
+            for r in marts.execute(
+                f"SELECT test_id, variant_id, {', '.join(columns)}, verdict FROM marts.fct_experiment_scorecard "
+                "WHERE project_key = ?", [key]
+            ).fetchall()
+        }
+        page, _, _ = open_offline(browser, report_dir / f"{key}.html")
+        shown = {(a["testId"], a["variantId"]): a for a in attrs(page, "tr.variant")}
+        assert set(shown) == set(expected) and expected
+        for ident, row in expected.items():
+            a = shown[ident]
+            for name, want in zip(columns, row[:-1]):
+                got = value(a["".join(w.title() if i else w for i, w in enumerate(name.split("_")))])
+                assert same(got, want), (key, ident, name, got, want)
+            assert a["verdict"] == row[-1]
+        # What a person reads is the same number, formatted.
+        cells = page.eval_on_selector_all(
+            "tr.variant", "rows => rows.map(r => [r.dataset.testId, r.dataset.variantId, "
+            "r.querySelector('[data-field=visitors]').textContent, r.querySelector('[data-field=conversion_rate]').textContent])"
+        )
+        for test_id, variant_id, visitors, rate in cells:
+            row = expected[(test_id, variant_id)]
+            assert visitors == f"{row[0]:,}" and rate == f"{row[2] * 100:.2f} %"
+        page.close()
+
+
+def test_each_experiment_badge_follows_its_variants(browser, report_dir, marts, sandbox):
+    for key in sandbox.data.project_keys:
+        expected = dict(marts.execute(
+            """SELECT test_id::varchar, CASE WHEN bool_or(verdict = 'srm_warning') THEN 'srm_warning'
+                      WHEN bool_or(verdict = 'winner') THEN 'winner' WHEN bool_or(verdict = 'loser') THEN 'loser'
+                      ELSE 'inconclusive' END
+               FROM marts.fct_experiment_scorecard WHERE project_key = ? AND NOT is_control GROUP BY 1""", [key]
+        ).fetchall())
+        page, _, _ = open_offline(browser, report_dir / f"{key}.html")
+        shown = {a["testId"]: a["verdict"] for a in attrs(page, "section.experiment")}
+        assert shown == expected
+        badges = page.eval_on_selector_all("section.experiment .head [data-badge]", "els => els.map(e => e.textContent)")
+        assert len(badges) == len(expected) and set(badges) <= {"Winner", "Loser", "Inconclusive", "SRM warning"}
+        page.close()
+
+
+def test_store_traffic_and_funnel_equal_the_store_marts(browser, report_dir, marts):
+    page, _, _ = open_offline(browser, report_dir / "index.html")
+    for kind, table, date_column in (("daily", "fct_store_traffic_daily", "date"), ("weekly", "fct_store_traffic_weekly", "week_start")):
+        rows = marts.execute(
+            f"SELECT strftime({date_column}, '%Y-%m-%d'), total_visitors, total_sessions, successful_orders, "
+            f"cart_abandonment_rate, revenue FROM marts.{table}"
+        ).fetchall()
+        shown = {a["date"]: a for a in attrs(page, f"tr.store-{kind}")}
+        assert set(shown) == {r[0] for r in rows} and rows
+        for day, visitors, sessions, orders, abandonment, revenue in rows:
+            a = shown[day]
+            assert (int(a["totalVisitors"]), int(a["totalSessions"]), int(a["successfulOrders"])) == (visitors, sessions, orders)
+            assert same(value(a["cartAbandonmentRate"]), abandonment) and same(value(a["revenue"]), revenue)
+    totals = marts.execute(
+        "SELECT sum(total_visitors), sum(product_views), sum(add_to_cart), sum(checkout_started), sum(successful_orders) "
+        "FROM marts.fct_store_traffic_daily"
+    ).fetchone()
+    funnel = [int(float(a["value"])) for a in attrs(page, "tr.funnel-step")]
+    assert funnel == list(totals)
+    page.close()
