@@ -16,3 +16,7 @@
 {% test not_above(model, column_name, ceiling) %}
     select * from {{ model }} where {{ column_name }} > {{ ceiling }}
 {% endtest %}
+
+{% test non_negative(model, column_name) %}
+    select * from {{ model }} where {{ column_name }} < 0
+{% endtest %}

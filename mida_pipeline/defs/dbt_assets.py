@@ -6,6 +6,7 @@ one rename (see lake/warehouse.py), so BI tools never see half-built marts.
 
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,9 +58,26 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
     with warehouse.exclusive() as build_path:
         warehouse.refresh_raw()
         os.environ["MIDA_DBT_BUILD_PATH"] = str(build_path)
-        yield from dbt.cli(["build"], context=context).stream()
+        try:
+            yield from dbt.cli(["build"], context=context).stream()
+        except BaseException:
+            _restore_last_published(warehouse.published_path, build_path)
+            raise
         warehouse.publish()
     context.log.info(f"published {warehouse.published_path}")
+
+
+def _restore_last_published(published: Path, build: Path) -> None:
+    """Put the last published warehouse back as the build file after a failed build.
+
+    Raw runs publish the build file too; without this they would publish the
+    half-built marts a failed `dbt build` left behind.
+    """
+    Path(f"{build}.wal").unlink(missing_ok=True)
+    if published.exists():
+        shutil.copyfile(published, build)
+    else:
+        build.unlink(missing_ok=True)
 
 
 def dbt_resource() -> DbtCliResource:

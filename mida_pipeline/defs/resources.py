@@ -7,6 +7,7 @@ stops that run with a message that names the variable.
 
 import os
 from pathlib import Path
+from typing import Optional
 
 import dagster as dg
 
@@ -44,10 +45,15 @@ class BssApi(dg.ConfigurableResource):
 
 
 class Lake(dg.ConfigurableResource):
-    """The Parquet lake (MIDA_LAKE_DIR) and the published warehouse (MIDA_DUCKDB_PATH)."""
+    """The Parquet lake (MIDA_LAKE_DIR) and the published warehouse (MIDA_DUCKDB_PATH).
 
-    location: str = "data/lake"
-    duckdb_path: str = "data/warehouse.duckdb"
+    Unset fields are read from the environment when a run starts, so the
+    documented defaults apply and a process that changes its environment after
+    loading the definitions still writes where the variables say.
+    """
+
+    location: Optional[str] = None
+    duckdb_path: Optional[str] = None
 
     def settings(self) -> Settings:
         return Settings.from_env()
@@ -55,22 +61,21 @@ class Lake(dg.ConfigurableResource):
     @property
     def lake_dir(self) -> Path | str:
         """An absolute folder, or the object-storage URL as configured."""
-        return resolve(parse_lake_dir(self.location))
+        return resolve(parse_lake_dir(self.location) if self.location else self.settings().lake_dir)
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(published_path=Path(self.duckdb_path).resolve(), lake_dir=self.lake_dir)
+        published = Path(self.duckdb_path) if self.duckdb_path else self.settings().duckdb_path
+        return Warehouse(published_path=published.resolve(), lake_dir=self.lake_dir)
 
 
-def _env_or(name: str, default: str) -> dg.EnvVar | str:
-    """The variable when it is set (Dagster then records its name, not its value), else the documented default."""
-    return dg.EnvVar(name) if os.environ.get(name, "").strip() else default
+def _env(name: str) -> dg.EnvVar | None:
+    """The variable when it is set: Dagster resolves it when a run starts and records its name, not its value."""
+    return dg.EnvVar(name) if os.environ.get(name, "").strip() else None
 
 
 def resources() -> dict[str, object]:
     return {
         "mida": MidaApi(api_key=dg.EnvVar("MIDA_API_KEY"), project_keys=dg.EnvVar("MIDA_PROJECT_KEYS")),
         "bss": BssApi(secret_key=dg.EnvVar("MIDA_BSS_SECRET_KEY")),
-        "lake": Lake(
-            location=_env_or("MIDA_LAKE_DIR", "data/lake"), duckdb_path=_env_or("MIDA_DUCKDB_PATH", "data/warehouse.duckdb")
-        ),
+        "lake": Lake(location=_env("MIDA_LAKE_DIR"), duckdb_path=_env("MIDA_DUCKDB_PATH")),
     }

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from mida_pipeline.stats.tests import chance_to_beat, srm_p_value, wald_interval, z_test_pooled
 
 SRM_ALPHA = 0.001
-COLUMNS = [
-    "project_key", "test_id", "variant_id", "as_of_date", "test_name", "variant_name", "is_control", "visitors",
-    "conversions", "conversion_rate", "abs_lift", "rel_lift", "p_value", "ci_low", "ci_high", "is_significant",
-    "confidence_threshold_percent", "chance_to_beat_control", "srm_p_value", "srm_flag", "revenue",
-    "revenue_per_visitor", "rpv_lift", "verdict",
-]
+# Explicit column types, so the mart has the same types on an empty lake and when a statistic is null everywhere.
+DTYPES = {
+    "project_key": "string", "test_id": "Int64", "variant_id": "string", "as_of_date": "datetime64[us]",
+    "test_name": "string", "variant_name": "string", "is_control": "boolean", "visitors": "Int64",
+    "conversions": "Int64", "conversion_rate": "Float64", "abs_lift": "Float64", "rel_lift": "Float64",
+    "p_value": "Float64", "ci_low": "Float64", "ci_high": "Float64", "is_significant": "boolean",
+    "confidence_threshold_percent": "Float64", "chance_to_beat_control": "Float64", "srm_p_value": "Float64",
+    "srm_flag": "boolean", "revenue": "Float64", "revenue_per_visitor": "Float64", "rpv_lift": "Float64",
+    "verdict": "string",
+}
+COLUMNS = list(DTYPES)
 
 
 def _none(value):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+    return None if value is None or pd.isna(value) else value
+
+
+def _per_visitor(amount, visitors: int) -> float | None:
+    """Revenue per visitor; unknown (null) when the goal tracks no revenue or nobody visited."""
+    amount = _none(amount)
+    return float(amount) / visitors if visitors and amount is not None else None
 
 
 def _verdict(row: dict) -> str:
@@ -42,20 +51,20 @@ def score_experiment(group: pd.DataFrame) -> list[dict]:
     for _, v in group.iterrows():
         n, c = int(v["visitors"]), int(v["conversions"])
         rate = c / n if n else None
-        rpv = float(v["revenue"]) / n if n else None
+        rpv = _per_visitor(v["revenue"], n)
         row = {
             "project_key": v["project_key"], "test_id": int(v["test_id"]), "variant_id": v["variant_id"],
             "as_of_date": v["result_date"], "test_name": v["test_name"], "variant_name": v["variant_name"],
             "is_control": control is not None and v["variant_id"] == control["variant_id"], "visitors": n,
             "conversions": c, "conversion_rate": rate, "confidence_threshold_percent": _none(v["confidence_threshold_percent"]),
-            "srm_p_value": srm, "srm_flag": srm is not None and srm < SRM_ALPHA, "revenue": float(v["revenue"]),
+            "srm_p_value": srm, "srm_flag": srm is not None and srm < SRM_ALPHA, "revenue": None if _none(v["revenue"]) is None else float(v["revenue"]),
             "revenue_per_visitor": rpv, "abs_lift": None, "rel_lift": None, "p_value": None, "ci_low": None,
             "ci_high": None, "is_significant": None, "chance_to_beat_control": None, "rpv_lift": None,
         }
         if control is not None and not row["is_control"]:
             nc, cc = int(control["visitors"]), int(control["conversions"])
             control_rate = cc / nc if nc else None
-            control_rpv = float(control["revenue"]) / nc if nc else None
+            control_rpv = _per_visitor(control["revenue"], nc)
             if rate is not None and control_rate is not None:
                 row["abs_lift"] = rate - control_rate
                 row["rel_lift"] = rate / control_rate - 1 if control_rate else None
@@ -75,7 +84,7 @@ def score_experiment(group: pd.DataFrame) -> list[dict]:
 def scorecard(cumulative: pd.DataFrame) -> pd.DataFrame:
     """The latest cumulative result of every experiment, scored. Expects staging's result columns."""
     if cumulative.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in DTYPES.items()})
     latest = cumulative[cumulative["result_date"] == cumulative.groupby(["project_key", "test_id"])["result_date"].transform("max")]
     rows = [r for _, group in latest.groupby(["project_key", "test_id"], sort=True) for r in score_experiment(group)]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS).astype({c: t for c, t in DTYPES.items() if c != "as_of_date"})

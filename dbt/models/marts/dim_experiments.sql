@@ -1,6 +1,12 @@
 -- Latest state of each experiment, with the days it was first seen live and first seen ended.
+-- Status history comes from on-time snapshots only: a late capture records today's status,
+-- and counting it would pass today's state off as the past.
 with snapshots as (
     select * from {{ ref('stg_mida_experiments') }}
+),
+
+on_time as (
+    select * from snapshots where not coalesce(is_late_capture, false)
 ),
 
 history as (
@@ -9,7 +15,7 @@ history as (
         test_id,
         min(snapshot_date) as first_seen_on,
         max(snapshot_date) as last_seen_on,
-        min(snapshot_date) filter (where status = 'live') as started_on,
+        min(snapshot_date) filter (where status = 'live' and not coalesce(is_late_capture, false)) as started_on,
         bool_or(is_late_capture) as has_late_captures
     from snapshots
     group by project_key, test_id
@@ -17,9 +23,9 @@ history as (
 
 ended as (
     select s.project_key, s.test_id, min(s.snapshot_date) as ended_on
-    from snapshots s
+    from on_time s
     join history h using (project_key, test_id)
-    where (s.status = 'inactive' or s.is_completed) and s.snapshot_date >= coalesce(h.started_on, s.snapshot_date)
+    where (s.status = 'inactive' or s.is_completed) and s.snapshot_date > h.started_on
     group by s.project_key, s.test_id
 ),
 
