@@ -39,8 +39,9 @@ def _style(ax, title: str) -> None:
     ax.grid(axis="y", alpha=0.25)
 
 
-def _dates(ax) -> None:
-    locator = mdates.AutoDateLocator(maxticks=8)
+def _dates(ax, days: pd.Series) -> None:
+    # A single day (one synced week) gives AutoDateLocator no range to split.
+    locator = mdates.AutoDateLocator(maxticks=8) if days.nunique() > 1 else mdates.DayLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
@@ -67,7 +68,7 @@ def cumulative_rate(series: pd.DataFrame, names: dict[str, str]) -> bytes:
         ax.fill_between(days, low * 100, high * 100, color=color, alpha=0.15, linewidth=0)
     _style(ax, "Cumulative conversion rate (%), 95 % interval")
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4)
-    _dates(ax)
+    _dates(ax, pd.to_datetime(series["result_date"]))
     return _png(fig)
 
 
@@ -99,7 +100,7 @@ def store_traffic(frame: pd.DataFrame, title: str, date_column: str) -> bytes:
         ax.plot(days, data[column], label=column.replace("_", " "), color=PALETTE[k], linewidth=1.8, marker="." if len(data) < 10 else None)
     _style(ax, title)
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
-    _dates(ax)
+    _dates(ax, days)
     return _png(fig)
 
 
