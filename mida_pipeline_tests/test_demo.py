@@ -1,0 +1,44 @@
+"""`mida-pipeline demo` as a user runs it: the sandbox, a real backfill, dbt, the report, and a summary that is true."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from mida_pipeline_tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_demo_ends_with_a_true_summary_and_a_report(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_"))}
+    data = tmp_path / "demo-data"
+    out = run_cli(env, "demo", "--days", "2", "--data-dir", str(data)).stdout
+    flat = " ".join(out.split())
+
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        for table in ("raw.mida_experiment_results", "raw.bss_analytics_daily", "marts.fct_experiment_scorecard"):
+            rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            assert rows > 0 and re.search(rf"{re.escape(table)}\s*│\s*{rows:,}\s", out), table
+        experiments = con.execute("SELECT count(DISTINCT (project_key, test_id)) FROM marts.fct_experiment_scorecard").fetchone()[0]
+        srm = con.execute(
+            "SELECT count(DISTINCT (project_key, test_id)) FROM marts.fct_experiment_scorecard WHERE verdict = 'srm_warning'"
+        ).fetchone()[0]
+    counts = re.search(r"experiments: (\d+) with results: (\d+) with a winner, (\d+) with a loser, (\d+) inconclusive, "
+                       r"(\d+) with an SRM warning", flat)
+    assert counts, flat[-1500:]
+    total, winner, loser, inconclusive, srm_shown = map(int, counts.groups())
+    assert total == experiments == winner + loser + inconclusive + srm_shown and srm_shown == srm
+
+    report = data / "report" / "index.html"
+    assert f"report: {report}" in out and report.stat().st_size > 1000
+    assert len(list((data / "report").glob("*.html"))) == 4  # the index and the sandbox's three projects
+    ui = next(line for line in out.splitlines() if " dev -w workspace.yaml" in line)
+    assert f"DAGSTER_HOME={data}/dagster_home" in ui and f"MIDA_DUCKDB_PATH={data}/warehouse.duckdb" in ui
+    # dbt's own output went to the log, not over the progress bars.
+    assert "Completed successfully" not in out and "Completed successfully" in (data / "demo.log").read_text()
+    assert Path(data / "dagster_home").is_dir()
