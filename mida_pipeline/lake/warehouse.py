@@ -51,6 +51,15 @@ class Warehouse:
 
     def refresh_raw(self) -> None:
         """Point raw.* at the lake as it is now (call while holding `exclusive`)."""
+        if not self.build_path.exists() and self.published_path.exists():
+            # A lost build file (a new machine, a cleaned folder) must not publish a warehouse without the marts
+            # BI tools read: start again from the published one, copied whole before it is used.
+            seed = self.build_dir / f".seed.{uuid.uuid4().hex}.tmp"
+            try:
+                shutil.copyfile(self.published_path, seed)
+                os.replace(seed, self.build_path)
+            finally:
+                seed.unlink(missing_ok=True)
         with contextlib.closing(duckdb.connect(str(self.build_path))) as con:
             refresh_raw_views(con, self.lake_dir)
             con.execute("CHECKPOINT")
