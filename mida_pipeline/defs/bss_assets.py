@@ -29,7 +29,8 @@ def _bss_asset(frequency: str, partitions_def, description: str):
             outcome = extract_bss(
                 client, lake.lake_dir, frequency, days, s.timezone, captured_at, accept_unstated=s.bss_accept_unstated_period
             )
-        lake.warehouse().refresh_and_publish()
+        if outcome.partitions:  # nothing written: the published warehouse stays byte for byte as it was
+            lake.warehouse().refresh_and_publish()
         fail_on_errors(table, outcome)
         return dg.MaterializeResult(metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at))
 

@@ -42,7 +42,8 @@ def _run(table: str, coroutine_factory, context, mida: MidaApi, lake: Lake, *, s
             return await coroutine_factory(client, lake.lake_dir, mida.projects(), days, tz, captured_at)
 
     outcome = asyncio.run(go())
-    lake.warehouse().refresh_and_publish()
+    if outcome.partitions:  # nothing written: the published warehouse stays byte for byte as it was
+        lake.warehouse().refresh_and_publish()
     return days, captured_at, outcome
 
 
