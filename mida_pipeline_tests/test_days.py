@@ -1,10 +1,13 @@
 """Partition-window arithmetic: days close in MIDA_TIMEZONE, weeks start on Monday."""
 
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from hypothesis import given, strategies as st
+import dagster as dg
+from hypothesis import given, settings, strategies as st
 
 from mida_pipeline import days as cal
+from mida_pipeline.extract.bss import period
 
 ZONES = st.sampled_from(["UTC", "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
 MOMENTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
@@ -46,3 +49,47 @@ def test_late_capture_is_judged_in_the_zone():
     moment = datetime(2026, 3, 3, 1, tzinfo=timezone.utc)
     assert cal.is_late_capture(date(2026, 3, 1), moment, "UTC")
     assert not cal.is_late_capture(date(2026, 3, 1), moment, "America/Los_Angeles")
+
+
+LOCAL_TIMES = st.times()
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 1, 1)), ZONES, st.integers(0, 1), LOCAL_TIMES)
+def test_a_capture_on_the_day_or_the_next_day_in_the_zone_is_on_time(day, tz, later, clock):
+    moment = datetime.combine(day + timedelta(days=later), clock, ZoneInfo(tz)).astimezone(timezone.utc)
+    assert not cal.is_late_capture(day, moment, tz)
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 1, 1)), ZONES, st.integers(2, 4000), LOCAL_TIMES)
+def test_a_capture_two_or_more_days_after_in_the_zone_is_late(day, tz, later, clock):
+    moment = datetime.combine(day + timedelta(days=later), clock, ZoneInfo(tz)).astimezone(timezone.utc)
+    assert cal.is_late_capture(day, moment, tz)
+
+
+@given(MOMENTS, ZONES)
+def test_the_latest_complete_day_synced_now_is_never_a_late_capture(now, tz):
+    assert not cal.is_late_capture(cal.latest_complete_day(tz, now), now, tz)
+
+
+@given(st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2090, 1, 1)), ZONES)
+@settings(max_examples=40, deadline=None)
+def test_the_latest_complete_day_and_week_agree_with_dagsters_partitions(naive_now, tz):
+    now = naive_now.replace(tzinfo=timezone.utc)
+    start = (now - timedelta(days=30)).date()
+    daily = dg.DailyPartitionsDefinition(start_date=start.isoformat(), timezone=tz)
+    weekly = dg.WeeklyPartitionsDefinition(start_date=cal.week_start(start).isoformat(), timezone=tz, day_offset=1)
+    assert daily.get_partition_keys(current_time=now)[-1] == cal.latest_complete_day(tz, now).isoformat()
+    assert weekly.get_partition_keys(current_time=now)[-1] == cal.latest_complete_week(tz, now).isoformat()
+
+
+@given(MOMENTS, ZONES)
+def test_local_date_reads_naive_moments_as_utc(now, tz):
+    naive = now.replace(tzinfo=None)
+    assert cal.local_date(naive, tz) == cal.local_date(now, tz) == now.astimezone(ZoneInfo(tz)).date()
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 1, 1)))
+def test_a_weekly_partition_covers_monday_to_sunday_of_its_week(day):
+    start, end = period("weekly", cal.week_start(day))
+    assert start.weekday() == 0 and end.weekday() == 6 and start <= day <= end and (end - start).days == 6
+    assert period("daily", day) == (day, day)
