@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench` against the sandbox with injected latency; see run.py."""

@@ -1,0 +1,53 @@
+"""`make bench` works: the harness runs every benchmark at its smoke size and records every figure.
+
+Speed is not asserted here (the size is tiny and the injected latency a token
+1 ms, just enough for the latency bound to be defined): only that each figure
+and each target verdict is produced and written down.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+FIGURES = [
+    "import dagster", "import dagster_dbt", "load the Definitions", "Definitions / import dagster",
+    "pipeline requests", "pipeline wall time", "latency bound", "pipeline / latency bound",
+    "sequential requests", "sequential wall time", "dlt requests", "dlt wall time", "dlt extract step",
+    "single run: total", "single run: per partition", "one run per day: per partition", "one run per day: total",
+    "per-day / single-run", "scorecard from the mart", "scorecard from raw Parquet", "raw / mart",
+    "peak RSS at 1x", "peak RSS at 10x", "10x / 1x peak RSS",
+]
+TARGETS = 6
+
+
+@pytest.mark.slow
+def test_quick_run_records_every_figure_and_target(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_HOME"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--latency-ms", "1", "--results", str(results),
+         "--workdir", str(tmp_path / "work")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    text = results.read_text()
+    assert "- command: `python -m benchmarks.run --quick --latency-ms 1" in text
+    assert re.search(r"- machine: .+, \d+ CPUs", text)
+    for name in FIGURES:
+        row = re.search(rf"^\| [^|]+ \| {re.escape(name)} \| ([-0-9.,]+) \|", text, re.M)
+        assert row, f"figure {name!r} missing from RESULTS.md"
+        assert float(row.group(1).replace(",", "")) >= 0
+    verdicts = re.findall(r"^\| .+ \| ([0-9.]+)x \| (pass|miss) \|$", text, re.M)
+    assert len(verdicts) == TARGETS
+    assert "Not measured" not in text
+    assert not list((tmp_path / "work").rglob("*.tmp")), "a partition write was left half done"
+    assert "targets" in proc.stdout and "figures" in proc.stdout
