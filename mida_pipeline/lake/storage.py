@@ -60,7 +60,8 @@ def join(lake: str, *parts: str) -> str:
 def filesystem(url: str) -> tuple[Any, str]:
     """The fsspec filesystem for a lake URL and the URL's path within it."""
     try:
-        return fsspec.core.url_to_fs(url)
+        # No listings cache: another process replaces objects, and a stale cached ETag makes reads fail.
+        return fsspec.core.url_to_fs(url, use_listings_cache=False)
     except (ImportError, ValueError) as exc:
         raise LakeStorageError(
             f"MIDA_LAKE_DIR={redact(url)}: {redact(str(exc))}; use a local folder or an installed fsspec protocol such as s3://"
@@ -110,10 +111,9 @@ def read_bytes(url: str) -> bytes | None:
 
 
 def find(url: str, name: str) -> list[str]:
-    """URLs of every object called `name` under the prefix `url`, sorted (a fresh listing, never a cached one)."""
+    """URLs of every object called `name` under the prefix `url`, sorted."""
     fs, path = filesystem(url)
     try:
-        fs.invalidate_cache()
         found = fs.find(path)
     except FileNotFoundError:
         return []
