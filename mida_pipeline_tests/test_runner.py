@@ -1,0 +1,42 @@
+"""How the command line turns a range of days into as few Dagster runs as possible."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from mida_pipeline import days as cal
+from mida_pipeline.config import ConfigError, Settings
+from mida_pipeline.runner import plan
+
+SETTINGS = Settings(start_date=date(2024, 1, 1))
+
+
+def test_a_range_covers_the_weeks_that_end_inside_it():
+    p = plan(date(2025, 12, 24), date(2026, 1, 11), SETTINGS)
+    # Weeks ending Sunday 28 Dec, 4 Jan and 11 Jan; the week of 22 Dec is not whole in the range but ends in it.
+    assert p.weeks == [date(2025, 12, 22), date(2025, 12, 29), date(2026, 1, 5)]
+    assert (p.start, p.end) == (date(2025, 12, 24), date(2026, 1, 11))
+
+
+def test_a_single_sunday_syncs_the_week_it_ends():
+    assert plan(date(2026, 4, 5), date(2026, 4, 5), SETTINGS).weeks == [date(2026, 3, 30)]
+    assert plan(date(2026, 4, 4), date(2026, 4, 4), SETTINGS).weeks == []
+
+
+def test_weeks_before_the_start_date_are_left_out():
+    assert plan(date(2024, 1, 1), date(2024, 1, 14), SETTINGS).weeks == [date(2024, 1, 1), date(2024, 1, 8)]
+    late_start = Settings(start_date=date(2024, 1, 2))
+    assert plan(date(2024, 1, 7), date(2024, 1, 14), late_start).weeks == [date(2024, 1, 8)]
+
+
+@pytest.mark.parametrize(
+    "start, end, message",
+    [
+        (date(2026, 1, 10), date(2026, 1, 9), "is after --end"),
+        (date(2023, 12, 31), date(2024, 1, 2), "MIDA_START_DATE"),
+        (cal.latest_complete_day("UTC"), cal.latest_complete_day("UTC") + timedelta(days=1), "has not closed yet"),
+    ],
+)
+def test_a_range_that_cannot_be_synced_is_refused_with_the_reason(start, end, message):
+    with pytest.raises(ConfigError, match=message):
+        plan(start, end, SETTINGS)
