@@ -2,14 +2,12 @@
 
 
 import base64
-import os
-from pathlib import Path
 
 import dagster as dg
 
-from mida_pipeline.config import Settings
 from mida_pipeline.defs.resources import Lake
 from mida_pipeline.report import ReportOutput, build_report
+from mida_pipeline.report.build import report_dir
 
 GROUP = "report"
 # The marts the report reads, and the staging view that gives its cumulative series.
@@ -20,13 +18,6 @@ READS = [
     dg.AssetKey(["marts", "fct_store_traffic_weekly"]),
     dg.AssetKey(["staging", "stg_mida_experiment_results"]),
 ]
-
-
-def report_dir(settings: Settings, env: dict[str, str] | None = None) -> Path:
-    """MIDA_REPORT_DIR when set, else a `report` folder beside the published warehouse."""
-    env = os.environ if env is None else env
-    configured = env.get("MIDA_REPORT_DIR", "").strip()
-    return Path(configured).resolve() if configured else settings.duckdb_path.resolve().parent / "report"
 
 
 def _image(title: str, png: bytes) -> dg.MetadataValue:

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 
@@ -31,6 +32,13 @@ class ReportOutput:
     pages: dict[str, Path] = field(default_factory=dict)
     verdicts: dict[str, Counter] = field(default_factory=dict)  # project -> experiments by badge
     charts: dict[str, bytes] = field(default_factory=dict)  # overview PNGs for the Dagster UI
+
+
+def report_dir(settings, env: Mapping[str, str] | None = None) -> Path:
+    """MIDA_REPORT_DIR when set, else a `report` folder beside the published warehouse (MIDA_DUCKDB_PATH)."""
+    env = os.environ if env is None else env
+    configured = env.get("MIDA_REPORT_DIR", "").strip()
+    return Path(configured).resolve() if configured else Path(settings.duckdb_path).resolve().parent / "report"
 
 
 def _order(project: ProjectData) -> list[int]:
