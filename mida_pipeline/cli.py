@@ -72,7 +72,7 @@ def sandbox(port: int, seed: int, projects: int, experiments: int, bss_mode: str
 
 
 @main.command()
-@click.option("--days", default=28, show_default=True, help="How many closed days to backfill.")
+@click.option("--days", default=28, show_default=True, type=click.IntRange(1, 3660), help="How many closed days to backfill.")
 @click.option("--data-dir", default="data", show_default=True, help="Where the lake and warehouse go.")
 def demo(days: int, data_dir: str) -> None:
     """Start the sandbox, backfill the last days into ./data, build the marts and the report."""
