@@ -29,7 +29,7 @@ SECRETS = ("MIDA_API_KEY", "MIDA_BSS_SECRET_KEY")
 # Every variable the pipeline reads, with the default it falls back to.
 VARIABLES = {
     "MIDA_API_KEY": None, "MIDA_PROJECT_KEYS": None, "MIDA_REGION": "us", "MIDA_API_BASE_URL": None,
-    "MIDA_TIMEZONE": "UTC", "MIDA_START_DATE": "2024-01-01", "MIDA_MAX_CONCURRENCY": "8",
+    "MIDA_TIMEZONE": "UTC", "MIDA_START_DATE": "2024-01-01", "MIDA_MAX_CONCURRENCY": "8", "MIDA_HTTP_TIMEOUT": "30",
     "MIDA_REFUSE_LATE_CAPTURE": "false", "MIDA_BSS_SECRET_KEY": None, "MIDA_BSS_SYNC_URL": None,
     "MIDA_BSS_HEADER": "x-mida-secret-key", "MIDA_BSS_ACCEPT_UNSTATED_PERIOD": "false",
     "MIDA_LAKE_DIR": "data/lake", "MIDA_DUCKDB_PATH": "data/warehouse.duckdb",
