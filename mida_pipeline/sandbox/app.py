@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from mida_pipeline.sandbox import bss_api, mida_api
 from mida_pipeline.sandbox.data import SandboxConfig, SandboxData
-from mida_pipeline.sandbox.faults import FaultBook
+from mida_pipeline.sandbox.faults import FaultBook, mutate
 
 DEFAULT_API_KEY = "sandbox-mida-key"
 DEFAULT_BSS_SECRET = "sandbox-bss-secret"
@@ -43,6 +43,27 @@ def _control_routes() -> list[Route]:
             Route(f"{CONTROL}/requests", requests, methods=["GET", "DELETE"])]
 
 
+def _mutating(send, params: dict):
+    """`send` that holds the JSON body back and passes it on with the `mutate` fault's changes."""
+    start, chunks = {}, []
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        if message["type"] != "http.response.body":
+            return await send(message)
+        chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        body = json.dumps(mutate(json.loads(b"".join(chunks)), params)).encode()
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
+
+
 class SandboxMiddleware:
     """Pure ASGI, so faults can break the connection itself, not just the response."""
 
@@ -56,6 +77,8 @@ class SandboxMiddleware:
         path = scope["path"]
         state.requests.append((scope["method"], path))
         fault = state.faults.take(path)
+        if fault and fault.kind == "mutate":
+            send = _mutating(send, fault.params)
         if fault:
             handled = await self._fault(fault, scope, receive, send)
             if handled:

@@ -17,6 +17,8 @@ KINDS = {
     "success_false": 'a 200 with {"success": false}',
     "wrong_shape": "a 200 whose list or item key holds a string",
     "endless": "listing pages that are always full and always the same",
+    "mutate": "the normal answer, changed: `set` {field: value} where the field exists, `drop` [fields], "
+              "`add` {field: value} to every object holding the field `where` (schema drift, hostile values)",
 }
 
 
@@ -61,3 +63,16 @@ class FaultBook:
                             self._rules.remove(fault)
                     return fault
         return None
+
+
+def mutate(value: Any, params: dict[str, Any]) -> Any:
+    """A JSON value with the `mutate` fault's changes applied to every object in it, however deep."""
+    if isinstance(value, list):
+        return [mutate(v, params) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: mutate(v, params) for k, v in value.items() if k not in params.get("drop", ())}
+    out.update({k: v for k, v in params.get("set", {}).items() if k in value})
+    if params.get("where") in value:
+        out.update(params.get("add", {}))
+    return out
