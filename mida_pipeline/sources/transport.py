@@ -124,6 +124,9 @@ class _Core:
             cls = e.ServerError if status >= 500 else e.BadRequestError
         if message is None and "html" in response.headers.get("content-type", ""):
             message = "an HTML error page"
+        if 300 <= status < 400:  # redirects are not followed: a moved API is a wrong URL, not a bad request
+            return cls(self.api, method, path, status, message, detail="a redirect",
+                       hint=f"check {e.URL_VARIABLE.get(self.api, 'the URL')} (scheme, host and path)")
         return cls(self.api, method, path, status, message)
 
     def body(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:

@@ -208,3 +208,12 @@ def test_base_url_credentials_are_never_sent():
     sent = str(calls[0].url)
     assert sent == "https://api.test/v2/project/p/goals?token=tok-9876&limit=5"
     assert "pa55word" not in sent and "tok-9876" not in repr(t)
+
+
+def test_a_redirect_is_not_followed_and_points_at_the_url_setting():
+    waits: list[float] = []
+    mock, calls = scripted(httpx.Response(301, headers={"Location": "https://elsewhere.test/v2"}))
+    with pytest.raises(BadRequestError) as caught:
+        transport(mock, waits).request_json("GET", "/x")
+    assert len(calls) == 1
+    assert str(caught.value) == "MIDA GET /x failed: 301 a redirect - check MIDA_API_BASE_URL (scheme, host and path)"
