@@ -40,11 +40,13 @@ def detail(data: SandboxData, e: Experiment) -> dict:
             "primary_goal": {k: goal[k] for k in ("goal_profile_id", "goal_name", "goal_type", "goal_value")}}
 
 
-def result(data: SandboxData, e: Experiment, start: date | None, end: date | None) -> dict:
+def result(data: SandboxData, e: Experiment, start: date | None, end: date | None, goal: dict | None = None,
+           phase: str = "all_time") -> dict:
+    """The result body. A named goal is echoed as the primary goal (the numbers stay the primary goal's: a simplification)."""
     span = data.running_days(e)
     start = start or (span[0] if span else e.created)
     end = end or data.today
-    goal = data.goals(e.project_key)[0 if e.revenue_goal else 1]
+    goal = goal or data.goals(e.project_key)[0 if e.revenue_goal else 1]
     counts = [data.window(e.project_key, e.test_id, vid, start, end) for vid in e.variant_ids]
     control_rate = counts[0].conversions / counts[0].visitors if counts[0].visitors else None
     control_rpv = counts[0].revenue / counts[0].visitors if counts[0].visitors else None
@@ -71,9 +73,9 @@ def result(data: SandboxData, e: Experiment, start: date | None, end: date | Non
         "success": True, "test_id": e.test_id, "test_name": e.name, "status": STATUS_WORDS[e.status], "status_code": e.status,
         "start_date": start.isoformat(), "end_date": end.isoformat(),
         "days_running": max(0, (min(end, span[1]) - span[0]).days + 1) if span else 0,
-        "primary_goal": {k: goal[k] for k in ("goal_profile_id", "goal_name", "goal_type")},
+        "primary_goal": {k: goal[k] for k in ("goal_profile_id", "goal_key", "goal_name", "goal_type")},
         "stats_engine": "bayesian" if e.test_id % 3 else "frequentist", "confidence_threshold_percent": e.threshold,
-        "serving_variant_id": None, "is_serving": e.status == 1, "report_phase": "all_time", "traffic_allocation": 100,
+        "serving_variant_id": None, "is_serving": e.status == 1, "report_phase": phase, "traffic_allocation": 100,
         "distribution_mode": "mab" if e.weights is None else ("equal" if len(set(e.weights)) == 1 else "custom"),
         "is_mab": e.weights is None, "total_visitors": sum(c.visitors for c in counts),
         "total_conversions": sum(c.conversions for c in counts), "has_revenue": e.revenue_goal, "variants": variants,
@@ -132,7 +134,17 @@ def routes(data: SandboxData) -> list[Route]:
             return error(400, "start_date and end_date must be YYYY-MM-DD")
         if start and end and start > end:
             return error(400, "start_date is after end_date")
-        return JSONResponse(result(data, e, start, end))
+        phase = request.query_params.get("report_phase", "all_time")
+        if phase not in ("pre_deploy", "post_deploy", "all_time"):
+            return error(400, "report_phase must be pre_deploy, post_deploy or all_time")
+        goal = None
+        named = request.query_params.get("goal_profile_id"), request.query_params.get("goal_key")
+        if any(named):
+            goal = next((g for g in data.goals(e.project_key)
+                         if str(g["goal_profile_id"]) == named[0] or g["goal_key"] == named[1]), None)
+            if goal is None:
+                return error(404, "Goal not found")
+        return JSONResponse(result(data, e, start, end, goal, phase))
 
     async def timeseries(request: Request):
         e = experiment_or_404(request)

@@ -58,6 +58,17 @@ def test_results_refuse_bad_dates(server, http):
     assert http.get(path, params={"start_date": "2026-02-10", "end_date": "2026-02-01"}).status_code == 400
 
 
+def test_results_echo_the_goal_and_phase_named_and_refuse_unknown_ones(server, http):
+    pk = server.data.project_keys[0]
+    path = v2(server, f"/experiment/{server.data.experiments(pk)[0]['test_id']}/result")
+    signup = server.data.goals(pk)[2]
+    assert http.get(path, params={"goal_key": "signup"}).json()["primary_goal"]["goal_profile_id"] == signup["goal_profile_id"]
+    assert http.get(path, params={"goal_profile_id": signup["goal_profile_id"]}).json()["primary_goal"]["goal_key"] == "signup"
+    assert http.get(path, params={"report_phase": "post_deploy"}).json()["report_phase"] == "post_deploy"
+    assert http.get(path, params={"goal_key": "nope"}).status_code == 404
+    assert http.get(path, params={"report_phase": "someday"}).status_code == 400
+
+
 def test_a_write_is_refused_and_recorded(server, http):
     answer = http.post(v2(server, "/goals"), json={"goal_name": "x"})
     assert answer.status_code == 405
