@@ -166,6 +166,16 @@ def _required_int(item: dict, key: str) -> int:
     return value
 
 
+def _count(item: dict, key: str) -> int:
+    """A count the statistics rest on: absent is 0, but a value that is no whole number (a word, an object,
+    beyond int64) is a changed API, never silently 0."""
+    raw = item.get(key)
+    value = to_int(raw)
+    if value is None and raw is not None:
+        raise ShapeError(f"{key}: expected a whole number (int64), got {type(raw).__name__} {str(raw)[:40]!r}")
+    return value or 0
+
+
 def _required_str(item: dict, key: str) -> str:
     value = to_str(item.get(key))
     if value is None or isinstance(item.get(key), (dict, list)):
@@ -210,7 +220,7 @@ def _result_variant(v: dict) -> ResultVariant:
     nickname = to_str(v.get("nickname"))
     return ResultVariant(
         variant_id=variant_id, name=to_str(v.get("name")), nickname=nickname,
-        visitors=to_int(v.get("visitors")) or 0, conversions=to_int(v.get("conversions")) or 0,
+        visitors=_count(v, "visitors"), conversions=_count(v, "conversions"),
         conversion_rate=to_float(v.get("conversion_rate")), improvement=to_float(v.get("improvement")),
         revenue=to_float(v.get("revenue")), orders=to_int(v.get("orders")), rpv=to_float(v.get("rpv")),
         aov=to_float(v.get("aov")), currency=to_str(v.get("currency")),
