@@ -233,6 +233,8 @@ class AsyncTransport:
                 self.resume_at = max(self.resume_at, honoured)
             log.info("%s %s %s: retry %d in %.2fs", self.core.api, method, path, attempt, wait)
             await self.sleep(wait)
+            if self.resume_at and self.resume_at <= honoured:
+                self.resume_at = 0.0  # the pause this task asked for is over (also when time is simulated)
 
     async def aclose(self) -> None:
         await self.client.aclose()

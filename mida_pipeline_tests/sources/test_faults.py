@@ -137,3 +137,32 @@ def test_a_closed_port_ends_unreachable(waits):
 def test_faults_on_other_routes_leave_a_route_alone(mida, world, project):
     world.faults.add("*/events", "status", status=500)
     assert [g.goal_profile_id for g in mida.list_goals(project)] == listing(world, project)
+
+
+def test_the_async_client_rides_out_the_same_faults(world, project):
+    import asyncio
+
+    from mida_pipeline.sources import AsyncMidaClient
+
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    world.faults.add("*/result", "status", times=1, status=429, retry_after=5)
+    world.faults.add("*/goals", "reset", times=1)
+    world.faults.add("*/events", "status", status=404, message="Project not found")
+
+    async def run():
+        async with AsyncMidaClient(SENTINEL_KEY, base_url=world.mida_base_url, retry=FAST, sleep=fake_sleep) as client:
+            result = await client.get_result(project, 1001)
+            goals = [g.goal_profile_id async for g in client.list_goals(project)]
+            try:
+                [e async for e in client.list_events(project)]
+            except NotFoundError as exc:
+                return result, goals, exc
+
+    result, goals, error = asyncio.run(run())
+    assert result.test_id == 1001 and goals == listing(world, project)
+    assert slept[0] == 5.0 and len(slept) == 2
+    assert str(error).startswith(f'MIDA GET /project/{project}/events failed: 404 "Project not found"')
