@@ -3,13 +3,13 @@
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
-from mida_pipeline import days as cal
 from mida_pipeline_tests.conftest import REPO
 
 
@@ -38,14 +38,18 @@ def test_graph_snapshot_raw_assets_feed_staging_and_marts():
 
 
 @pytest.mark.slow
-def test_dagster_cli_materializes_one_partition(pipeline_env):
-    day = (cal.latest_complete_day("UTC") - timedelta(days=2)).isoformat()
+def test_dagster_cli_materializes_one_weekly_partition_across_a_year_boundary(pipeline_env):
+    monday = "2025-12-29"  # the week runs to Sunday 4 January 2026
     dagster = Path(sys.executable).with_name("dagster")
     proc = subprocess.run(
-        [str(dagster), "asset", "materialize", "-m", "mida_pipeline.definitions", "--select", "mida_goals", "--partition", day],
+        [str(dagster), "asset", "materialize", "-m", "mida_pipeline.definitions", "--select", "bss_analytics_weekly",
+         "--partition", monday],
         env=pipeline_env, cwd=REPO, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert (Path(pipeline_env["MIDA_LAKE_DIR"]) / "mida_goals").exists()
-    written = list(Path(pipeline_env["MIDA_LAKE_DIR"]).glob(f"mida_goals/*/date={day}/part.parquet"))
-    assert len(written) == 2
+    written = list(Path(pipeline_env["MIDA_LAKE_DIR"]).glob("bss_analytics_weekly/*/part.parquet"))
+    assert [p.parent.name for p in written] == [f"date={monday}"]
+    with duckdb.connect(pipeline_env["MIDA_DUCKDB_PATH"], read_only=True) as con:
+        assert con.execute("SELECT date, period_start, period_end FROM raw.bss_analytics_weekly").fetchall() == [
+            (date(2025, 12, 29), date(2025, 12, 29), date(2026, 1, 4))
+        ]

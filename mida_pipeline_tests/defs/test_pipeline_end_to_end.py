@@ -1,11 +1,18 @@
-"""The pipeline end to end: the CLI syncs the sandbox over a socket into the lake and the warehouse.
+"""The pipeline end to end: the CLI syncs the sandbox over a socket into the lake, the warehouse and the marts.
 
-Numbers are checked against the sandbox's own data, never against the pipeline's output.
+Numbers are checked against the sandbox's own data (SandboxData), never against the pipeline's output.
+One history is built once for the module (a day, then a 30-day backfill over it while BI readers hold the
+warehouse open) and many specifications read it.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import os
+import subprocess
+import sys
+import textwrap
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
 import duckdb
@@ -18,6 +25,30 @@ pytestmark = pytest.mark.slow
 
 YESTERDAY = cal.latest_complete_day("UTC")
 DAY = YESTERDAY - timedelta(days=3)
+START = YESTERDAY - timedelta(days=29)
+RAW = ["mida_experiments", "mida_experiment_variants", "mida_experiment_results", "mida_goals", "mida_events", "bss_analytics_daily"]
+MARTS = ["dim_experiments", "dim_goals", "dim_events", "fct_experiment_variant_daily", "fct_experiment_scorecard",
+         "fct_store_traffic_daily", "fct_store_traffic_weekly"]
+
+# A BI tool: one read-only connection held through the whole sync, and one that reconnects again and again.
+READER = textwrap.dedent("""
+    import os, sys, time, duckdb
+    path, stop = sys.argv[1], sys.argv[2]
+    held = duckdb.connect(path, read_only=True)
+    print("ready", flush=True)
+    while not os.path.exists(stop):
+        for con, name in ((held, "held"), (None, "fresh")):
+            try:
+                con = con or duckdb.connect(path, read_only=True)
+                n = con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0]
+                con.execute("SELECT count(*) FROM raw.mida_experiment_results").fetchone()
+                print(name, n, flush=True)
+                if name == "fresh":
+                    con.close()
+            except Exception as exc:
+                print("error", name, type(exc).__name__, str(exc).splitlines()[0], flush=True)
+        time.sleep(0.2)
+""")
 
 
 def warehouse(env) -> duckdb.DuckDBPyConnection:
@@ -26,98 +57,174 @@ def warehouse(env) -> duckdb.DuckDBPyConnection:
 
 def results(con, day: date, window: str) -> dict:
     rows = con.execute(
-        'SELECT project_key, test_id, variant_id, visitors, conversions FROM raw.mida_experiment_results '
+        'SELECT project_key, test_id, variant_id, visitors, conversions, revenue FROM raw.mida_experiment_results '
         'WHERE date = ? AND "window" = ?', [day, window]
     ).fetchall()
-    return {(pk, tid, vid): (v, c) for pk, tid, vid, v, c in rows}
+    return {(pk, tid, vid): (v, c, r or 0.0) for pk, tid, vid, v, c, r in rows}
 
 
 def expected(sandbox, day: date, window: str) -> dict:
-    """What the sandbox itself says each variant had, summed from its daily truth."""
+    """What the sandbox itself says each variant had on `day` (or from its start to `day`), from its daily truth."""
+    data = sandbox.data
     out = {}
-    for pk in sandbox.data.project_keys:
-        for exp in sandbox.data.experiments(pk):
-            if exp["status"] == 9:
+    for pk in data.project_keys:
+        for exp in data._experiments(pk):
+            if exp.status == 9 or exp.created > day:
                 continue
-            created = cal.local_date(cal_parse(exp["created_at"]), "UTC")
-            if created > day:
-                continue
-            start = day if window == "day" else created
-            for variant_id in sandbox.data.variant_ids(pk, exp["test_id"]):
-                counts = [sandbox.data.daily(pk, exp["test_id"], variant_id, d) for d in cal.days(start, day)]
-                out[(pk, exp["test_id"], variant_id)] = (sum(c.visitors for c in counts), sum(c.conversions for c in counts))
+            start = day if window == "day" else exp.created
+            for variant_id in exp.variant_ids:
+                counts = [data.daily(pk, exp.test_id, variant_id, d) for d in cal.days(start, day)]
+                revenue = data.window(pk, exp.test_id, variant_id, start, day).revenue
+                out[(pk, exp.test_id, variant_id)] = (sum(c.visitors for c in counts), sum(c.conversions for c in counts), revenue)
     return out
 
 
-def cal_parse(text):
-    from datetime import datetime, timezone
-
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00")) if "T" in str(text) else datetime.fromisoformat(f"{text}T00:00:00+00:00")
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def rows_of_day(con, day: date) -> dict:
+    return {t: con.execute(f"SELECT * EXCLUDE (captured_at) FROM raw.{t} WHERE date = ? ORDER BY ALL", [day]).fetchall() for t in RAW}
 
 
-def test_sync_one_day_lands_the_sandbox_numbers(sandbox, pipeline_env):
-    run_cli(pipeline_env, "sync", "--date", DAY.isoformat())
-    with warehouse(pipeline_env) as con:
-        for window in ("day", "cumulative"):
-            assert results(con, DAY, window) == expected(sandbox, DAY, window)
-        for table in ("mida_experiments", "mida_experiment_variants", "mida_goals", "mida_events", "bss_analytics_daily"):
-            assert con.execute(f"SELECT count(*) FROM raw.{table} WHERE date = ?", [DAY]).fetchone()[0] > 0, table
-        # Captured three days after the day: today's state, flagged as such.
-        assert con.execute("SELECT bool_and(is_late_capture) FROM raw.mida_experiments").fetchone() == (True,)
-
-
-def test_rerunning_a_day_gives_identical_rows(pipeline_env):
-    run_cli(pipeline_env, "sync", "--date", DAY.isoformat())
-    with warehouse(pipeline_env) as con:
-        first = con.execute("SELECT * EXCLUDE (captured_at) FROM raw.mida_experiment_results ORDER BY ALL").fetchall()
-    run_cli(pipeline_env, "sync", "--date", DAY.isoformat())
-    with warehouse(pipeline_env) as con:
-        again = con.execute("SELECT * EXCLUDE (captured_at) FROM raw.mida_experiment_results ORDER BY ALL").fetchall()
-    assert again == first and len(first) > 0
-
-
-def test_a_thirty_day_backfill_is_one_run_per_job(pipeline_env):
-    start = YESTERDAY - timedelta(days=29)
-    run_cli(pipeline_env, "backfill", "--start", start.isoformat(), "--end", YESTERDAY.isoformat())
-    with warehouse(pipeline_env) as con:
-        days = con.execute("SELECT count(DISTINCT date) FROM raw.mida_experiment_results").fetchone()[0]
-        weeks = con.execute("SELECT count(*) FROM raw.bss_analytics_weekly").fetchone()[0]
-    assert days == 30 and weeks >= 4
-    import os
-
-    os.environ["DAGSTER_HOME"] = pipeline_env["DAGSTER_HOME"]
+@contextmanager
+def instance_at(home: str):
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = home
     try:
-        runs = dg.DagsterInstance.get().get_runs()
+        with dg.DagsterInstance.get() as inst:
+            yield inst
     finally:
-        del os.environ["DAGSTER_HOME"]
-    jobs = sorted(r.job_name for r in runs)
-    assert jobs == ["daily_raw", "models", "weekly_raw"]
+        if before is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = before
+
+
+@pytest.fixture(scope="module")
+def history(sandbox, tmp_path_factory):
+    """Sync DAY, then backfill the 30 days up to yesterday while two reader processes hold the warehouse open."""
+    root = tmp_path_factory.mktemp("history")
+    (root / "dagster_home").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_"))}
+    env.update(
+        MIDA_API_KEY=sandbox.api_key, MIDA_PROJECT_KEYS=",".join(sandbox.data.project_keys),
+        MIDA_API_BASE_URL=sandbox.mida_base_url, MIDA_BSS_SECRET_KEY=sandbox.bss_secret,
+        MIDA_BSS_SYNC_URL=sandbox.bss_sync_url, MIDA_LAKE_DIR=str(root / "lake"),
+        MIDA_DUCKDB_PATH=str(root / "warehouse.duckdb"), MIDA_START_DATE="2025-01-01",
+        DAGSTER_HOME=str(root / "dagster_home"), MIDA_REPORT_DIR=str(root / "report"),
+    )
+    sandbox.faults.clear()
+    run_cli(env, "sync", "--date", DAY.isoformat())
+    with warehouse(env) as con:
+        synced = {"day": results(con, DAY, "day"), "cumulative": results(con, DAY, "cumulative"), "rows": rows_of_day(con, DAY),
+                  "scorecard": con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0]}
+    with instance_at(env["DAGSTER_HOME"]) as inst:
+        runs_before = {r.run_id for r in inst.get_runs()}
+
+    stop = root / "stop-readers"
+    reader = subprocess.Popen([sys.executable, "-c", READER, env["MIDA_DUCKDB_PATH"], str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "ready"
+        backfill = run_cli(env, "backfill", "--start", START.isoformat(), "--end", YESTERDAY.isoformat())
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    with instance_at(env["DAGSTER_HOME"]) as inst:
+        new_runs = [r for r in inst.get_runs() if r.run_id not in runs_before]
+    yield {"env": env, "synced": synced, "backfill": backfill, "runs": new_runs,
+           "reads": [line.split() for line in out.splitlines()], "reader_exit": reader.returncode, "reader_err": err}
+
+
+def test_sync_one_day_lands_the_sandbox_numbers_for_the_day_and_the_cumulative_window(history, sandbox):
+    for window in ("day", "cumulative"):
+        assert history["synced"][window] == expected(sandbox, DAY, window)
+    for table in RAW:
+        assert history["synced"]["rows"][table], table
+
+
+def test_a_thirty_day_backfill_is_one_run_of_the_raw_job(history):
+    assert sorted(r.job_name for r in history["runs"]) == ["daily_raw", "models", "weekly_raw"]
+    assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in history["runs"])
+    assert "in 3 runs" in history["backfill"].stdout
+    with warehouse(history["env"]) as con:
+        assert con.execute("SELECT min(date), max(date), count(DISTINCT date) FROM raw.mida_experiment_results").fetchone() == (
+            START, YESTERDAY, 30
+        )
+        assert con.execute("SELECT count(*) FROM raw.bss_analytics_weekly").fetchone()[0] >= 4
+
+
+def test_after_a_backfill_the_raw_views_hold_the_sandbox_numbers(history, sandbox):
+    with warehouse(history["env"]) as con:
+        for day in (START, YESTERDAY):
+            for window in ("day", "cumulative"):
+                assert results(con, day, window) == expected(sandbox, day, window), (day, window)
+        bss = con.execute("SELECT total_visitors, successful_orders FROM raw.bss_analytics_daily WHERE date = ?", [START]).fetchone()
+    truth = sandbox.data.bss(START, START)
+    assert bss == (truth["total_visitors"], truth["successful_orders"])
+
+
+def test_rerunning_a_day_gives_identical_rows(history):
+    with warehouse(history["env"]) as con:
+        again = rows_of_day(con, DAY)
+    assert again == history["synced"]["rows"]
+
+
+def test_snapshots_taken_after_their_day_are_flagged_late(history):
+    with warehouse(history["env"]) as con:
+        flags = dict(con.execute(
+            "SELECT date, bool_and(is_late_capture) FROM raw.mida_experiments WHERE date IN (?, ?) GROUP BY date", [DAY, YESTERDAY]
+        ).fetchall())
+        goals = con.execute("SELECT bool_and(is_late_capture) FROM raw.mida_goals WHERE date = ?", [DAY]).fetchone()[0]
+    # Captured today: three days after DAY is late, the morning after yesterday is on time.
+    assert flags == {DAY: True, YESTERDAY: False} and goals is True
+
+
+def test_after_a_backfill_every_mart_is_filled(history, sandbox):
+    with warehouse(history["env"]) as con:
+        for mart in MARTS:
+            assert con.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()[0] > 0, mart
+        scored = con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0]
+    truth = sum(len(e.variant_ids) for pk in sandbox.data.project_keys for e in sandbox.data._experiments(pk)
+                if e.status != 9 and e.created <= YESTERDAY)
+    assert scored == truth
+
+
+def test_a_reader_holding_the_warehouse_open_neither_blocks_nor_breaks_a_sync(history):
+    reads = history["reads"]
+    assert history["reader_exit"] == 0, history["reader_err"]
+    assert [r for r in reads if r[0] == "error"] == []
+    held = {int(n) for name, n in reads if name == "held"}
+    fresh = {int(n) for name, n in reads if name == "fresh"}
+    assert held and fresh
+    # The held connection keeps the file it opened; new connections see the old marts or the new, never half of them.
+    assert held == {history["synced"]["scorecard"]}
+    with warehouse(history["env"]) as con:
+        final = con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0]
+    assert fresh <= {history["synced"]["scorecard"], final}
 
 
 def test_a_project_that_fails_is_named_and_the_others_land(pipeline_env, sandbox):
     env = pipeline_env | {"MIDA_PROJECT_KEYS": pipeline_env["MIDA_PROJECT_KEYS"] + ",no-such-project"}
     proc = run_cli(env, "sync", "--date", DAY.isoformat(), check=False)
     assert proc.returncode != 0
-    assert "no-such-project" in proc.stderr
+    assert "no-such-project" in proc.stderr and "404" in proc.stderr
     with duckdb.connect() as con:
-        landed = con.execute(
-            f"SELECT DISTINCT project_key FROM read_parquet('{env['MIDA_LAKE_DIR']}/mida_experiments/**/*.parquet', hive_partitioning=true) ORDER BY 1"
-        ).fetchall()
-    assert [pk for (pk,) in landed] == sorted(sandbox.data.project_keys)
+        for table in ("mida_experiments", "mida_experiment_results", "mida_goals", "mida_events"):
+            landed = con.execute(
+                f"SELECT DISTINCT project_key FROM read_parquet('{env['MIDA_LAKE_DIR']}/{table}/**/*.parquet', hive_partitioning=true) ORDER BY 1"
+            ).fetchall()
+            assert [pk for (pk,) in landed] == sorted(sandbox.data.project_keys), table
 
 
-@pytest.mark.parametrize("sunday", [date(2026, 1, 4), date(2026, 4, 5)], ids=["year-boundary", "month-boundary"])
-def test_weekly_partition_of_a_week_across_a_boundary(pipeline_env, sunday):
+def test_weekly_partition_of_a_week_across_a_month_boundary(pipeline_env):
+    sunday = date(2026, 4, 5)  # the week of Monday 30 March
     env = pipeline_env | {"MIDA_PROJECT_KEYS": "", "MIDA_API_KEY": ""}
     run_cli(env, "sync", "--date", sunday.isoformat())
     with warehouse(env) as con:
         row = con.execute("SELECT date, period_start, period_end FROM raw.bss_analytics_weekly").fetchall()
-    monday = sunday - timedelta(days=6)
-    assert row == [(monday, monday, sunday)]
+        assert con.execute("SELECT week_start FROM marts.fct_store_traffic_weekly").fetchall() == [(date(2026, 3, 30),)]
+    assert row == [(date(2026, 3, 30), date(2026, 3, 30), sunday)]
 
 
-def test_a_day_in_a_non_utc_zone(pipeline_env):
+def test_a_day_in_a_non_utc_zone(pipeline_env, sandbox):
     zone = "Pacific/Kiritimati"  # UTC+14: its yesterday can be UTC's today
     day = cal.latest_complete_day(zone) - timedelta(days=2)
     env = pipeline_env | {"MIDA_TIMEZONE": zone}
@@ -125,7 +232,10 @@ def test_a_day_in_a_non_utc_zone(pipeline_env):
     with warehouse(env) as con:
         assert con.execute("SELECT DISTINCT date FROM raw.mida_experiment_results").fetchall() == [(day,)]
         windows = con.execute('SELECT DISTINCT window_start, window_end FROM raw.mida_experiment_results WHERE "window" = \'day\'').fetchall()
+        captured = con.execute("SELECT max(captured_at) FROM raw.mida_experiments").fetchone()[0]
     assert windows == [(day, day)]
+    # Captured two days after `day` closed in Kiritimati: late there, whatever the UTC date says.
+    assert cal.is_late_capture(day, captured, zone)
 
 
 def test_a_day_that_has_not_closed_is_refused_in_one_line(pipeline_env):
