@@ -30,7 +30,7 @@ def report_metadata(output: ReportOutput) -> dict:
     for key, counts in output.verdicts.items():
         lines.append(
             f"| {key} | {sum(counts.values())} | {counts['winner']} | {counts['loser']} | {counts['inconclusive']} "
-            f"| {counts['srm_warning']} | `{output.pages[key]}` |"
+            f"| {counts['srm_warning']} | {output.pages[key].name} |"
         )
     metadata = {
         "report": dg.MetadataValue.path(str(output.index)),
