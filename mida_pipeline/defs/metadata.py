@@ -52,7 +52,7 @@ def _preview(lake_dir: Path, table: str, days: list[date]) -> str:
 
 
 def run_metadata(table: str, outcome: Outcome, lake_dir: Path, days: list[date], captured_at: datetime) -> dict:
-    by_project = "\n".join(f"| {pk} | {n} |" for pk, n in sorted(outcome.rows_by_project.items()))
+    by_project = "\n".join(f"| {pk} | {n} |" for pk, n in sorted(outcome.rows_by_project.get(table, {}).items()))
     return {
         "dagster/row_count": outcome.rows.get(table, 0),
         "window": f"{days[0]} .. {days[-1]}" if len(days) > 1 else str(days[0]),

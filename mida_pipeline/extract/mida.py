@@ -29,13 +29,13 @@ class Outcome:
     """What one asset run did, per project: rows written per table, or the error that stopped it."""
 
     rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    rows_by_project: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    rows_by_project: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     errors: dict[str, str] = field(default_factory=dict)
     partitions: int = 0
 
     def wrote(self, table: str, project_key: str | None, n: int) -> None:
         self.rows[table] += n
-        self.rows_by_project[project_key or "-"] += n
+        self.rows_by_project[table][project_key or "-"] += n
         self.partitions += 1
 
 

@@ -1,0 +1,71 @@
+"""The Mida raw assets, materialized in process against the sandbox over a socket: what the UI shows, and refusals."""
+
+from datetime import timedelta
+
+import dagster as dg
+import pytest
+
+from mida_pipeline import days as cal
+from mida_pipeline.defs.mida_assets import mida_experiment_results, mida_experiments, mida_goals
+from mida_pipeline.defs.resources import resources
+
+YESTERDAY = cal.latest_complete_day("UTC")
+
+
+@pytest.fixture
+def env(sandbox, monkeypatch, tmp_path):
+    sandbox.faults.clear()
+    for name, value in {
+        "MIDA_API_KEY": sandbox.api_key, "MIDA_PROJECT_KEYS": ",".join(sandbox.data.project_keys),
+        "MIDA_API_BASE_URL": sandbox.mida_base_url, "MIDA_LAKE_DIR": str(tmp_path / "lake"),
+        "MIDA_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"), "MIDA_TIMEZONE": "UTC",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MIDA_REFUSE_LATE_CAPTURE", raising=False)
+    return tmp_path
+
+
+def materialize(assets, start, end=None, **kwargs):
+    tags = {"dagster/asset_partition_range_start": start.isoformat(), "dagster/asset_partition_range_end": (end or start).isoformat()}
+    return dg.materialize(assets, resources=resources(), tags=tags, **kwargs)
+
+
+def metadata(result, name: str) -> dict:
+    # One materialization per partition of the range, each with the run's metadata.
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(name)]
+    assert len({e.partition for e in events}) == len(events) > 0
+    return events[0].materialization.metadata
+
+
+def per_project(md: dict) -> dict[str, int]:
+    lines = md["rows_per_project"].value.splitlines()[2:]
+    return {cells[1].strip(): int(cells[2]) for cells in (line.split("|") for line in lines)}
+
+
+def test_each_table_shows_its_own_rows_per_project_the_window_a_preview_and_the_capture_time(env, sandbox):
+    start = YESTERDAY - timedelta(days=1)
+    result = materialize([mida_experiments], start, YESTERDAY)
+    data = sandbox.data
+    experiments = {pk: 2 * len(data._experiments(pk)) for pk in data.project_keys}  # two days
+    variants = {pk: 2 * sum(len(e.variant_ids) for e in data._experiments(pk)) for pk in data.project_keys}
+    assert per_project(metadata(result, "mida_experiments")) == experiments
+    assert per_project(metadata(result, "mida_experiment_variants")) == variants
+    md = metadata(result, "mida_experiment_variants")
+    assert md["dagster/row_count"].value == sum(variants.values())
+    assert md["window"].value == f"{start} .. {YESTERDAY}"
+    assert "variant_id" in md["preview"].value and md["captured_at"].value > 0
+
+
+def test_refused_late_snapshots_write_nothing_but_results_still_backfill(env, monkeypatch):
+    monkeypatch.setenv("MIDA_REFUSE_LATE_CAPTURE", "true")
+    old = YESTERDAY - timedelta(days=10)
+    result = materialize([mida_goals], old, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "MIDA_REFUSE_LATE_CAPTURE" in str(failure.step_failure_data.error.to_string())
+    assert not list((env / "lake").rglob("mida_goals/**/*.parquet"))
+    # Results are reproducible for any past day, so the setting does not hold them back.
+    assert materialize([mida_experiment_results], old).success
+    assert len(list((env / "lake").glob(f"mida_experiment_results/*/date={old}/part.parquet"))) == 2
+    # Yesterday, synced this morning, is on time and lands.
+    assert materialize([mida_goals], YESTERDAY).success
