@@ -1,0 +1,92 @@
+"""Many projects in one daily sync: bounded concurrency per API host, and one failing project isolated.
+
+The sandbox serves 40 projects of 5 experiments and refuses every call for one
+of them; the sync (the CLI, as a user runs it) lands the other 39 exactly,
+never has more calls in flight than MIDA_MAX_CONCURRENCY, and names the
+failing project and the reason. The 200 x 50 run is benchmarks/many_projects.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import duckdb
+import pytest
+
+from mida_pipeline import days as cal
+from mida_pipeline.sandbox.data import SandboxConfig
+from mida_pipeline.sandbox.server import SandboxServer
+from mida_pipeline_tests.conftest import run_cli
+from mida_pipeline_tests.defs.test_pipeline_end_to_end import expected, results
+
+pytestmark = pytest.mark.slow
+
+DAY = cal.latest_complete_day("UTC") - timedelta(days=1)
+MAX_CONCURRENCY = 4
+MIDA_TABLES = ("mida_experiments", "mida_experiment_variants", "mida_experiment_results", "mida_goals", "mida_events")
+
+
+class InFlight:
+    """ASGI wrapper that records the most API calls the server was answering at once."""
+
+    def __init__(self, app):
+        self.app, self.now, self.peak, self.lock = app, 0, 0, threading.Lock()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/v2/"):
+            return await self.app(scope, receive, send)
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+@pytest.fixture(scope="module")
+def many():
+    server = SandboxServer(SandboxConfig(seed=23, projects=40, experiments_per_project=5))
+    counter = InFlight(server.server.config.app)
+    server.server.config.app = counter  # wrap before the server loads the app
+    with server:
+        yield server, counter
+
+
+def test_one_failing_project_is_named_and_the_other_39_land_with_bounded_concurrency(many, pipeline_env):
+    sandbox, counter = many
+    failing = sandbox.data.project_keys[17]
+    # Every call for this project is refused, as when the key loses access to one project.
+    sandbox.faults.add(f"/v2/project/{failing}/*", "status", status=403, message="Forbidden for this project")
+    # A little latency keeps calls overlapping, so the bound is exercised rather than never reached.
+    sandbox.faults.add("/v2/*", "latency", ms=15)
+    env = pipeline_env | {
+        "MIDA_API_KEY": sandbox.api_key, "MIDA_PROJECT_KEYS": ",".join(sandbox.data.project_keys),
+        "MIDA_API_BASE_URL": sandbox.mida_base_url, "MIDA_BSS_SYNC_URL": sandbox.bss_sync_url,
+        "MIDA_BSS_SECRET_KEY": sandbox.bss_secret, "MIDA_MAX_CONCURRENCY": str(MAX_CONCURRENCY),
+    }
+    try:
+        proc = run_cli(env, "sync", "--date", DAY.isoformat(), check=False)
+    finally:
+        sandbox.faults.clear()
+
+    assert proc.returncode != 0
+    for step in ("mida_experiments", "mida_experiment_results", "mida_goals", "mida_events"):
+        # One line per failed step names the project and the reason the API gave.
+        line = next((l for l in proc.stderr.splitlines() if f"{step}: {step} failed" in l and failing in l), "")
+        assert "403" in line and "Forbidden" in line, (step, proc.stderr)
+    others = [pk for pk in sandbox.data.project_keys if pk != failing]
+    with duckdb.connect() as con:
+        for table in MIDA_TABLES:
+            landed = con.execute(
+                f"SELECT DISTINCT project_key FROM read_parquet('{env['MIDA_LAKE_DIR']}/{table}/**/*.parquet', "
+                "hive_partitioning = true) ORDER BY 1"
+            ).fetchall()
+            assert [pk for (pk,) in landed] == sorted(others), table
+    with duckdb.connect(env["MIDA_DUCKDB_PATH"], read_only=True) as con:
+        for window in ("day", "cumulative"):
+            want = {k: v for k, v in expected(sandbox, DAY, window).items() if k[0] != failing}
+            assert results(con, DAY, window) == want
+    assert 2 <= counter.peak <= MAX_CONCURRENCY
