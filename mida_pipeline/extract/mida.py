@@ -47,6 +47,17 @@ async def _collect(listing) -> list:
     return list(listing)
 
 
+async def _write(lake_dir, table: str, rows_: list[dict], *, day: date, project_key: str) -> None:
+    # Encoding and fsync happen in a worker thread, so the event loop keeps other units' calls moving meanwhile.
+    await asyncio.to_thread(write_partition, lake_dir, table, rows_, day=day, project_key=project_key)
+
+
+async def _each_day(write_day: Callable[[date], Any], days: list[date]) -> list:
+    # A snapshot lands in every day of a range: the days are built and written in the worker threads (a
+    # handful at a time, so memory stays flat), not one fsync after another on the event loop.
+    return await asyncio.gather(*(asyncio.to_thread(write_day, day) for day in days))
+
+
 async def _per_project(project_keys: Iterable[str], outcome: Outcome, work: Callable[[str], Awaitable[None]]) -> None:
     async def guarded(pk: str) -> None:
         try:
@@ -64,14 +75,18 @@ async def extract_experiments(client, lake_dir: Path, project_keys, days: list[d
     async def one(pk: str) -> None:
         listed = await _collect(client.list_experiments(pk))
         details = await asyncio.gather(*(client.get_experiment(pk, e.test_id) for e in listed))
-        for day in days:
+
+        def write_day(day: date) -> tuple[int, int]:
             late = cal.is_late_capture(day, captured_at, tz)
             exp = [rows.experiment_row(d, project_key=pk, day=day, captured_at=captured_at, late=late) for d in details]
             var = [r for d in details for r in rows.variant_rows(d, project_key=pk, day=day, captured_at=captured_at, late=late)]
             write_partition(lake_dir, "mida_experiments", exp, day=day, project_key=pk)
             write_partition(lake_dir, "mida_experiment_variants", var, day=day, project_key=pk)
-            outcome.wrote("mida_experiments", pk, len(exp))
-            outcome.wrote("mida_experiment_variants", pk, len(var))
+            return len(exp), len(var)
+
+        for n_exp, n_var in await _each_day(write_day, days):
+            outcome.wrote("mida_experiments", pk, n_exp)
+            outcome.wrote("mida_experiment_variants", pk, n_var)
 
     await _per_project(project_keys, outcome, one)
     return outcome
@@ -89,11 +104,14 @@ async def extract_snapshot(
 
     async def one(pk: str) -> None:
         items = await _collect(listing(pk))
-        for day in days:
+
+        def write_day(day: date) -> int:
             late = cal.is_late_capture(day, captured_at, tz)
             out = [to_row(i, project_key=pk, day=day, captured_at=captured_at, late=late) for i in items]
-            write_partition(lake_dir, table, out, day=day, project_key=pk)
-            outcome.wrote(table, pk, len(out))
+            return write_partition(lake_dir, table, out, day=day, project_key=pk).rows
+
+        for n in await _each_day(write_day, days):
+            outcome.wrote(table, pk, n)
 
     await _per_project(project_keys, outcome, one)
     return outcome
@@ -140,7 +158,7 @@ async def extract_results(client, lake_dir: Path, project_keys, days: list[date]
                 ids = experiments_with_results(await listing(pk), day, tz)
                 batches = await asyncio.gather(*(fetch(pk, tid, day) for tid in ids))
                 out = [r for batch in batches for r in batch]
-                write_partition(lake_dir, "mida_experiment_results", out, day=day, project_key=pk)
+                await _write(lake_dir, "mida_experiment_results", out, day=day, project_key=pk)
                 outcome.wrote("mida_experiment_results", pk, len(out))
             except Exception as exc:
                 outcome.errors.setdefault(pk, f"{day}: {exc}")
