@@ -14,7 +14,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from benchmarks.common import Figure, environ, pipeline_env
+from benchmarks.common import Figure, count_requests, environ, pipeline_env
 from mida_pipeline.sandbox.server import SandboxServer
 
 BENCH = "backfill"
@@ -40,15 +40,15 @@ def build_models() -> None:
     assert result.success
 
 
-def run(server: SandboxServer, end: date, days: int, sample: int, workdir: Path, concurrency: int) -> list[Figure]:
+def run(server: SandboxServer, end: date, days: int, sample: int, workdir: Path, concurrency: int,
+        latency_ms: float) -> list[Figure]:
     from mida_pipeline.definitions import defs  # noqa: F401  loading the code location is not a backfill's cost
 
     start = end - timedelta(days=days - 1)
     single_dir, per_day_dir = workdir / "single", workdir / "per_day"
     with environ(pipeline_env(server, single_dir, concurrency)):
-        t = time.perf_counter()
-        single_runs = _runs(start, end)
-        single = time.perf_counter() - t
+        single_runs, requests, single = count_requests(server, lambda: _runs(start, end))
+    bound = requests * latency_ms / 1000 / concurrency
     sample_days = [end - timedelta(days=i) for i in range(min(sample, days))]
     with environ(pipeline_env(server, per_day_dir, concurrency)):
         t = time.perf_counter()
@@ -61,6 +61,9 @@ def run(server: SandboxServer, end: date, days: int, sample: int, workdir: Path,
     return [
         Figure(BENCH, "single run: total", single, "s", f"{days} days in {len(single_runs)} run"),
         Figure(BENCH, "single run: per partition", single / days, "s"),
+        Figure(BENCH, "single run: requests", requests, "req"),
+        Figure(BENCH, "single run / its latency bound", single / bound if bound else float("nan"), "x",
+               "how close a long backfill gets to its request cost alone"),
         Figure(BENCH, "one run per day: per partition", per_day, "s", f"mean of {len(sample_days)} runs"),
         Figure(BENCH, "one run per day: total", per_day * days, "s", f"{days} runs{extrapolated}"),
         Figure(BENCH, "per-day / single-run", per_day * days / single, "x"),

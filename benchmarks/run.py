@@ -97,7 +97,8 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
         else:
             failures.append(f"one-day extraction: dlt: {dlt_rest.MISSING}")
         step(f"{args.backfill_days}-day backfill", lambda: backfill.run(
-            server, day, args.backfill_days, args.per_day_sample, workdir / "backfill", args.concurrency))
+            server, day, args.backfill_days, args.per_day_sample, workdir / "backfill", args.concurrency,
+            args.latency_ms))
         step("BI query", lambda: bi_query.run(workdir / "backfill" / "single" / "warehouse.duckdb",
                                               workdir / "backfill" / "single" / "lake", args.repeats))
         step("peak memory", lambda: memory.run(server, large, day, workdir / "memory", args.concurrency))
