@@ -53,3 +53,17 @@ def test_dagster_cli_materializes_one_weekly_partition_across_a_year_boundary(pi
         assert con.execute("SELECT date, period_start, period_end FROM raw.bss_analytics_weekly").fetchall() == [
             (date(2025, 12, 29), date(2025, 12, 29), date(2026, 1, 4))
         ]
+
+
+def test_raw_checks_and_dbt_tests_show_as_asset_checks():
+    from mida_pipeline.definitions import defs
+
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    for name in ("mida_experiment_results_key_unique", "results_counts_non_negative",
+                 "results_conversions_within_visitors", "live_experiments_have_results"):
+        assert ("mida_experiment_results", name) in checks
+    scorecard = {name for key, name in checks if key == "marts/fct_experiment_scorecard"}
+    assert any(n.startswith("between_fct_experiment_scorecard_p_value") for n in scorecard), scorecard
+    assert any(n.startswith("relationships_fct_experiment_scorecard_test_id") for n in scorecard), scorecard
+    assert any(n.startswith("not_above_stg_mida_experiment_results_visitors__conversions")
+               for key, n in checks if key == "staging/stg_mida_experiment_results")
