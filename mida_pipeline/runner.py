@@ -7,6 +7,9 @@ last: as few runs as the partition layout allows.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -102,7 +105,25 @@ def run_range(start: date, end: date, *, models: bool = True, settings: Settings
     p = plan(start, end, settings)
     if not (settings.mida_api_key and settings.project_keys) and not settings.bss_secret_key:
         raise ConfigError("nothing to sync: set MIDA_API_KEY and MIDA_PROJECT_KEYS, or MIDA_BSS_SECRET_KEY")
-    inst = instance()
+    with _quiet():
+        inst = instance()
+        return _run_all(defs, inst, settings, p, models)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Keep Dagster's own notices (no dagster.yaml yet, the first-run telemetry banner) off the CLI's one line."""
+    logger = logging.getLogger("dagster")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _run_all(defs, inst, settings: Settings, p: Plan, models: bool) -> list[str]:
     runs = [_execute(defs, inst, "daily_raw", p.start.isoformat(), p.end.isoformat(), _selection(defs, settings, "daily_raw"))]
     if p.weeks and settings.bss_secret_key:
         runs.append(_execute(defs, inst, "weekly_raw", p.weeks[0].isoformat(), p.weeks[-1].isoformat()))

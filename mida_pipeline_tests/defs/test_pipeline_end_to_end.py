@@ -205,7 +205,13 @@ def test_a_project_that_fails_is_named_and_the_others_land(pipeline_env, sandbox
     env = pipeline_env | {"MIDA_PROJECT_KEYS": pipeline_env["MIDA_PROJECT_KEYS"] + ",no-such-project"}
     proc = run_cli(env, "sync", "--date", DAY.isoformat(), check=False)
     assert proc.returncode != 0
-    assert "no-such-project" in proc.stderr and "404" in proc.stderr
+    # One line per failed step, each naming the project and the endpoint's answer; in a fresh DAGSTER_HOME
+    # too, where Dagster's own first-run notices would otherwise come first.
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0].startswith("mida-pipeline: mida_")
+    assert all(line.split(":", 1)[0] in {"mida-pipeline", "mida_events", "mida_experiment_results", "mida_experiments", "mida_goals"}
+               for line in lines), lines
+    assert all("no-such-project" in line and "404" in line for line in lines)
     with duckdb.connect() as con:
         for table in ("mida_experiments", "mida_experiment_results", "mida_goals", "mida_events"):
             landed = con.execute(
