@@ -1,0 +1,39 @@
+"""deploy/: every YAML file parses, and the instance configs pass Dagster's own validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster._core.instance.config import dagster_instance_config
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DEPLOY.glob("*.yaml")))
+def test_every_yaml_file_parses(name):
+    assert isinstance(yaml.safe_load((DEPLOY / name).read_text()), dict)
+
+
+@pytest.mark.parametrize("parts", [["dagster.yaml"], ["dagster.yaml", "dagster.docker.yaml"]], ids=["shared", "docker"])
+def test_the_instance_config_is_valid_for_dagster(tmp_path, parts):
+    # The Dockerfile builds the Docker instance's file by appending dagster.docker.yaml to dagster.yaml.
+    (tmp_path / "dagster.yaml").write_text("\n".join((DEPLOY / p).read_text() for p in parts))
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert "postgres" in config["storage"]
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert config["concurrency"]["runs"]["max_concurrent_runs"] > 0
+    if "dagster.docker.yaml" in parts:
+        assert config["run_launcher"]["class"] == "DockerRunLauncher"
+
+
+def test_the_docker_launcher_forwards_only_variables_the_daemon_always_has():
+    # Dagster refuses to launch a run when a forwarded variable is unset in the daemon's environment,
+    # which is .env (from .env.example) plus docker-compose.yaml's own `environment`.
+    launcher = yaml.safe_load((DEPLOY / "dagster.docker.yaml").read_text())["run_launcher"]["config"]
+    env_file = {line.split("=")[0] for line in (DEPLOY.parent / ".env.example").read_text().splitlines()
+                if "=" in line and not line.startswith("#")}
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yaml").read_text())["services"]["daemon"]["environment"]
+    assert set(launcher["env_vars"]) <= env_file | set(compose)
+    assert {"MIDA_API_KEY", "MIDA_PROJECT_KEYS", "MIDA_BSS_SECRET_KEY", "MIDA_LAKE_DIR", "MIDA_DUCKDB_PATH"} <= set(launcher["env_vars"])
