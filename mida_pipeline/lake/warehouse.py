@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,9 +61,24 @@ class Warehouse:
                 os.replace(seed, self.build_path)
             finally:
                 seed.unlink(missing_ok=True)
-        with contextlib.closing(duckdb.connect(str(self.build_path))) as con:
+        with contextlib.closing(self._connect_build()) as con:
             refresh_raw_views(con, self.lake_dir)
             con.execute("CHECKPOINT")
+
+    def _connect_build(self, wait: float = 600.0) -> duckdb.DuckDBPyConnection:
+        """Open the build file, waiting while another process holds DuckDB's lock on it.
+
+        The file lock above orders our own processes; a `dbt build` whose sync was killed keeps running
+        without it, and holds the file until it finishes. Its result is discarded by the next build anyway.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return duckdb.connect(str(self.build_path))
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def publish(self) -> Path:
         """Swap the build file in as the published file (call while holding `exclusive`)."""
