@@ -5,10 +5,12 @@ one rename (see lake/warehouse.py), so BI tools never see half-built marts.
 """
 
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -22,15 +24,30 @@ project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
 def ensure_manifest() -> Path:
-    """Parse the project when the manifest is missing or older than a model, so a fresh clone loads."""
+    """Parse the project when the manifest is missing or older than a model, so a fresh clone loads.
+
+    Several processes may load the code location at once (two syncs, the
+    webserver and a run): the check and the parse hold a lock, and the parse
+    writes into a private folder whose manifest is renamed into place, so no
+    process ever reads a half-written manifest.
+    """
     manifest = project.manifest_path
-    sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".py"} and "target" not in p.parts]
-    if not manifest.exists() or max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime:
-        dbt = Path(sys.executable).with_name("dbt")
-        subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
-            check=True, cwd=DBT_DIR, capture_output=True,
-        )
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".py"} and "target" not in p.parts]
+        if manifest.exists() and max(p.stat().st_mtime for p in sources) <= manifest.stat().st_mtime:
+            return manifest
+        private = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
+        try:
+            subprocess.run(
+                [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--project-dir", str(DBT_DIR),
+                 "--profiles-dir", str(DBT_DIR), "--target-path", str(private)],
+                check=True, cwd=DBT_DIR, capture_output=True,
+            )
+            os.replace(private / "manifest.json", manifest)
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
     return manifest
 
 
