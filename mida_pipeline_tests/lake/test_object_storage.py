@@ -113,6 +113,13 @@ def test_a_missing_bucket_fails_in_one_line_that_names_the_object_and_never_the_
     assert len(message.splitlines()) == 1 and SECRET not in message and KEY_ID not in message
 
 
+def test_the_doctor_probe_writes_and_removes_one_object(bucket):
+    assert storage.check_writable(f"s3://{bucket}/lake") == f"MIDA_LAKE_DIR s3://{bucket}/lake is writable"
+    assert objects(bucket) == {}
+    with pytest.raises(storage.LakeStorageError, match="no-such-bucket-here"):
+        storage.check_writable("s3://no-such-bucket-here/lake")
+
+
 def test_credentials_in_a_url_or_the_environment_are_masked(aws):
     assert storage.redact(f"s3://{KEY_ID}:{SECRET}@bucket/x failed with {SECRET}") == "s3://***@bucket/x failed with ***"
 
