@@ -49,9 +49,15 @@ def yesterday() -> date:
 def sandbox(projects: int, experiments: int, latency_ms: float) -> Iterator[SandboxServer]:
     """The sandbox on a loopback socket, every Mida call delayed by `latency_ms` like a distant API."""
     with SandboxServer(SandboxConfig(seed=SEED, projects=projects, experiments_per_project=experiments)) as server:
-        if latency_ms > 0:
-            server.faults.add("/v2/*", "latency", ms=latency_ms)
+        set_latency(server, latency_ms)
         yield server
+
+
+def set_latency(server: SandboxServer, latency_ms: float) -> None:
+    """Every Mida call answered after `latency_ms` (0: at once); the sandbox has no other fault here."""
+    server.faults.clear()
+    if latency_ms > 0:
+        server.faults.add("/v2/*", "latency", ms=latency_ms)
 
 
 def count_requests(server: SandboxServer, work: Callable[[], object]) -> tuple[object, int, float]:

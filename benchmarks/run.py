@@ -90,7 +90,7 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
             (extraction.run_pipeline(server, day, workdir / f"pipeline{i}", args.concurrency, args.latency_ms) for i in range(args.repeats)),
             key=lambda figs: figs[1].value))
         step("one-day extraction: pipeline, no latency", lambda: min(
-            (extraction.run_floor(server, day, workdir / f"floor{i}", args.concurrency) for i in range(args.repeats)),
+            (extraction.run_floor(server, day, workdir / f"floor{i}", args.concurrency, args.latency_ms) for i in range(args.repeats)),
             key=lambda figs: figs[0].value))
         step("one-day extraction: sequential loop", lambda: extraction.run_sequential(server, day, workdir))
         if dlt_rest.available():
