@@ -22,17 +22,27 @@ daily_schedule = dg.build_schedule_from_partitioned_job(daily_raw_job, hour_of_d
 weekly_schedule = dg.build_schedule_from_partitioned_job(weekly_raw_job, day_of_week=1, hour_of_day=1, minute_of_hour=30)
 
 
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[daily_raw_job, weekly_raw_job],
-    request_job=models_job,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
-def rebuild_models(context: dg.RunStatusSensorContext):
-    """Rebuild the marts and the report after new raw data lands."""
-    return dg.RunRequest(run_key=f"models-after-{context.dagster_run.run_id}")
+def _rebuild_models_after(status: dg.DagsterRunStatus) -> dg.SensorDefinition:
+    @dg.run_status_sensor(
+        name=f"rebuild_models_after_{status.value.lower()}",
+        run_status=status,
+        monitored_jobs=[daily_raw_job, weekly_raw_job],
+        request_job=models_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def _sensor(context: dg.RunStatusSensorContext):
+        return dg.RunRequest(run_key=f"models-after-{context.dagster_run.run_id}")
+
+    return _sensor
+
+
+# Rebuild the marts and the report after new raw data lands. A raw run that failed for one project has
+# still written the others' partitions, so it triggers a rebuild too: one broken project never holds
+# the rest of the marts back.
+rebuild_models = _rebuild_models_after(dg.DagsterRunStatus.SUCCESS)
+rebuild_models_after_failure = _rebuild_models_after(dg.DagsterRunStatus.FAILURE)
 
 
 jobs = [daily_raw_job, weekly_raw_job, models_job]
 schedules = [daily_schedule, weekly_schedule]
-sensors = [rebuild_models]
+sensors = [rebuild_models, rebuild_models_after_failure]
