@@ -217,7 +217,8 @@ class AsyncTransport:
                 if self.resume_at > honoured:
                     pause = self.resume_at - time.monotonic()
                     if pause > 0:
-                        await self.sleep(pause)
+                        # Spread the held-back tasks a little, so they do not all hit the host in the same instant.
+                        await self.sleep(pause + random.uniform(0, min(0.25, pause / 10)))
                 try:
                     response = await self.client.request(method, path, params=params, json=json)
                     if response.is_success:
