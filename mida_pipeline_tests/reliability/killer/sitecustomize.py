@@ -1,0 +1,101 @@
+"""Loaded only by the crash tests' `mida-pipeline` processes (this folder goes on their PYTHONPATH).
+
+MIDA_TEST_KILL_AT="<point>:<n>" SIGKILLs the process at the n-th time it reaches <point>; the production
+code has no hook for it. MIDA_TEST_COUNT_TO=<file> instead counts every point and writes the counts at exit.
+Both variables are removed from the environment at once, so the dbt processes the sync starts run unharmed.
+
+Points: parquet-mid (half a Parquet file written), fsync (before an fsync), replace-before / replace-after
+(around a rename into place), copy-mid (half the warehouse copied before the swap), connect (before a
+DuckDB connection opens), dbt-started (just after dbt was started).
+"""
+
+import atexit
+import json
+import os
+import signal
+import threading
+
+_kill = os.environ.pop("MIDA_TEST_KILL_AT", "")
+_count_to = os.environ.pop("MIDA_TEST_COUNT_TO", "")
+_counts: dict[str, int] = {}
+_trace: list[str] = []
+_target, _, _nth = _kill.rpartition(":")
+_lock = threading.Lock()  # partitions are written from worker threads
+
+
+def _reach(point: str, what: object = "") -> bool:
+    """Count a visit; True when this is the visit to die at."""
+    with _lock:
+        n = _counts[point] = _counts.get(point, 0) + 1
+        _trace.append(f"{point}:{n} {str(what)[-90:]}")
+    return point == _target and n == int(_nth)
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if _kill or _count_to:
+    import shutil
+    import subprocess
+
+    _replace, _fsync, _copyfile, _popen_init = os.replace, os.fsync, shutil.copyfile, subprocess.Popen.__init__
+
+    def replace(src, dst, *a, **k):
+        if _reach("replace-before", dst):
+            _die()
+        out = _replace(src, dst, *a, **k)
+        if _reach("replace-after", dst):
+            _die()
+        return out
+
+    def fsync(fd):
+        if _reach("fsync", fd):
+            _die()
+        return _fsync(fd)
+
+    def copyfile(src, dst, *a, **k):
+        if _reach("copy-mid", dst):
+            with open(src, "rb") as fin, open(dst, "wb") as fout:
+                fout.write(fin.read(os.path.getsize(src) // 2))
+                fout.flush()
+                _fsync(fout.fileno())
+            _die()
+        return _copyfile(src, dst, *a, **k)
+
+    def popen_init(self, args, *a, **k):
+        _popen_init(self, args, *a, **k)
+        first = args[0] if isinstance(args, (list, tuple)) else str(args).split()[0]
+        if os.path.basename(str(first)) == "dbt" and _reach("dbt-started", args):
+            _die()
+
+    os.replace, os.fsync, shutil.copyfile, subprocess.Popen.__init__ = replace, fsync, copyfile, popen_init
+
+    # Imported here (only in the processes under test) so that the module attributes the pipeline calls are wrapped.
+    import duckdb
+    import pyarrow.parquet as pq
+
+    _write_table, _connect = pq.write_table, duckdb.connect
+
+    def write_table(table, where, *a, **k):
+        if _reach("parquet-mid"):
+            import io
+
+            buffer = io.BytesIO()
+            _write_table(table, buffer, *a, **k)
+            data = buffer.getvalue()
+            where.write(data[: len(data) // 2])
+            where.flush()
+            _fsync(where.fileno())
+            _die()
+        return _write_table(table, where, *a, **k)
+
+    def connect(*a, **k):
+        if _reach("connect", a[:1]):
+            _die()
+        return _connect(*a, **k)
+
+    pq.write_table, duckdb.connect = write_table, connect
+
+    if _count_to:
+        atexit.register(lambda: open(_count_to, "w").write(json.dumps({"counts": _counts, "trace": _trace}, indent=0)))
