@@ -75,26 +75,11 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
     with warehouse.exclusive() as build_path:
         warehouse.refresh_raw()
         os.environ["MIDA_DBT_BUILD_PATH"] = str(build_path)
-        try:
+        # Raw runs publish the build file too: a failed or killed build must leave no half-built marts in it.
+        with warehouse.rebuilding():
             yield from dbt.cli(["build"], context=context).stream()
-        except BaseException:
-            _restore_last_published(warehouse.published_path, build_path)
-            raise
         warehouse.publish()
     context.log.info(f"published {warehouse.published_path}")
-
-
-def _restore_last_published(published: Path, build: Path) -> None:
-    """Put the last published warehouse back as the build file after a failed build.
-
-    Raw runs publish the build file too; without this they would publish the
-    half-built marts a failed `dbt build` left behind.
-    """
-    Path(f"{build}.wal").unlink(missing_ok=True)
-    if published.exists():
-        shutil.copyfile(published, build)
-    else:
-        build.unlink(missing_ok=True)
 
 
 def dbt_resource() -> DbtCliResource:

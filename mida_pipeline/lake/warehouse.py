@@ -50,20 +50,51 @@ class Warehouse:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    @property
+    def unfinished_marker(self) -> Path:
+        """Present while dbt rebuilds the build file; left behind only by a build that died midway."""
+        return self.build_dir / "build-unfinished"
+
     def refresh_raw(self) -> None:
         """Point raw.* at the lake as it is now (call while holding `exclusive`)."""
-        if not self.build_path.exists() and self.published_path.exists():
-            # A lost build file (a new machine, a cleaned folder) must not publish a warehouse without the marts
-            # BI tools read: start again from the published one, copied whole before it is used.
-            seed = self.build_dir / f".seed.{uuid.uuid4().hex}.tmp"
-            try:
-                shutil.copyfile(self.published_path, seed)
-                os.replace(seed, self.build_path)
-            finally:
-                seed.unlink(missing_ok=True)
+        if self.unfinished_marker.exists():
+            # A dbt build died midway (its sync was killed: we hold the lock now). Its half-built marts must never
+            # be published: wait until any orphaned dbt lets go of the file, then start again from the published one.
+            self._connect_build().close()
+            self.restore_published()
+            self.unfinished_marker.unlink(missing_ok=True)
+        elif not self.build_path.exists() and self.published_path.exists():
+            # A lost build file (a new machine, a cleaned folder) must not publish a warehouse without the marts.
+            self.restore_published()
         with contextlib.closing(self._connect_build()) as con:
             refresh_raw_views(con, self.lake_dir)
             con.execute("CHECKPOINT")
+
+    def restore_published(self) -> None:
+        """Make the build file a whole copy of the published one (none when nothing is published yet)."""
+        Path(f"{self.build_path}.wal").unlink(missing_ok=True)
+        if not self.published_path.exists():
+            self.build_path.unlink(missing_ok=True)
+            return
+        seed = self.build_dir / f".seed.{uuid.uuid4().hex}.tmp"
+        try:
+            shutil.copyfile(self.published_path, seed)
+            os.replace(seed, self.build_path)  # copied whole before it replaces anything
+        finally:
+            seed.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        """Mark the build file as being rebuilt (call while holding `exclusive`); a failure restores the published one."""
+        self.unfinished_marker.touch()
+        try:
+            yield
+        except BaseException:
+            self.restore_published()
+            raise
+        finally:
+            # After a failure the build file is a whole copy again; after success it is whole and new.
+            self.unfinished_marker.unlink(missing_ok=True)
 
     def _connect_build(self, wait: float = 600.0) -> duckdb.DuckDBPyConnection:
         """Open the build file, waiting while another process holds DuckDB's lock on it.

@@ -47,3 +47,41 @@ def test_publish_while_a_reader_holds_the_file_open(tmp_path):
         assert con.execute("SELECT x FROM marts.t").fetchone() == (42,)
         assert con.execute("SELECT count(*) FROM raw.bss_analytics_daily").fetchone() == (2,)
     assert not list(tmp_path.glob(".warehouse.duckdb.*.tmp"))
+
+
+def _publish_marts(wh: Warehouse, value: int) -> None:
+    with wh.exclusive():
+        wh.refresh_raw()
+        with duckdb.connect(str(wh.build_path)) as con:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS marts; CREATE OR REPLACE TABLE marts.t AS SELECT {value} AS x")
+        wh.publish()
+
+
+def test_a_failed_rebuild_puts_the_published_warehouse_back_as_the_build_file(tmp_path):
+    wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
+    _publish_marts(wh, 1)
+    try:
+        with wh.exclusive(), wh.rebuilding():
+            with duckdb.connect(str(wh.build_path)) as con:
+                con.execute("CREATE OR REPLACE TABLE marts.t AS SELECT 2 AS x; CREATE TABLE marts.half AS SELECT 1 AS y")
+            raise RuntimeError("dbt failed")
+    except RuntimeError:
+        pass
+    assert not wh.unfinished_marker.exists()
+    wh.refresh_and_publish()  # a raw run after the failure publishes the last good marts, nothing half-built
+    with duckdb.connect(str(wh.published_path), read_only=True) as con:
+        assert con.execute("SELECT x FROM marts.t").fetchone() == (1,)
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'").fetchone() == (0,)
+
+
+def test_a_rebuild_killed_midway_is_never_published_by_the_next_raw_run(tmp_path):
+    wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
+    _publish_marts(wh, 1)
+    # As a sync killed during `dbt build` leaves it: the marker, and a build file with half-rebuilt marts.
+    wh.unfinished_marker.touch()
+    with duckdb.connect(str(wh.build_path)) as con:
+        con.execute("CREATE OR REPLACE TABLE marts.t AS SELECT 2 AS x")
+    wh.refresh_and_publish()
+    with duckdb.connect(str(wh.published_path), read_only=True) as con:
+        assert con.execute("SELECT x FROM marts.t").fetchone() == (1,)
+    assert not wh.unfinished_marker.exists()
