@@ -69,7 +69,7 @@ def fail_on_errors(what: str, outcome: Outcome) -> None:
         lines = [f"{key}: {msg}" for key, msg in sorted(outcome.errors.items())]
         raise dg.Failure(
             description=f"{what} failed for {len(lines)} of its units ({', '.join(sorted(outcome.errors))}); "
-            "the others were written. " + lines[0],
+            + ("the others were written. " if outcome.partitions else "nothing was written. ") + lines[0],
             metadata={"failures": dg.MetadataValue.md("\n".join(f"- {line}" for line in lines))},
             allow_retries=False,
         )
