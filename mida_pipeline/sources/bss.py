@@ -56,6 +56,14 @@ def _flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+class UnreadableMetricError(ValueError):
+    """A known metric is present in the body but is not a number the lake can hold."""
+
+    def __init__(self, name: str, value: Any):
+        self.name, self.value_type = name, type(value).__name__
+        super().__init__(f"metric {name} is a {self.value_type} that is no whole number ({str(value)[:20]!r})")
+
+
 UNREADABLE = date.min  # a period key whose value is no date: stated, but not provably the one asked for
 
 
@@ -77,6 +85,9 @@ def parse_metrics(body: dict) -> tuple[dict[str, Any], tuple[date | None, date |
     for name in KNOWN_METRICS:  # a known metric the body lacks is unknown (null), never zero
         raw = metrics.get(name)
         metrics[name] = to_str(raw) if name == "currency" else (to_float(raw) if name == "revenue" else to_int(raw))
+        if metrics[name] is None and raw not in (None, ""):
+            # Present but no number (a word, a fraction of a visitor, beyond 2^62): never stored as unknown.
+            raise UnreadableMetricError(name, raw)
     stated = (start, end) if start or end else None
     return metrics, stated
 
@@ -128,7 +139,13 @@ class BssClient:
             message = str(body.get("message") or body.get("error") or "no message")[:200]
             cls = AuthError if "key" in message.lower() else ServerError
             raise cls("bss", "POST", self.path_shown, 200, message)
-        metrics, stated = parse_metrics(body)
+        try:
+            metrics, stated = parse_metrics(body)
+        except UnreadableMetricError as exc:
+            raise MalformedResponseError(
+                "bss", "POST", self.path_shown, 200, detail=str(exc),
+                hint="nothing was written; the sync endpoint sent a metric that is not a number, report it with the raw body",
+            ) from None
         if all(metrics[name] is None for name in KNOWN_METRICS):
             raise MalformedResponseError(
                 "bss", "POST", self.path_shown, 200, detail=f"no known metric in a body with keys {sorted(body)[:8]}",

@@ -90,6 +90,16 @@ def test_missing_metrics_are_null_and_unknown_keys_are_kept():
     assert set(KNOWN_METRICS) <= set(sync.metrics)
 
 
+@pytest.mark.parametrize("value", ["many", "12abc", 12.5, 10**30, "NaN"])
+def test_a_known_metric_that_is_no_whole_number_is_refused_by_name(value):
+    with pytest.raises(MalformedResponseError) as failure:
+        mocked({"data": {"total_visitors": 5, "successful_orders": value}}).sync(
+            "daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True)
+    line = str(failure.value)
+    assert "POST /apiv1/analytics/sync failed: 200" in line and "metric successful_orders is a" in line
+    assert "nothing was written" in line
+
+
 @pytest.mark.parametrize("body, cls, said", [
     ({"status": "error", "message": "Sync failed"}, ServerError, '200 "Sync failed"'),
     ({"status": "error", "message": "Invalid API key"}, AuthError, '200 "Invalid API key" - check MIDA_BSS_SECRET_KEY'),
