@@ -36,6 +36,7 @@ except ImportError:
 
 log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 502, 503, 504}
+MAX_BODY_BYTES = 64 * 1024 * 1024  # the largest documented page (500 items) is well under a megabyte
 RETRY_EXCEPTIONS = (httpx.TransportError,)  # connect/read errors, timeouts, dropped connections
 
 
@@ -97,6 +98,8 @@ class _Core:
         # would otherwise glue each request path onto it.
         self.base_url = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path.rstrip("/"), "", ""))
         self.api, self.headers, self.retry, self.require_success = api, headers, retry, require_success
+        # Answers are read in chunks up to this size, so a runaway body fails in one line instead of exhausting memory.
+        self.max_body_bytes = MAX_BODY_BYTES
 
     def __repr__(self) -> str:
         return f"<{self.api} transport {redact(self.base_url)}>"
@@ -128,6 +131,21 @@ class _Core:
             return cls(self.api, method, path, status, message, detail="a redirect",
                        hint=f"check {e.URL_VARIABLE.get(self.api, 'the URL')} (scheme, host and path)")
         return cls(self.api, method, path, status, message)
+
+    def too_large(self, method: str, path: str, response: httpx.Response) -> e.MalformedResponseError:
+        return e.MalformedResponseError(
+            self.api, method, path, response.status_code, detail=f"a body over {self.max_body_bytes:,} bytes",
+            hint="nothing was written; the answer is far larger than any the API documents, report it",
+        )
+
+    def declared_too_large(self, response: httpx.Response) -> bool:
+        declared = response.headers.get("content-length", "")
+        return declared.isdigit() and int(declared) > self.max_body_bytes
+
+    def whole(self, response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
+        """The streamed answer as an ordinary response (its chunks are already decoded)."""
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")]
+        return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=response.request)
 
     def body(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
         bad = lambda detail: e.MalformedResponseError(self.api, method, path, response.status_code, detail=detail)  # noqa: E731
@@ -177,7 +195,7 @@ class Transport:
             attempt += 1
             response, exc = None, None
             try:
-                response = self.client.request(method, path, params=params, json=json)
+                response = self._send(method, path, params, json)
                 if response.is_success:
                     return self.core.body(method, path, response)
             except RETRY_EXCEPTIONS as caught:
@@ -187,6 +205,21 @@ class Transport:
                 raise self.core.failure(method, path, response, exc) from None
             log.info("%s %s %s: retry %d in %.2fs", self.core.api, method, path, attempt, wait)
             self.sleep(wait)
+
+    def _send(self, method: str, path: str, params: dict | None, json: dict | None) -> httpx.Response:
+        streamed = self.client.send(self.client.build_request(method, path, params=params, json=json), stream=True)
+        try:
+            if self.core.declared_too_large(streamed):
+                raise self.core.too_large(method, path, streamed)
+            chunks, size = [], 0
+            for chunk in streamed.iter_bytes():
+                size += len(chunk)
+                if size > self.core.max_body_bytes:
+                    raise self.core.too_large(method, path, streamed)
+                chunks.append(chunk)
+        finally:
+            streamed.close()
+        return self.core.whole(streamed, chunks)
 
     def close(self) -> None:
         self.client.close()
@@ -220,7 +253,7 @@ class AsyncTransport:
                         # Spread the held-back tasks a little, so they do not all hit the host in the same instant.
                         await self.sleep(pause + random.uniform(0, min(0.25, pause / 10)))
                 try:
-                    response = await self.client.request(method, path, params=params, json=json)
+                    response = await self._send(method, path, params, json)
                     if response.is_success:
                         return self.core.body(method, path, response)
                 except RETRY_EXCEPTIONS as caught:
@@ -236,6 +269,21 @@ class AsyncTransport:
             await self.sleep(wait)
             if self.resume_at and self.resume_at <= honoured:
                 self.resume_at = 0.0  # the pause this task asked for is over (also when time is simulated)
+
+    async def _send(self, method: str, path: str, params: dict | None, json: dict | None) -> httpx.Response:
+        streamed = await self.client.send(self.client.build_request(method, path, params=params, json=json), stream=True)
+        try:
+            if self.core.declared_too_large(streamed):
+                raise self.core.too_large(method, path, streamed)
+            chunks, size = [], 0
+            async for chunk in streamed.aiter_bytes():
+                size += len(chunk)
+                if size > self.core.max_body_bytes:
+                    raise self.core.too_large(method, path, streamed)
+                chunks.append(chunk)
+        finally:
+            await streamed.aclose()
+        return self.core.whole(streamed, chunks)
 
     async def aclose(self) -> None:
         await self.client.aclose()

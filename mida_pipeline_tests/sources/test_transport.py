@@ -217,3 +217,46 @@ def test_a_redirect_is_not_followed_and_points_at_the_url_setting():
         transport(mock, waits).request_json("GET", "/x")
     assert len(calls) == 1
     assert str(caught.value) == "MIDA GET /x failed: 301 a redirect - check MIDA_API_BASE_URL (scheme, host and path)"
+
+
+def test_a_body_past_the_size_limit_is_refused_in_one_line_without_retrying():
+    waits: list[float] = []
+    big = httpx.Response(200, json={"success": True, "goals": ["x" * 1000] * 200})  # about 200 kB
+    mock, calls = scripted(big)
+    t = transport(mock, waits)
+    t.core.max_body_bytes = 64 * 1024
+    with pytest.raises(MalformedResponseError) as failure:
+        t.request_json("GET", "/project/p/goals")
+    assert str(failure.value).startswith("MIDA GET /project/p/goals failed: 200 a body over 65,536 bytes")
+    assert len(calls) == 1 and waits == []
+
+
+def test_a_declared_length_past_the_limit_is_refused_before_reading():
+    mock, _ = scripted(httpx.Response(200, headers={"content-length": str(10**12)}, content=b"{}"))
+    with pytest.raises(MalformedResponseError, match="a body over"):
+        transport(mock, []).request_json("GET", "/x")
+
+
+def test_the_async_transport_refuses_a_body_past_the_limit_too():
+    big = httpx.Response(200, json={"success": True, "goals": ["x" * 1000] * 200})
+    mock, _ = scripted(big)
+
+    async def run():
+        t = AsyncTransport("mida", "https://api.test/v2", headers={}, secrets=[], retry=POLICY, transport=mock)
+        t.core.max_body_bytes = 64 * 1024
+        try:
+            return await t.request_json("GET", "/x")
+        finally:
+            await t.aclose()
+
+    with pytest.raises(MalformedResponseError, match="a body over 65,536 bytes"):
+        asyncio.run(run())
+
+
+def test_a_compressed_answer_is_read_decompressed():
+    import gzip
+    import json as jsonlib
+
+    packed = gzip.compress(jsonlib.dumps(OK).encode())
+    mock, _ = scripted(httpx.Response(200, headers={"content-encoding": "gzip"}, content=packed))
+    assert transport(mock, []).request_json("GET", "/x") == OK
