@@ -45,6 +45,10 @@ class Warehouse:
         self.build_dir.mkdir(parents=True, exist_ok=True)
         with open(self.build_dir / "lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            # Only the lock's holder makes these copies: any still here were left by a killed process.
+            for leftover in (*self.published_path.parent.glob(f".{self.published_path.name}.*.tmp"),
+                             *self.build_dir.glob(".seed.*.tmp")):
+                leftover.unlink(missing_ok=True)
             try:
                 yield self.build_path
             finally:

@@ -10,6 +10,7 @@ re-run replaces rather than appends.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -136,7 +137,24 @@ def write_partition(
     finally:
         if tmp.exists():
             tmp.unlink()
+    _remove_stale_temporaries(target_dir)
     return Written(table, target, data.num_rows)
+
+
+# No partition write takes this long: an older temporary was left by a killed process, while a younger one
+# may belong to a sync writing the same partition right now.
+STALE_TEMPORARY_SECONDS = 6 * 3600
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Tidy what a killed write left in this partition's folder (never visible to readers)."""
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    for tmp in folder.glob(f".{PART_FILE}.*.tmp"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def sweep_temporaries(lake_dir: str | os.PathLike) -> int:

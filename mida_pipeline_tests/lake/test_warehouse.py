@@ -85,3 +85,12 @@ def test_a_rebuild_killed_midway_is_never_published_by_the_next_raw_run(tmp_path
     with duckdb.connect(str(wh.published_path), read_only=True) as con:
         assert con.execute("SELECT x FROM marts.t").fetchone() == (1,)
     assert not wh.unfinished_marker.exists()
+
+
+def test_copies_left_by_a_killed_publish_are_removed_by_the_next_holder_of_the_lock(tmp_path):
+    wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
+    _publish_marts(wh, 1)
+    (tmp_path / ".warehouse.duckdb.dead.tmp").write_bytes(b"half a copy")
+    (wh.build_dir / ".seed.dead.tmp").write_bytes(b"half a copy")
+    wh.refresh_and_publish()
+    assert not list(tmp_path.glob(".warehouse.duckdb.*.tmp")) and not list(wh.build_dir.glob(".seed.*.tmp"))

@@ -60,3 +60,16 @@ def test_leftover_temporaries_are_swept(tmp_path):
     (folder / ".part.parquet.dead.tmp").write_bytes(b"half")
     assert sweep_temporaries(tmp_path) == 1
     assert not any(folder.iterdir())
+
+
+def test_a_write_tidies_its_folder_of_temporaries_a_killed_write_left_but_not_of_fresh_ones(tmp_path):
+    import os
+
+    folder = partition_dir(tmp_path, "mida_goals", DAY, "shop")
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".part.parquet.dead.tmp", folder / ".part.parquet.busy.tmp"
+    stale.write_bytes(b"PAR1 half")
+    fresh.write_bytes(b"PAR1 another sync is writing this")
+    os.utime(stale, (0, 0))  # left long ago by a killed process
+    write_partition(tmp_path, "mida_goals", [goal("1")], day=DAY, project_key="shop")
+    assert sorted(p.name for p in folder.iterdir()) == [".part.parquet.busy.tmp", "part.parquet"]
