@@ -8,11 +8,13 @@ last: as few runs as the partition layout allows.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 
@@ -52,7 +54,15 @@ def plan(start: date, end: date, settings: Settings) -> Plan:
 
 def instance() -> dg.DagsterInstance:
     """The instance at DAGSTER_HOME when set, so runs show in the UI; else a throwaway one."""
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return dg.DagsterInstance.ephemeral()
+    Path(home).mkdir(parents=True, exist_ok=True)
+    # Two commands starting at once on a new DAGSTER_HOME would both create its SQLite storage and collide on
+    # the schema's version row; the storage is created when the instance is, so one at a time.
+    with open(Path(home) / ".mida-pipeline.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dg.DagsterInstance.get()
 
 
 def _selection(defs: dg.Definitions, settings: Settings, job: str) -> list[dg.AssetKey] | None:

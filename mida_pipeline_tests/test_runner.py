@@ -40,3 +40,29 @@ def test_weeks_before_the_start_date_are_left_out():
 def test_a_range_that_cannot_be_synced_is_refused_with_the_reason(start, end, message):
     with pytest.raises(ConfigError, match=message):
         plan(start, end, SETTINGS)
+
+
+def _open_instance(home: str, results) -> None:
+    import os
+
+    os.environ["DAGSTER_HOME"] = home
+    try:
+        from mida_pipeline.runner import instance
+
+        instance().get_runs(limit=1)
+        results.put("ok")
+    except Exception as exc:  # the race shows as sqlite errors on the schema's version table
+        results.put(f"{type(exc).__name__}: {str(exc)[:120]}")
+
+
+def test_commands_starting_at_once_on_a_new_dagster_home_create_its_storage_once(tmp_path):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_open_instance, args=(str(tmp_path / "home"), results)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+    assert [results.get(timeout=5) for _ in procs] == ["ok"] * 4
