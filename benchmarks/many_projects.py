@@ -21,31 +21,11 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-class InFlight:
-    """ASGI wrapper: the most Mida calls the sandbox was answering at once."""
-
-    def __init__(self, app):
-        self.app, self.now, self.peak, self.lock = app, 0, 0, threading.Lock()
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith("/v2/"):
-            return await self.app(scope, receive, send)
-        with self.lock:
-            self.now += 1
-            self.peak = max(self.peak, self.now)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            with self.lock:
-                self.now -= 1
 
 
 def child(day: date) -> None:
@@ -89,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     from mida_pipeline.sandbox.data import SandboxConfig
+    from mida_pipeline.sandbox.in_flight import InFlight
     from mida_pipeline.sandbox.server import SandboxServer
 
     day = datetime.now(timezone.utc).date() - timedelta(days=1)

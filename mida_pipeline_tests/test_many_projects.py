@@ -8,7 +8,6 @@ failing project and the reason. The 200 x 50 run is benchmarks/many_projects.py.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import duckdb
@@ -16,6 +15,7 @@ import pytest
 
 from mida_pipeline import days as cal
 from mida_pipeline.sandbox.data import SandboxConfig
+from mida_pipeline.sandbox.in_flight import InFlight
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline_tests.conftest import run_cli
 from mida_pipeline_tests.defs.test_pipeline_end_to_end import expected, results
@@ -25,25 +25,6 @@ pytestmark = pytest.mark.slow
 DAY = cal.latest_complete_day("UTC") - timedelta(days=1)
 MAX_CONCURRENCY = 4
 MIDA_TABLES = ("mida_experiments", "mida_experiment_variants", "mida_experiment_results", "mida_goals", "mida_events")
-
-
-class InFlight:
-    """ASGI wrapper that records the most API calls the server was answering at once."""
-
-    def __init__(self, app):
-        self.app, self.now, self.peak, self.lock = app, 0, 0, threading.Lock()
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith("/v2/"):
-            return await self.app(scope, receive, send)
-        with self.lock:
-            self.now += 1
-            self.peak = max(self.peak, self.now)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            with self.lock:
-                self.now -= 1
 
 
 @pytest.fixture(scope="module")
