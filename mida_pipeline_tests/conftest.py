@@ -22,12 +22,9 @@ def sandbox():
         yield server
 
 
-@pytest.fixture
-def pipeline_env(sandbox, tmp_path) -> dict[str, str]:
-    """The environment of a pipeline process synced from the sandbox into tmp_path."""
-    sandbox.faults.clear()
-    home = tmp_path / "dagster_home"
-    home.mkdir()
+def sandbox_env(sandbox, root: Path) -> dict[str, str]:
+    """The environment of a pipeline process synced from `sandbox` into `root` (lake, warehouse, DAGSTER_HOME)."""
+    (root / "dagster_home").mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_"))}
     env.update(
         MIDA_API_KEY=sandbox.api_key,
@@ -35,12 +32,19 @@ def pipeline_env(sandbox, tmp_path) -> dict[str, str]:
         MIDA_API_BASE_URL=sandbox.mida_base_url,
         MIDA_BSS_SECRET_KEY=sandbox.bss_secret,
         MIDA_BSS_SYNC_URL=sandbox.bss_sync_url,
-        MIDA_LAKE_DIR=str(tmp_path / "lake"),
-        MIDA_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
+        MIDA_LAKE_DIR=str(root / "lake"),
+        MIDA_DUCKDB_PATH=str(root / "warehouse.duckdb"),
         MIDA_START_DATE="2025-01-01",
-        DAGSTER_HOME=str(home),
+        DAGSTER_HOME=str(root / "dagster_home"),
     )
     return env
+
+
+@pytest.fixture
+def pipeline_env(sandbox, tmp_path) -> dict[str, str]:
+    """The environment of a pipeline process synced from the sandbox into tmp_path."""
+    sandbox.faults.clear()
+    return sandbox_env(sandbox, tmp_path)
 
 
 def run_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
