@@ -24,7 +24,7 @@ def _bss_asset(frequency: str, partitions_def, description: str):
         s = bss.settings()
         days = partition_days(context)
         captured_at = now_utc()
-        with lake.landing([table]):
+        with lake.landing([table], context.log):
             with bss.client() as client:
                 outcome = extract_bss(
                     client, lake.lake_dir, frequency, days, s.timezone, captured_at, accept_unstated=s.bss_accept_unstated_period

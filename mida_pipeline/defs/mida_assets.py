@@ -67,7 +67,7 @@ EXPERIMENT_TABLES = ("mida_experiments", "mida_experiment_variants", "mida_exper
 def mida_experiments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake):
     """Experiments as the API described them when the day was synced, their variants, and every goal each one
     measures (primary and secondary). A snapshot; late captures are flagged."""
-    with lake.landing(EXPERIMENT_TABLES):
+    with lake.landing(EXPERIMENT_TABLES, context.log):
         days, captured_at, outcome = _run(
             lambda client, keys, *rest: extract.extract_experiments(client, lake.lake_dir, keys, *rest), context, mida,
             snapshot=True,
@@ -87,7 +87,7 @@ def mida_experiments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lak
     partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
 )
 def mida_experiment_results(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
-    with lake.landing(["mida_experiment_results"]):
+    with lake.landing(["mida_experiment_results"], context.log):
         days, captured_at, outcome = _run(
             lambda client, keys, *rest: extract.extract_results(client, lake.lake_dir, keys, *rest), context, mida,
             snapshot=False,
@@ -104,7 +104,7 @@ def mida_experiment_results(context: dg.AssetExecutionContext, mida: MidaApi, la
 )
 def mida_experiment_result_segments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
     dims = mida.settings().breakdowns
-    with lake.landing(["mida_experiment_result_segments"]):
+    with lake.landing(["mida_experiment_result_segments"], context.log):
         days, captured_at, outcome = _run(
             lambda client, keys, *rest: extract.extract_segments(client, lake.lake_dir, keys if dims else [], *rest, dims),
             context, mida, snapshot=False,
@@ -118,7 +118,7 @@ def _snapshot_asset(table: str, description: str):
         partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
     )
     def _asset(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
-        with lake.landing([table]):
+        with lake.landing([table], context.log):
             days, captured_at, outcome = _run(
                 lambda client, keys, *rest: extract.extract_snapshot(client, lake.lake_dir, table, keys, *rest),
                 context, mida, snapshot=True,
@@ -150,7 +150,7 @@ mida_project_configuration = _snapshot_asset(
     partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
 )
 def mida_projects(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
-    with lake.landing(["mida_projects"]):
+    with lake.landing(["mida_projects"], context.log):
         days, captured_at, outcome = _run(
             lambda client, keys, *rest: extract.extract_projects(client, lake.lake_dir, keys[0], *rest),
             context, mida, snapshot=True, company=True,

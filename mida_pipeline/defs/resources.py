@@ -129,7 +129,7 @@ class Lake(_Configured):
         return Warehouse(published_path=self.published_path, lake_dir=self.lake_dir)
 
     @contextlib.contextmanager
-    def landing(self, tables: Iterable[str]) -> Iterator[None]:
+    def landing(self, tables: Iterable[str], log=None) -> Iterator[None]:
         """Around a raw write: publish the raw views when it gave a table its first partition.
 
         Views read the lake in place, so new partitions of a table show without a publish; only a table's first
@@ -141,8 +141,11 @@ class Lake(_Configured):
         try:
             yield
         finally:
-            if any(has_partitions(t, lake_dir) for t in empty):
-                self.warehouse().refresh_and_publish()
+            new = [t.name for t in empty if has_partitions(t, lake_dir)]
+            if new:
+                published = self.warehouse().refresh_and_publish()
+                if log is not None:
+                    log.info(f"published {published} (first partition of {', '.join(new)})")
 
 
 def resources() -> dict[str, object]:
