@@ -29,12 +29,12 @@ LATE = datetime(2026, 3, 20, 9, tzinfo=timezone.utc)
 
 
 def build_models() -> None:
-    from mida_pipeline.defs.dbt_assets import mida_dbt_models
-    from mida_pipeline.definitions import defs
+    """The dbt models as a run builds them, with the resources of the environment as it is now."""
+    from mida_pipeline.defs.dbt_assets import dbt_resource, mida_dbt_models
+    from mida_pipeline.defs.resources import resources
 
-    result = defs.resolve_job_def("models").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), asset_selection=list(mida_dbt_models.keys)
-    )
+    result = dg.materialize([mida_dbt_models], resources={**resources(), "dbt": dbt_resource()},
+                            instance=dg.DagsterInstance.ephemeral())
     assert result.success
     failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
     assert failed == []

@@ -70,6 +70,7 @@ def test_a_configured_project_without_experiments_gets_an_honest_page(synced, tm
 
 
 def test_the_report_goes_beside_the_warehouse_unless_mida_report_dir_says_otherwise(tmp_path):
-    settings = Settings.from_env({"MIDA_DUCKDB_PATH": str(tmp_path / "w" / "warehouse.duckdb")})
-    assert configured_report_dir(settings, {}) == tmp_path / "w" / "report"
-    assert configured_report_dir(settings, {"MIDA_REPORT_DIR": str(tmp_path / "elsewhere")}) == tmp_path / "elsewhere"
+    warehouse = {"MIDA_DUCKDB_PATH": str(tmp_path / "w" / "warehouse.duckdb")}
+    assert configured_report_dir(Settings.parse(warehouse)) == tmp_path / "w" / "report"
+    elsewhere = Settings.parse({**warehouse, "MIDA_REPORT_DIR": str(tmp_path / "elsewhere")})
+    assert configured_report_dir(elsewhere) == tmp_path / "elsewhere"
