@@ -26,6 +26,7 @@ NAMES = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
 HEADLINES = ["Checkout button colour", "Free shipping banner", "Prix barré sur la fiche", "Größere Produktbilder",
              "Sticky add-to-cart", "Trust badges", "日本語の見出し", "Bundle offer", "Exit-intent popup", "Reviews first"]
 COMPANY_ID = 42  # the sandbox is one company: every project lists every other
+DELETED_GOAL = "goal_deleted_since"  # a metric still attached to an experiment whose goal no longer exists
 # Share of a day's traffic by hour (quiet nights, busy evenings). Each calendar day turns the clock of this shape
 # by its own number of hours (a world-wide audience), so that an hour's shift of a day's window moves real traffic.
 HOURLY = np.array([2, 1.5, 1, 1, 1, 1.5, 2.5, 3.5, 4.5, 5, 5.5, 5.5, 5.5, 5, 5, 5, 5.5, 6, 6.5, 7, 7, 6, 4.5, 3])
@@ -237,6 +238,19 @@ class SandboxData:
         keys = [primary["goal_key"], *(k for k in e.secondary_goals if k != primary["goal_key"])]
         return [{**{f: by_key[k][f] for f in ("goal_key", "goal_name", "goal_type", "goal_value", "goal_profile_id")},
                  "is_primary": k == primary["goal_key"]} for k in keys]
+
+    def metric_keys(self, project_key: str, test_id: int) -> list[str]:
+        """Its attached secondary metrics as `/metrics` lists them: its secondary goals; in one experiment per project
+        its primary goal again (nothing stops a user attaching it twice); in another a goal deleted since, which
+        `/metrics` skips with a warning."""
+        e = self.experiment(project_key, test_id)
+        j = (test_id - 1) % 1000
+        keys = list(e.secondary_goals)
+        if j == 3:
+            keys.append(self.primary_goal(e)["goal_key"])
+        if j == 0 and keys:
+            keys.append(DELETED_GOAL)
+        return keys
 
     @lru_cache(maxsize=4096)
     def _series(self, project_key: str, test_id: int) -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from mida_pipeline.sandbox.data import DELETED_GOAL
 from mida_pipeline_tests.sandbox import documented
 from mida_pipeline_tests.sandbox.documented import shape_mismatches
 
@@ -131,15 +132,20 @@ def test_metrics_list_the_secondary_goals_with_visitors_and_conversions(server, 
     assert [d["metric_key"] for d in chosen["metric_definitions"]] == [secondary[0]] and chosen["warnings"]
 
 
-def test_one_experiment_per_project_also_lists_its_primary_goal_among_its_metrics(server, http):
+def test_one_experiment_per_project_repeats_its_primary_goal_and_one_warns_of_a_deleted_goal(server, http):
     data = server.data
     for pk in data.project_keys:
-        repeats = []
+        repeats, warned = [], []
         for e in data._experiments(pk):
-            keys = [d["metric_key"] for d in http.get(path(pk, f"/experiment/{e.test_id}/metrics")).json()["metric_definitions"]]
+            body = http.get(path(pk, f"/experiment/{e.test_id}/metrics")).json()
+            keys = [d["metric_key"] for d in body["metric_definitions"]]
+            assert keys == [k for k in data.metric_keys(pk, e.test_id) if k != DELETED_GOAL]
             if data.primary_goal(e)["goal_key"] in keys:
                 repeats.append(e.test_id)
-        assert len(repeats) == 1, pk
+            if body.get("warnings"):
+                assert DELETED_GOAL in body["warnings"][0] and DELETED_GOAL not in keys
+                warned.append(e.test_id)
+        assert len(repeats) == 1 and len(warned) == 1, pk
 
 
 def test_metrics_refuse_breakdown_by_and_follow_the_offset(server, http):
