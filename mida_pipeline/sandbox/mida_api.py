@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mida_pipeline.sandbox import segments
-from mida_pipeline.sandbox.data import COMPANY_ID, Experiment, SandboxData
+from mida_pipeline.sandbox.company import COMPANY_ID
+from mida_pipeline.sandbox.data import Experiment, SandboxData
 from mida_pipeline.sandbox.mida_bodies import (
     detail,
     distribution,

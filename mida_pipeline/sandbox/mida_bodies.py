@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from mida_pipeline.sandbox.company import GOAL_REF
 from mida_pipeline.sandbox.data import Experiment, SandboxData
 
 STATUS_WORDS = {9: "draft", 1: "live", 0: "inactive"}
@@ -32,7 +33,7 @@ def detail(data: SandboxData, e: Experiment) -> dict:
 
 
 def goal_ref(goal: dict) -> dict:
-    return {k: goal[k] for k in ("goal_profile_id", "goal_key", "goal_name", "goal_type", "goal_value")}
+    return {k: goal[k] for k in GOAL_REF}
 
 
 def _variant_rows(e: Experiment, counts: list, has_revenue: bool) -> list[dict]:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import random
 
 from mida_pipeline.sandbox.data import DayCounts
-from mida_pipeline.sandbox.segments import DIMENSIONS, apportion, partition, propensities
+from mida_pipeline.sandbox.segments import (
+    DIMENSIONS,
+    apportion,
+    partition,
+    propensities,
+)
 
 
 def test_apportion_is_exact_and_proportional_within_one():
