@@ -279,7 +279,7 @@ class SandboxData:
         orders = math.floor(o * share)
         return start + np.array([math.floor(v * share), math.floor(c * share), r * orders / o if o else 0.0, orders])
 
-    def window(self, project_key: str, test_id: int, variant_id: str, start: date, end: date, *,
+    def window(self, project_key: str, test_id: int, variant_id: str, start: date, end: date,
                goal_key: str | None = None, tz_offset: float = 0.0) -> DayCounts:
         """Totals of one variant over the local days [start, end] at `tz_offset` hours from UTC, for a goal of the
         project (default: the experiment's primary). A local day D covers the UTC instants [D - offset, D + 1 - offset)."""
@@ -299,7 +299,7 @@ class SandboxData:
               tz_offset: float = 0.0) -> DayCounts:
         return self.window(project_key, test_id, variant_id, day, day, goal_key=goal_key, tz_offset=tz_offset)
 
-    def breakdown(self, project_key: str, test_id: int, dimension: str, start: date, end: date, *,
+    def breakdown(self, project_key: str, test_id: int, dimension: str, start: date, end: date,
                   goal_key: str | None = None, tz_offset: float = 0.0) -> dict[str, dict[str, DayCounts]]:
         """Per segment value, per variant: the window's counts split by `dimension`, adding up exactly to `window`."""
         if dimension not in segments.DIMENSIONS:
