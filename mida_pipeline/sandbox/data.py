@@ -20,12 +20,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mida_pipeline.sandbox import segments
+from mida_pipeline.sandbox import company, segments
+from mida_pipeline.sandbox.company import Project
 
 NAMES = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
 HEADLINES = ["Checkout button colour", "Free shipping banner", "Prix barré sur la fiche", "Größere Produktbilder",
              "Sticky add-to-cart", "Trust badges", "日本語の見出し", "Bundle offer", "Exit-intent popup", "Reviews first"]
-COMPANY_ID = 42  # the sandbox is one company: every project lists every other
+DELETED_GOAL = "goal_deleted_since"  # a metric still attached to an experiment whose goal no longer exists
 # Share of a day's traffic by hour (quiet nights, busy evenings). Each calendar day turns the clock of this shape
 # by its own number of hours (a world-wide audience), so that an hour's shift of a day's window moves real traffic.
 HOURLY = np.array([2, 1.5, 1, 1, 1, 1.5, 2.5, 3.5, 4.5, 5, 5.5, 5.5, 5.5, 5, 5, 5, 5.5, 6, 6.5, 7, 7, 6, 4.5, 3])
@@ -62,11 +63,6 @@ def _iso(day: date, as_timestamp: bool) -> str:
     return datetime.combine(day, time(9, 30), timezone.utc).isoformat().replace("+00:00", "Z") if as_timestamp else day.isoformat()
 
 
-def _stamp(day: date, hour: int) -> str:
-    """A timestamp as the projects endpoints write them: milliseconds and a Z."""
-    return datetime.combine(day, time(hour, 5, 52), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
 @dataclass(frozen=True)
 class Experiment:
     project_key: str
@@ -84,15 +80,6 @@ class Experiment:
     paused_variant: bool = False  # its last variant was paused (a live experiment, so the pause shows in results)
     secondary_goals: tuple[str, ...] = ()  # goal keys of its attached secondary metrics
     engine_differs: bool = False  # its stats engine is not its project's configured one (the result's own wins)
-
-
-@dataclass(frozen=True)
-class Project:
-    key: str
-    index: int  # seeds its ids: test ids (index + 1) * 1000 + j, goal ids (index + 1) * 100 + i
-    name: str
-    status: int  # 1 active, 0 paused
-    created: date
 
 
 class SandboxData:
@@ -129,40 +116,18 @@ class SandboxData:
                 raise ValueError(f"project {project_key!r} already exists")
             project = Project(project_key, len(self._projects), name or f"{project_key}.example", 1, self.today)
             self._projects = {**self._projects, project_key: project}
-        return self._project_item(project)
+        return company.project_item(project)
 
     def projects(self, include_inactive: bool = False) -> list[dict]:
         """The company's projects as `GET /projects` lists them, paused ones only when asked."""
-        return [self._project_item(p) for p in self._projects.values() if include_inactive or p.status == 1]
-
-    def _project_item(self, p: Project) -> dict:
-        site = f"{p.key}.example"
-        return {"project_key": p.key, "name": p.name, "website_name": site, "widget_name": site, "allowed_website": site,
-                "monthly_average_traffic": 0 if p.index % 4 == 3 else 10_000 * (p.index + 1),
-                "shopify_id": str(7_000_000_000 + p.index) if p.index % 2 else None, "status": p.status,
-                "company_id": COMPANY_ID, "created_at": _stamp(p.created, 10), "updated_at": _stamp(p.created + timedelta(days=3), 8)}
+        return [company.project_item(p) for p in self._projects.values() if include_inactive or p.status == 1]
 
     def _index(self, project_key: str) -> int:
         return self._projects[project_key].index
 
     def configuration(self, project_key: str) -> dict:
         """Global Settings: both engines and both tails occur across the projects, in turn by project index."""
-        index = self._index(project_key)
-        method, tails = [("0", "0"), ("1", "2"), ("0", "2"), ("1", "0")][index % 4]
-        threshold = 90 if index % 3 == 2 else 95
-        goals = self.goals(project_key)
-
-        def entry(g: dict) -> dict:
-            return {"type": 2, "text": f"goal_{g['goal_profile_id']}", "name": g["goal_name"],
-                    **{k: g[k] for k in ("goal_profile_id", "goal_key", "goal_type", "goal_value")}}
-
-        return {"analysis_method": method, "frequentist_type": tails, "confidence_level": str(threshold),
-                "stats_engine": "bayesian" if method == "1" else "frequentist", "confidence_threshold_percent": threshold,
-                "weekly_ai_summary_enabled": False, "primary_goal_id": goals[0]["goal_profile_id"],
-                "primary_goal": {k: goals[0][k] for k in ("goal_profile_id", "goal_key", "goal_name", "goal_type", "goal_value")},
-                # Documented: goal entries resolve to their goal; an event entry names only its event.
-                "secondary_goals": [entry(goals[1]), entry(goals[2]),
-                                    {"type": 2, "text": "custom_event_0", "name": "custom_event_0", "event_name": "custom_event_0"}]}
+        return company.configuration(self._index(project_key), self.goals(project_key))
 
     def stats_engine(self, e: Experiment) -> str:
         configured = self.configuration(e.project_key)["stats_engine"]
@@ -238,6 +203,19 @@ class SandboxData:
         return [{**{f: by_key[k][f] for f in ("goal_key", "goal_name", "goal_type", "goal_value", "goal_profile_id")},
                  "is_primary": k == primary["goal_key"]} for k in keys]
 
+    def metric_keys(self, project_key: str, test_id: int) -> list[str]:
+        """Its attached secondary metrics as `/metrics` lists them: its secondary goals; in one experiment per project
+        its primary goal again (nothing stops a user attaching it twice); in another a goal deleted since, which
+        `/metrics` skips with a warning."""
+        e = self.experiment(project_key, test_id)
+        j = (test_id - 1) % 1000
+        keys = list(e.secondary_goals)
+        if j == 3:
+            keys.append(self.primary_goal(e)["goal_key"])
+        if j == 0 and keys:
+            keys.append(DELETED_GOAL)
+        return keys
+
     @lru_cache(maxsize=4096)
     def _series(self, project_key: str, test_id: int) -> dict[str, np.ndarray]:
         """Per variant, cumulative [visitors, conversions, revenue, orders] over the running days (row 0 = zeros)."""
@@ -301,7 +279,7 @@ class SandboxData:
         orders = math.floor(o * share)
         return start + np.array([math.floor(v * share), math.floor(c * share), r * orders / o if o else 0.0, orders])
 
-    def window(self, project_key: str, test_id: int, variant_id: str, start: date, end: date, *,
+    def window(self, project_key: str, test_id: int, variant_id: str, start: date, end: date,
                goal_key: str | None = None, tz_offset: float = 0.0) -> DayCounts:
         """Totals of one variant over the local days [start, end] at `tz_offset` hours from UTC, for a goal of the
         project (default: the experiment's primary). A local day D covers the UTC instants [D - offset, D + 1 - offset)."""
@@ -321,7 +299,7 @@ class SandboxData:
               tz_offset: float = 0.0) -> DayCounts:
         return self.window(project_key, test_id, variant_id, day, day, goal_key=goal_key, tz_offset=tz_offset)
 
-    def breakdown(self, project_key: str, test_id: int, dimension: str, start: date, end: date, *,
+    def breakdown(self, project_key: str, test_id: int, dimension: str, start: date, end: date,
                   goal_key: str | None = None, tz_offset: float = 0.0) -> dict[str, dict[str, DayCounts]]:
         """Per segment value, per variant: the window's counts split by `dimension`, adding up exactly to `window`."""
         if dimension not in segments.DIMENSIONS:

@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mida_pipeline.sandbox import segments
-from mida_pipeline.sandbox.data import COMPANY_ID, Experiment, SandboxData
+from mida_pipeline.sandbox.company import COMPANY_ID
+from mida_pipeline.sandbox.data import Experiment, SandboxData
 from mida_pipeline.sandbox.mida_bodies import (
     detail,
     distribution,
@@ -147,7 +148,7 @@ def routes(data: SandboxData) -> list[Route]:
         if not e:
             return error(404, "Experiment not found")
         start, end, tz, phase = _window(request)
-        dimension = request.query_params.get("breakdown_by") or request.query_params.get("breakdownBy")
+        dimension = request.query_params.get("breakdown_by")
         if dimension is not None and dimension not in segments.DIMENSIONS:
             return error(400, f"breakdown_by must be one of {', '.join(segments.DIMENSIONS)}")
         try:
@@ -160,7 +161,7 @@ def routes(data: SandboxData) -> list[Route]:
         e = experiment_or_none(request)
         if not e:
             return error(404, "Experiment not found")
-        if "breakdown_by" in request.query_params or "breakdownBy" in request.query_params:
+        if "breakdown_by" in request.query_params:
             return error(400, "breakdown_by is not supported for metrics")
         start, end, tz, _ = _window(request)
         keys = _keys(request.query_params.get("metric_keys")) or _keys(request.query_params.get("goal_keys"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from mida_pipeline.sandbox.company import GOAL_REF
 from mida_pipeline.sandbox.data import Experiment, SandboxData
 
 STATUS_WORDS = {9: "draft", 1: "live", 0: "inactive"}
@@ -32,7 +33,7 @@ def detail(data: SandboxData, e: Experiment) -> dict:
 
 
 def goal_ref(goal: dict) -> dict:
-    return {k: goal[k] for k in ("goal_profile_id", "goal_key", "goal_name", "goal_type", "goal_value")}
+    return {k: goal[k] for k in GOAL_REF}
 
 
 def _variant_rows(e: Experiment, counts: list, has_revenue: bool) -> list[dict]:
@@ -143,16 +144,8 @@ def metrics(data: SandboxData, e: Experiment, start: date | None, end: date | No
     start = start or (span[0] if span else e.created)
     end = end or data.today
     by_key = {g["goal_key"]: g for g in data.goals(e.project_key)}
-    attached = list(e.secondary_goals)
-    if e.test_id % 1000 == 4:  # one experiment per project also attached its primary goal as a secondary metric
-        attached.append(data.primary_goal(e)["goal_key"])
-    warnings = []
-    if e.test_id % 1000 == 1 and attached:  # and one had a metric whose goal was deleted since
-        warnings.append("Metric goal_999999 skipped: goal not found")
-    wanted = keys if keys else attached
-    for key in wanted:
-        if key not in by_key:
-            warnings.append(f"Metric {key} skipped: goal not found")
+    wanted = keys or data.metric_keys(e.project_key, e.test_id)
+    warnings = [f"Metric {key} skipped: goal not found" for key in wanted if key not in by_key]
     chosen = [by_key[k] for k in wanted if k in by_key]
     definitions = [{"metric_key": g["goal_key"], "metric_text": f"goal_{g['goal_key']}", "name": g["goal_name"], "type": 2,
                     "goal": {k: g[k] for k in ("goal_key", "goal_name", "goal_type", "goal_value")}} for g in chosen]

@@ -65,7 +65,8 @@ def test_results_name_the_goal_asked_keep_the_primary_and_echo_the_phase(server,
     signup = server.data.goals(pk)[2]
     primary = server.data.experiment_goals(pk, test_id)[0]
     by_key = http.get(path, params={"goal_key": "signup"}).json()
-    assert by_key["selected_goal"]["goal_profile_id"] == signup["goal_profile_id"] and by_key["selected_goal"]["is_primary"] is False
+    assert by_key["selected_goal"]["goal_profile_id"] == signup["goal_profile_id"]
+    assert by_key["selected_goal"]["is_primary"] is False
     assert by_key["primary_goal"]["goal_key"] == primary["goal_key"] != "signup"
     assert http.get(path, params={"goal_profile_id": signup["goal_profile_id"]}).json()["selected_goal"]["goal_key"] == "signup"
     assert http.get(path, params={"report_phase": "post_deploy"}).json()["report_phase"] == "post_deploy"
