@@ -34,7 +34,7 @@ def test_only_the_latest_day_is_scored():
     old = rows(1, [(100, 10), (100, 50)], day=date(2026, 11, 1))
     new = rows(1, [(1_000, 100), (1_000, 101)], day=date(2026, 11, 20))
     card = scorecard(pd.DataFrame(old + new))
-    assert set(card.as_of_date) == {date(2026, 11, 20)} and len(card) == 2
+    assert set(card.as_of_date.dt.date) == {date(2026, 11, 20)} and len(card) == 2
 
 
 def test_sample_ratio_mismatch_overrides_the_verdict():
