@@ -65,6 +65,35 @@ def parse_date(value: str, name: str) -> date:
         raise ConfigError(f"{name}={value!r} is not a date; use YYYY-MM-DD") from None
 
 
+# The segments `/result?breakdown_by=` documents.
+BREAKDOWN_DIMENSIONS = (
+    "device", "browser", "os", "country", "region", "city", "user_type", "ref_page", "landing_page",
+    "utm_campaign", "utm_source", "utm_medium", "utm_content", "utm_term",
+)
+
+
+def parse_breakdowns(value: str, name: str = "MIDA_BREAKDOWNS") -> tuple[str, ...]:
+    dims = tuple(d.strip().lower() for d in value.split(",") if d.strip())
+    unknown = [d for d in dims if d not in BREAKDOWN_DIMENSIONS]
+    if unknown:
+        raise ConfigError(
+            f"{name} holds {unknown[0][:40]!r}, which Mida cannot break results down by; "
+            f"use a comma-separated list of {', '.join(BREAKDOWN_DIMENSIONS)}, or leave it empty to turn segments off"
+        )
+    return tuple(dict.fromkeys(dims))
+
+
+def _positive(env: Mapping[str, str], name: str, default: str, low: float, high: float, what: str) -> float:
+    text = env.get(name, default).strip() or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={text!r} must be {what} from {low:g} to {high:g}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the pipeline reads from the environment (secrets kept out of repr)."""
@@ -84,10 +113,19 @@ class Settings:
     http_timeout: float = 30.0
     lake_dir: Path | str = Path("data/lake")  # a folder, or an object-storage URL such as s3://bucket/prefix
     duckdb_path: Path = Path("data/warehouse.duckdb")
+    report_dir: Path | None = None
+    discover_projects: bool = False
+    breakdowns: tuple[str, ...] = ("device",)
+    sequential_tuning: float = 5000.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        env = os.environ if env is None else env
+        """The settings of this process's environment (the command line's; runs get theirs from resources)."""
+        return cls.parse(os.environ if env is None else env)
+
+    @classmethod
+    def parse(cls, env: Mapping[str, str]) -> "Settings":
+        """Settings from variable names to values, each checked, with errors that name the variable."""
         region = env.get("MIDA_REGION", "us").strip().lower() or "us"
         if region not in {"us", "eu"}:
             raise ConfigError(f"MIDA_REGION={region!r} is not a region; use us or eu")
@@ -120,6 +158,10 @@ class Settings:
             http_timeout=http_timeout,
             lake_dir=parse_lake_dir(env.get("MIDA_LAKE_DIR", "") or "data/lake"),
             duckdb_path=Path(env.get("MIDA_DUCKDB_PATH", "data/warehouse.duckdb")),
+            report_dir=Path(env["MIDA_REPORT_DIR"].strip()) if env.get("MIDA_REPORT_DIR", "").strip() else None,
+            discover_projects=_bool(env, "MIDA_DISCOVER_PROJECTS"),
+            breakdowns=parse_breakdowns(env.get("MIDA_BREAKDOWNS", "device")),
+            sequential_tuning=_positive(env, "MIDA_SEQUENTIAL_TUNING", "5000", 10, 1e9, "a two-arm sample size"),
         )
 
     def require_mida(self) -> None:

@@ -51,3 +51,14 @@ def local_date(moment: datetime, tz: str) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(ZoneInfo(tz)).date()
+
+
+def utc_offset_hours(day: date, tz: str) -> float:
+    """`tz`'s offset from UTC in hours at the start of `day` (local midnight), as the Mida API's `tz` wants it.
+
+    On a day when clocks change the offset differs between the day's start and its end; the API takes one
+    number per call, so the offset in force at local midnight, when the day begins, is the one sent.
+    """
+    start = datetime.combine(day, datetime.min.time(), ZoneInfo(tz))
+    offset = start.utcoffset() or timedelta(0)
+    return offset.total_seconds() / 3600

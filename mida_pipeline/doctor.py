@@ -184,7 +184,7 @@ def checks(env: Mapping[str, str] | None = None) -> list[Check]:
     results.append(_attempt("lake", lambda: _writable(settings.lake_dir, "MIDA_LAKE_DIR")))
     results.append(_attempt("warehouse folder", lambda: _writable(settings.duckdb_path.parent, "MIDA_DUCKDB_PATH")))
     results.append(_attempt("warehouse", lambda: _warehouse(settings.duckdb_path)))
-    results.append(_attempt("report folder", lambda: _writable(report_dir(settings, env), "MIDA_REPORT_DIR")))
+    results.append(_attempt("report folder", lambda: _writable(report_dir(settings), "MIDA_REPORT_DIR")))
     return results
 
 

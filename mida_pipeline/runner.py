@@ -133,14 +133,12 @@ def _quiet():
 def _run_all(defs, inst, settings: Settings, p: Plan, models: bool) -> list[str]:
     """Raw runs, then the models. A raw run that failed for some projects still rebuilds the marts from what
     landed (the others' data must not wait for one broken project), and the command still fails, naming it."""
-    published = _published_stamp(settings)
     raw = [_execute(defs, inst, "daily_raw", p.start.isoformat(), p.end.isoformat(), _selection(defs, settings, "daily_raw"))]
     if p.weeks and settings.bss_secret_key:
         raw.append(_execute(defs, inst, "weekly_raw", p.weeks[0].isoformat(), p.weeks[-1].isoformat()))
     failures = [line for r in raw if not r.success for line in (_failures(r) or [f"run {r.run_id} failed"])]
     runs = list(raw)
-    # Raw assets publish the warehouse only when they wrote a partition: an unchanged stamp means nothing landed.
-    if models and (not failures or _published_stamp(settings) != published):
+    if models and (not failures or any(_landed(r) for r in raw)):
         built = _execute(defs, inst, "models")
         runs.append(built)
         if not built.success:
@@ -150,9 +148,14 @@ def _run_all(defs, inst, settings: Settings, p: Plan, models: bool) -> list[str]
     return [r.run_id for r in runs]
 
 
-def _published_stamp(settings: Settings) -> tuple[int, int] | None:
-    try:
-        st = os.stat(settings.duckdb_path)
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_ino
+def _landed(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether a raw run wrote anything: a materialization, or a failed asset that still wrote some units."""
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            return True
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            user = event.step_failure_data.user_failure_data
+            written = (user.metadata or {}).get("partitions_written") if user else None
+            if written is not None and written.value:
+                return True
+    return False

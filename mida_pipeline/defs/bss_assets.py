@@ -3,7 +3,6 @@
 
 import dagster as dg
 
-from mida_pipeline.config import Settings
 from mida_pipeline.defs.metadata import fail_on_errors, run_metadata, spec_metadata
 from mida_pipeline.defs.partitions import daily, partition_days, weekly
 from mida_pipeline.defs.resources import BssApi, Lake
@@ -22,15 +21,13 @@ def _bss_asset(frequency: str, partitions_def, description: str):
         partitions_def=partitions_def, backfill_policy=dg.BackfillPolicy.single_run(), pool="bss_api",
     )
     def _asset(context: dg.AssetExecutionContext, bss: BssApi, lake: Lake) -> dg.MaterializeResult:
-        s = Settings.from_env()
+        s = bss.settings()
         days = partition_days(context)
         captured_at = now_utc()
         with bss.client() as client:
             outcome = extract_bss(
                 client, lake.lake_dir, frequency, days, s.timezone, captured_at, accept_unstated=s.bss_accept_unstated_period
             )
-        if outcome.partitions:  # nothing written: the published warehouse stays byte for byte as it was
-            lake.warehouse().refresh_and_publish()
         fail_on_errors(table, outcome)
         return dg.MaterializeResult(metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at))
 

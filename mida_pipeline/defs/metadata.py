@@ -9,26 +9,14 @@ import dagster as dg
 import duckdb
 
 from mida_pipeline.extract.mida import Outcome
-from mida_pipeline.lake.catalog import _sql_type
-from mida_pipeline.lake.schemas import TABLES
+from mida_pipeline.lake.schemas import TABLES, sql_type
 from mida_pipeline.lake.storage import register
 from mida_pipeline.lake.writer import partition_files
 
-DESCRIPTIONS = {
-    "captured_at": "When the pipeline read this row from the API (UTC).",
-    "raw": "The item exactly as the API sent it, as JSON text.",
-    "project_key": "Mida project the row belongs to.",
-    "date": "Partition day in MIDA_TIMEZONE (weekly tables: the week's Monday).",
-    "is_late_capture": "True when the snapshot was taken after its day had passed: today's state, not the day's.",
-}
-
-
 def column_schema(table: str) -> dg.TableSchema:
+    """The table's columns as the UI lists them: name, DuckDB type and the declaration's description."""
     return dg.TableSchema(
-        columns=[
-            dg.TableColumn(f.name, _sql_type(f.type).lower(), description=DESCRIPTIONS.get(f.name))
-            for f in TABLES[table].schema
-        ]
+        columns=[dg.TableColumn(c.name, sql_type(c.type).lower(), description=c.description) for c in TABLES[table].all_columns]
     )
 
 
@@ -70,6 +58,7 @@ def fail_on_errors(what: str, outcome: Outcome) -> None:
         raise dg.Failure(
             description=f"{what} failed for {len(lines)} of its units ({', '.join(sorted(outcome.errors))}); "
             + ("the others were written. " if outcome.partitions else "nothing was written. ") + lines[0],
-            metadata={"failures": dg.MetadataValue.md("\n".join(f"- {line}" for line in lines))},
+            metadata={"failures": dg.MetadataValue.md("\n".join(f"- {line}" for line in lines)),
+                      "partitions_written": outcome.partitions},
             allow_retries=False,
         )

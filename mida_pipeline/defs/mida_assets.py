@@ -1,5 +1,9 @@
-"""Mida V2 raw assets: experiments, variants, results, goals and events, one daily partition per day."""
+"""Mida V2 raw assets: experiments and their goals, every goal's results, segments, goals, events, the projects'
+configuration and the company's projects, one daily partition per day.
 
+Raw assets write the lake only: the raw views read it in place, and the warehouse is published once per
+run, by the models that follow (defs/dbt_assets.py).
+"""
 
 import asyncio
 
@@ -10,7 +14,8 @@ from mida_pipeline.days import is_late_capture
 from mida_pipeline.defs.metadata import fail_on_errors, run_metadata, spec_metadata
 from mida_pipeline.defs.partitions import daily, partition_days
 from mida_pipeline.defs.resources import Lake, MidaApi
-from mida_pipeline.extract.mida import extract_experiments, extract_results, extract_snapshot, now_utc
+from mida_pipeline.extract import mida as extract
+from mida_pipeline.lake.schemas import TABLES
 
 GROUP = "mida_raw"
 POOL = "mida_api"
@@ -18,8 +23,7 @@ KINDS = {"python", "parquet"}
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 
-def _refuse_late(days, captured_at) -> None:
-    s = Settings.from_env()
+def _refuse_late(days, captured_at, s: Settings) -> None:
     if s.refuse_late_capture:
         late = [d for d in days if is_late_capture(d, captured_at, s.timezone)]
         if late:
@@ -29,76 +33,90 @@ def _refuse_late(days, captured_at) -> None:
             )
 
 
-def _run(table: str, coroutine_factory, context, mida: MidaApi, lake: Lake, *, snapshot: bool):
+def _run(extract_fn, context, mida: MidaApi, *, snapshot: bool, company: bool = False):
+    """Runs `extract_fn(client, keys, days, tz, captured_at)` for the run's days and projects."""
+    s = mida.settings()
     days = partition_days(context)
-    captured_at = now_utc()
+    captured_at = extract.now_utc()
     if snapshot:
-        _refuse_late(days, captured_at)
-    tz = Settings.from_env().timezone
+        _refuse_late(days, captured_at, s)
 
     async def go():
-        client = mida.client()
-        async with client:
-            return await coroutine_factory(client, lake.lake_dir, mida.projects(), days, tz, captured_at)
+        async with mida.client() as client:
+            keys = mida.configured_projects()[:1] if company else await mida.projects(client)
+            return await extract_fn(client, keys, days, s.timezone, captured_at)
 
-    outcome = asyncio.run(go())
-    if outcome.partitions:  # nothing written: the published warehouse stays byte for byte as it was
-        lake.warehouse().refresh_and_publish()
-    return days, captured_at, outcome
+    return days, captured_at, asyncio.run(go())
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            "mida_experiments",
-            description="Every experiment of each project as the API described it when the day was synced: "
-            "name, URL, status, goal, traffic allocation. A snapshot; late captures are flagged.",
-            group_name=GROUP, kinds=KINDS, metadata=spec_metadata("mida_experiments"),
-        ),
-        dg.AssetSpec(
-            "mida_experiment_variants",
-            description="The variants of each experiment (id, name, nickname; '0' is control), from the same snapshot.",
-            group_name=GROUP, kinds=KINDS, metadata=spec_metadata("mida_experiment_variants"),
-        ),
-    ],
-    partitions_def=daily,
-    backfill_policy=SINGLE_RUN,
-    pool=POOL,
-)
+def _spec(table: str) -> dg.AssetSpec:
+    return dg.AssetSpec(table, description=TABLES[table].description, group_name=GROUP, kinds=KINDS,
+                        metadata=spec_metadata(table))
+
+
+def _results(table: str, outcome, lake: Lake, days, captured_at):
+    fail_on_errors(table, outcome)
+    return dg.MaterializeResult(asset_key=table, metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at))
+
+
+EXPERIMENT_TABLES = ("mida_experiments", "mida_experiment_variants", "mida_experiment_goals")
+
+
+@dg.multi_asset(specs=[_spec(t) for t in EXPERIMENT_TABLES], partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL)
 def mida_experiments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake):
-    days, captured_at, outcome = _run("mida_experiments", extract_experiments, context, mida, lake, snapshot=True)
+    """Experiments as the API described them when the day was synced, their variants, and every goal each one
+    measures (primary and secondary). A snapshot; late captures are flagged."""
+    days, captured_at, outcome = _run(
+        lambda client, keys, *rest: extract.extract_experiments(client, lake.lake_dir, keys, *rest), context, mida, snapshot=True
+    )
     fail_on_errors("mida_experiments", outcome)
-    for table in ("mida_experiments", "mida_experiment_variants"):
+    for table in EXPERIMENT_TABLES:
         yield dg.MaterializeResult(asset_key=table, metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at))
 
 
 # No dependency on the experiments snapshot: results list the experiments themselves, so a snapshot
 # that failed for one project (or was refused as late) never holds back the others' results.
 @dg.asset(
-    description="Each experiment's per-variant results for the day alone (window='day') and cumulative to the day "
-    "(window='cumulative'): every field the result API documents (visitors, conversions, conversion rate in %, "
-    "revenue, orders, traffic weight, the experiment's totals and settings). Reproducible for any past day.",
+    description="Each experiment's per-variant results for every goal it measures (the primary goal and each secondary "
+    "goal), for the day alone (window='day') and cumulative to the day (window='cumulative'): every field the result API "
+    "documents. Days are cut at MIDA_TIMEZONE's midnight (sent as its hour offset). Reproducible for any past day.",
     group_name=GROUP, kinds=KINDS, metadata=spec_metadata("mida_experiment_results"),
     partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
 )
 def mida_experiment_results(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
-    days, captured_at, outcome = _run("mida_experiment_results", extract_results, context, mida, lake, snapshot=False)
-    fail_on_errors("mida_experiment_results", outcome)
-    return dg.MaterializeResult(metadata=run_metadata("mida_experiment_results", outcome, lake.lake_dir, days, captured_at))
+    days, captured_at, outcome = _run(
+        lambda client, keys, *rest: extract.extract_results(client, lake.lake_dir, keys, *rest), context, mida, snapshot=False
+    )
+    return _results("mida_experiment_results", outcome, lake, days, captured_at)
+
+
+@dg.asset(
+    description="Each experiment's cumulative primary-goal result broken down by every dimension in MIDA_BREAKDOWNS "
+    "(default: device): visitors, conversions and revenue per segment and variant. Exploratory: read it to find where "
+    "an effect lives, not to call a winner. Empty when MIDA_BREAKDOWNS is empty.",
+    group_name=GROUP, kinds=KINDS, metadata=spec_metadata("mida_experiment_result_segments"),
+    partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
+)
+def mida_experiment_result_segments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
+    dims = mida.settings().breakdowns
+    days, captured_at, outcome = _run(
+        lambda client, keys, *rest: extract.extract_segments(client, lake.lake_dir, keys if dims else [], *rest, dims),
+        context, mida, snapshot=False,
+    )
+    return _results("mida_experiment_result_segments", outcome, lake, days, captured_at)
 
 
 def _snapshot_asset(table: str, description: str):
-    async def extract(client, lake_dir, keys, days, tz, captured_at):
-        return await extract_snapshot(client, lake_dir, table, keys, days, tz, captured_at)
-
     @dg.asset(
         name=table, description=description, group_name=GROUP, kinds=KINDS, metadata=spec_metadata(table),
         partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
     )
     def _asset(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
-        days, captured_at, outcome = _run(table, extract, context, mida, lake, snapshot=True)
-        fail_on_errors(table, outcome)
-        return dg.MaterializeResult(metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at))
+        days, captured_at, outcome = _run(
+            lambda client, keys, *rest: extract.extract_snapshot(client, lake.lake_dir, table, keys, *rest),
+            context, mida, snapshot=True,
+        )
+        return _results(table, outcome, lake, days, captured_at)
 
     return _asset
 
@@ -111,5 +129,26 @@ mida_events = _snapshot_asset(
     "mida_events",
     "The custom events defined in each project (text, properties, creation time), as a snapshot of the synced day.",
 )
+mida_project_configuration = _snapshot_asset(
+    "mida_project_configuration",
+    "Each project's statistics settings as Mida's Global Settings hold them (Bayesian or frequentist, one or two "
+    "tails, the threshold, the primary and secondary goals): the rule the scorecard's verdict follows.",
+)
 
-assets = [mida_experiments, mida_experiment_results, mida_goals, mida_events]
+
+@dg.asset(
+    description="Every project of the company (active and paused), listed through the first key of MIDA_PROJECT_KEYS. "
+    "With MIDA_DISCOVER_PROJECTS on, the active ones are the projects every sync covers.",
+    group_name=GROUP, kinds=KINDS, metadata=spec_metadata("mida_projects"),
+    partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
+)
+def mida_projects(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
+    days, captured_at, outcome = _run(
+        lambda client, keys, *rest: extract.extract_projects(client, lake.lake_dir, keys[0], *rest),
+        context, mida, snapshot=True, company=True,
+    )
+    return _results("mida_projects", outcome, lake, days, captured_at)
+
+
+assets = [mida_experiments, mida_experiment_results, mida_experiment_result_segments, mida_goals, mida_events,
+          mida_project_configuration, mida_projects]

@@ -5,7 +5,7 @@ import base64
 
 import dagster as dg
 
-from mida_pipeline.defs.resources import Lake
+from mida_pipeline.defs.resources import Lake, MidaApi
 from mida_pipeline.report import ReportOutput, build_report
 from mida_pipeline.report.build import report_dir
 
@@ -56,14 +56,11 @@ def report_metadata(output: ReportOutput) -> dict:
     "then the store's daily and weekly traffic and funnel. Written to MIDA_REPORT_DIR (default: a report "
     "folder beside the warehouse); the overview charts show below.",
 )
-def experiment_report(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    settings = lake.settings()
-    output = build_report(
-        settings.duckdb_path.resolve(),
-        report_dir(settings),
-        projects=settings.project_keys or None,
-        lake_dir=lake.lake_dir,
-    )
+def experiment_report(context: dg.AssetExecutionContext, lake: Lake, mida: MidaApi) -> dg.MaterializeResult:
+    settings = mida.settings()
+    # Discovered projects are every project in the marts; configured ones are exactly those listed.
+    projects = None if settings.discover_projects else settings.project_keys or None
+    output = build_report(lake.published_path, report_dir(lake.settings()), projects=projects, lake_dir=lake.lake_dir)
     context.log.info(f"report written to {output.index}")
     return dg.MaterializeResult(metadata=report_metadata(output))
 

@@ -1,81 +1,134 @@
-"""Resources: the two API clients and the lake/warehouse, configured from the environment.
+"""Resources: the two API clients, the lake/warehouse and the statistics settings, configured from the environment.
 
-Secrets are EnvVars, so Dagster stores the variable's name in run storage,
-never its value. The other settings are read when a run starts, so a bad value
-stops that run with a message that names the variable.
+Every setting is a resource field, so the UI shows it and a run can override it. A field whose variable is
+set is an EnvVar: Dagster resolves it when a run starts and records the variable's name, never its value
+(secrets stay out of run storage). Unset fields fall back to the documented defaults. `settings()` checks
+them all with config.Settings, so a bad value stops the run with a message that names the variable.
 """
+
+from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import ClassVar, Optional
 
 import dagster as dg
 
-from mida_pipeline.config import Settings, parse_project_keys
+from mida_pipeline.config import Settings
+from mida_pipeline.extract.mida import discover_projects
 from mida_pipeline.lake.storage import parse_lake_dir, resolve
 from mida_pipeline.lake.warehouse import Warehouse
 from mida_pipeline.sources import AsyncMidaClient, BssClient
 from mida_pipeline.sources.bss import DEFAULT_SYNC_URL
 
 
-class MidaApi(dg.ConfigurableResource):
-    """The Mida V2 API for the projects in MIDA_PROJECT_KEYS."""
+class _Configured(dg.ConfigurableResource):
+    """A resource whose fields are environment variables: ENV maps each field to its variable."""
+
+    ENV: ClassVar[dict[str, str]] = {}
+
+    def settings(self) -> Settings:
+        return Settings.parse({var: getattr(self, name) for name, var in self.ENV.items() if getattr(self, name) is not None})
+
+    @classmethod
+    def from_environment(cls, **required: str):
+        """Each optional field as an EnvVar when its variable is set; `required` fields always (named when unset)."""
+        fields = {name: dg.EnvVar(var) for name, var in cls.ENV.items() if os.environ.get(var, "").strip()}
+        fields.update({name: dg.EnvVar(var) for name, var in required.items()})
+        return cls(**fields)
+
+
+class MidaApi(_Configured):
+    """The Mida V2 API for the projects in MIDA_PROJECT_KEYS, or every active project of the company."""
+
+    ENV: ClassVar[dict[str, str]] = {
+        "api_key": "MIDA_API_KEY", "project_keys": "MIDA_PROJECT_KEYS", "region": "MIDA_REGION",
+        "api_base_url": "MIDA_API_BASE_URL", "timezone": "MIDA_TIMEZONE", "max_concurrency": "MIDA_MAX_CONCURRENCY",
+        "http_timeout": "MIDA_HTTP_TIMEOUT", "discover_projects": "MIDA_DISCOVER_PROJECTS",
+        "breakdowns": "MIDA_BREAKDOWNS", "refuse_late_capture": "MIDA_REFUSE_LATE_CAPTURE",
+    }
 
     api_key: str
     project_keys: str
+    region: Optional[str] = None
+    api_base_url: Optional[str] = None
+    timezone: Optional[str] = None
+    max_concurrency: Optional[str] = None
+    http_timeout: Optional[str] = None
+    discover_projects: Optional[str] = None
+    breakdowns: Optional[str] = None
+    refuse_late_capture: Optional[str] = None
 
-    def projects(self) -> tuple[str, ...]:
-        return parse_project_keys(self.project_keys)
+    def configured_projects(self) -> tuple[str, ...]:
+        s = self.settings()
+        s.require_mida()
+        return s.project_keys
 
     def client(self) -> AsyncMidaClient:
-        s = Settings.from_env()
+        s = self.settings()
         return AsyncMidaClient(self.api_key, region=s.region, base_url=s.api_base_url, max_concurrency=s.max_concurrency,
                                timeout=s.http_timeout)
 
+    async def projects(self, client: AsyncMidaClient) -> tuple[str, ...]:
+        """The projects a run syncs: as configured, or (MIDA_DISCOVER_PROJECTS) every active project the first
+        configured key can see, so a project added in Mida is synced from its first run on."""
+        keys = self.configured_projects()
+        if not self.settings().discover_projects:
+            return keys
+        return await discover_projects(client, keys[0])
 
-class BssApi(dg.ConfigurableResource):
+
+class BssApi(_Configured):
     """The MIDA Session Replay analytics sync endpoint."""
 
+    ENV: ClassVar[dict[str, str]] = {
+        "secret_key": "MIDA_BSS_SECRET_KEY", "sync_url": "MIDA_BSS_SYNC_URL", "header": "MIDA_BSS_HEADER",
+        "accept_unstated_period": "MIDA_BSS_ACCEPT_UNSTATED_PERIOD", "timezone": "MIDA_TIMEZONE",
+        "http_timeout": "MIDA_HTTP_TIMEOUT",
+    }
+
     secret_key: str
+    sync_url: Optional[str] = None
+    header: Optional[str] = None
+    accept_unstated_period: Optional[str] = None
+    timezone: Optional[str] = None
+    http_timeout: Optional[str] = None
 
     def client(self) -> BssClient:
-        s = Settings.from_env()
+        s = self.settings()
         return BssClient(self.secret_key, sync_url=s.bss_sync_url or DEFAULT_SYNC_URL, header_name=s.bss_header,
                          timeout=s.http_timeout)
 
 
-class Lake(dg.ConfigurableResource):
-    """The Parquet lake (MIDA_LAKE_DIR) and the published warehouse (MIDA_DUCKDB_PATH).
+class Lake(_Configured):
+    """The Parquet lake (MIDA_LAKE_DIR) and the published warehouse (MIDA_DUCKDB_PATH)."""
 
-    Unset fields are read from the environment when a run starts, so the
-    documented defaults apply and a process that changes its environment after
-    loading the definitions still writes where the variables say.
-    """
+    ENV: ClassVar[dict[str, str]] = {
+        "location": "MIDA_LAKE_DIR", "duckdb_path": "MIDA_DUCKDB_PATH", "report_dir": "MIDA_REPORT_DIR",
+        "sequential_tuning": "MIDA_SEQUENTIAL_TUNING",
+    }
 
     location: Optional[str] = None
     duckdb_path: Optional[str] = None
-
-    def settings(self) -> Settings:
-        return Settings.from_env()
+    report_dir: Optional[str] = None
+    sequential_tuning: Optional[str] = None
 
     @property
     def lake_dir(self) -> Path | str:
         """An absolute folder, or the object-storage URL as configured."""
         return resolve(parse_lake_dir(self.location) if self.location else self.settings().lake_dir)
 
+    @property
+    def published_path(self) -> Path:
+        return self.settings().duckdb_path.resolve()
+
     def warehouse(self) -> Warehouse:
-        published = Path(self.duckdb_path) if self.duckdb_path else self.settings().duckdb_path
-        return Warehouse(published_path=published.resolve(), lake_dir=self.lake_dir)
-
-
-def _env(name: str) -> dg.EnvVar | None:
-    """The variable when it is set: Dagster resolves it when a run starts and records its name, not its value."""
-    return dg.EnvVar(name) if os.environ.get(name, "").strip() else None
+        return Warehouse(published_path=self.published_path, lake_dir=self.lake_dir)
 
 
 def resources() -> dict[str, object]:
     return {
-        "mida": MidaApi(api_key=dg.EnvVar("MIDA_API_KEY"), project_keys=dg.EnvVar("MIDA_PROJECT_KEYS")),
-        "bss": BssApi(secret_key=dg.EnvVar("MIDA_BSS_SECRET_KEY")),
-        "lake": Lake(location=_env("MIDA_LAKE_DIR"), duckdb_path=_env("MIDA_DUCKDB_PATH")),
+        "mida": MidaApi.from_environment(api_key="MIDA_API_KEY", project_keys="MIDA_PROJECT_KEYS"),
+        "bss": BssApi.from_environment(secret_key="MIDA_BSS_SECRET_KEY"),
+        "lake": Lake.from_environment(),
     }

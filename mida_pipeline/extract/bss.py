@@ -12,10 +12,8 @@ from datetime import date, datetime, timedelta
 from mida_pipeline import days as cal
 from mida_pipeline.extract import rows
 from mida_pipeline.extract.mida import Outcome
-from mida_pipeline.lake.schemas import BSS_METRICS
 from mida_pipeline.lake.writer import write_partition
 
-METRIC_COLUMNS = [name for name, _ in BSS_METRICS]
 TABLE = {"daily": "bss_analytics_daily", "weekly": "bss_analytics_weekly"}
 
 
@@ -36,7 +34,8 @@ def extract_bss(
             sync = client.sync(
                 frequency, start, end, is_latest=partition == latest, allow_unstated_period=accept_unstated
             )
-            row = rows.bss_row(sync, day=partition, captured_at=captured_at, metric_columns=METRIC_COLUMNS)
+            # Unknown metrics stay in `raw` only.
+            row = rows.make_row(table, sync, day=partition, captured_at=captured_at)
             write_partition(lake_dir, table, [row], day=partition)
             outcome.wrote(table, None, 1)
         except Exception as exc:  # the other partitions of a range still land

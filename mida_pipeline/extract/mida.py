@@ -4,6 +4,10 @@ Each unit of work is one project (snapshots) or one project-day (results); a
 unit writes its partitions only when all its calls succeeded, so a failure
 leaves the lake as it was for that unit and the other units go on. Units run
 concurrently; the client bounds the calls in flight per API host.
+
+Only the failures a unit can meet in normal operation (an API answer, the
+lake refusing a write) are recorded per unit; anything else is a bug and
+fails the run with its traceback.
 """
 
 from __future__ import annotations
@@ -13,15 +17,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable, NamedTuple
 
 from mida_pipeline import days as cal
 from mida_pipeline.extract import rows
-from mida_pipeline.lake.writer import write_partition
+from mida_pipeline.extract.rows import GoalOfResult
+from mida_pipeline.lake.storage import LakeStorageError
+from mida_pipeline.lake.writer import SchemaDriftError, write_partition
+from mida_pipeline.sources.errors import SourceError
+from mida_pipeline.sources.mida import validate_project_key
 
 # Project-days whose results are fetched at once: enough to keep the client's
 # connections busy, few enough that memory stays flat however long the range.
 UNITS_IN_FLIGHT = 16
+# What stops one unit and lets the others go on: the API's answers and the lake's refusals.
+UNIT_FAILURES = (SourceError, SchemaDriftError, LakeStorageError, OSError)
 
 
 @dataclass
@@ -47,7 +57,7 @@ async def _collect(listing) -> list:
     return list(listing)
 
 
-async def _write(lake_dir, table: str, rows_: list[dict], *, day: date, project_key: str) -> None:
+async def _write(lake_dir, table: str, rows_: list[dict], *, day: date, project_key: str | None) -> None:
     # Encoding and fsync happen in a worker thread, so the event loop keeps other units' calls moving meanwhile.
     await asyncio.to_thread(write_partition, lake_dir, table, rows_, day=day, project_key=project_key)
 
@@ -62,58 +72,128 @@ async def _per_project(project_keys: Iterable[str], outcome: Outcome, work: Call
     async def guarded(pk: str) -> None:
         try:
             await work(pk)
-        except Exception as exc:  # one project's failure must not stop the others
+        except UNIT_FAILURES as exc:  # one project's failure must not stop the others
             outcome.errors[pk] = str(exc)
 
     await asyncio.gather(*(guarded(pk) for pk in project_keys))
 
 
+def _snapshot_writer(lake_dir, tables: dict[str, list], *, pk: str | None, captured_at: datetime, tz: str):
+    """Writes each table's items into one day's partitions; returns the rows written per table."""
+
+    def write_day(day: date) -> dict[str, int]:
+        late = cal.is_late_capture(day, captured_at, tz)
+        written = {}
+        for table, items in tables.items():
+            out = rows.make_rows(table, items, day=day, captured_at=captured_at, project_key=pk, late=late)
+            written[table] = write_partition(lake_dir, table, out, day=day, project_key=pk).rows
+        return written
+
+    return write_day
+
+
+async def _snapshot(outcome: Outcome, lake_dir, tables: dict[str, list], days, *, pk, captured_at, tz) -> None:
+    for written in await _each_day(_snapshot_writer(lake_dir, tables, pk=pk, captured_at=captured_at, tz=tz), days):
+        for table, n in written.items():
+            outcome.wrote(table, pk, n)
+
+
+class ExperimentGoal(NamedTuple):
+    """An item of `mida_experiment_goals`."""
+
+    test_id: int
+    goal_key: str | None
+    goal_name: str | None
+    goal_type: str | None
+    goal_profile_id: str | None
+    goal_value: Any
+    is_primary: bool
+    raw: dict
+
+
+def experiment_goals(detail, metrics, goal_keys_by_profile: dict[str, str]) -> list[ExperimentGoal]:
+    """The primary goal (its key resolved through the project's goals when the detail omits it), then each
+    secondary goal of `/metrics` once; a secondary whose key is the primary's is the primary."""
+    primary = detail.primary_goal or {}
+    key = primary.get("goal_key") or goal_keys_by_profile.get(str(detail.goal_profile_id))
+    out = []
+    if primary or key:
+        out.append(ExperimentGoal(detail.test_id, key, primary.get("goal_name"), primary.get("goal_type"),
+                                  detail.goal_profile_id, primary.get("goal_value"), True, primary))
+    seen = {key}
+    for d in metrics.definitions:
+        if d.goal_key in seen:
+            continue
+        seen.add(d.goal_key)
+        out.append(ExperimentGoal(detail.test_id, d.goal_key, d.goal_name, d.goal_type, None, d.goal_value, False, d.raw))
+    return out
+
+
 async def extract_experiments(client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime) -> Outcome:
-    """Snapshot each project's experiments (listing + detail) into every partition day asked."""
+    """Snapshot each project's experiments (listing + detail), their variants and their goals into every day asked."""
     outcome = Outcome()
 
     async def one(pk: str) -> None:
-        listed = await _collect(client.list_experiments(pk))
+        listed, goals = await asyncio.gather(_collect(client.list_experiments(pk)), _collect(client.list_goals(pk)))
         details = await asyncio.gather(*(client.get_experiment(pk, e.test_id) for e in listed))
-
-        def write_day(day: date) -> tuple[int, int]:
-            late = cal.is_late_capture(day, captured_at, tz)
-            exp = [rows.experiment_row(d, project_key=pk, day=day, captured_at=captured_at, late=late) for d in details]
-            var = [r for d in details for r in rows.variant_rows(d, project_key=pk, day=day, captured_at=captured_at, late=late)]
-            write_partition(lake_dir, "mida_experiments", exp, day=day, project_key=pk)
-            write_partition(lake_dir, "mida_experiment_variants", var, day=day, project_key=pk)
-            return len(exp), len(var)
-
-        for n_exp, n_var in await _each_day(write_day, days):
-            outcome.wrote("mida_experiments", pk, n_exp)
-            outcome.wrote("mida_experiment_variants", pk, n_var)
+        metrics = await asyncio.gather(*(client.get_metrics(pk, e.test_id) for e in listed))
+        keys = {str(g.goal_profile_id): g.goal_key for g in goals if g.goal_key}
+        tables = {
+            "mida_experiments": list(details),
+            "mida_experiment_variants": [v for d in details for v in rows.variant_items(d)],
+            "mida_experiment_goals": [g for d, m in zip(details, metrics) for g in experiment_goals(d, m, keys)],
+        }
+        await _snapshot(outcome, lake_dir, tables, days, pk=pk, captured_at=captured_at, tz=tz)
 
     await _per_project(project_keys, outcome, one)
     return outcome
 
 
+async def _one(call: Awaitable) -> list:
+    return [await call]
+
+
+# The project-level snapshots: the table and how one project's items are fetched.
+SNAPSHOTS: dict[str, Callable[[Any, str], Awaitable[list]]] = {
+    "mida_goals": lambda client, pk: _collect(client.list_goals(pk)),
+    "mida_events": lambda client, pk: _collect(client.list_events(pk)),
+    "mida_project_configuration": lambda client, pk: _one(client.get_configuration(pk)),
+}
+
+
 async def extract_snapshot(
     client, lake_dir: Path, table: str, project_keys, days: list[date], tz: str, captured_at: datetime
 ) -> Outcome:
-    """Goals or events: one listing per project, written into every partition day asked."""
-    listing, to_row = {
-        "mida_goals": (client.list_goals, rows.goal_row),
-        "mida_events": (client.list_events, rows.event_row),
-    }[table]
+    """Goals, events or configuration: one fetch per project, written into every partition day asked."""
     outcome = Outcome()
 
     async def one(pk: str) -> None:
-        items = await _collect(listing(pk))
-
-        def write_day(day: date) -> int:
-            late = cal.is_late_capture(day, captured_at, tz)
-            out = [to_row(i, project_key=pk, day=day, captured_at=captured_at, late=late) for i in items]
-            return write_partition(lake_dir, table, out, day=day, project_key=pk).rows
-
-        for n in await _each_day(write_day, days):
-            outcome.wrote(table, pk, n)
+        items = await SNAPSHOTS[table](client, pk)
+        await _snapshot(outcome, lake_dir, {table: items}, days, pk=pk, captured_at=captured_at, tz=tz)
 
     await _per_project(project_keys, outcome, one)
+    return outcome
+
+
+async def list_company_projects(client, auth_key: str) -> list:
+    """Every project of the company, paused ones included (`is_active` tells them apart)."""
+    return await _collect(client.list_projects(auth_key, include_inactive=True))
+
+
+async def discover_projects(client, auth_key: str) -> tuple[str, ...]:
+    """The company's active projects: what a sync with discovery on asks for."""
+    return tuple(validate_project_key(p.project_key) for p in await list_company_projects(client, auth_key) if p.is_active)
+
+
+async def extract_projects(client, lake_dir: Path, auth_key: str, days: list[date], tz: str, captured_at: datetime) -> Outcome:
+    """The company's projects (one listing, through the first configured key), into every day asked."""
+    outcome = Outcome()
+
+    async def one(pk: str) -> None:
+        items = await list_company_projects(client, pk)
+        await _snapshot(outcome, lake_dir, {"mida_projects": items}, days, pk=None, captured_at=captured_at, tz=tz)
+
+    await _per_project([auth_key], outcome, one)
     return outcome
 
 
@@ -126,44 +206,113 @@ def experiments_with_results(listed, day: date, tz: str) -> list[int]:
     ]
 
 
-async def extract_results(client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime) -> Outcome:
-    """Each experiment's result for the day alone and cumulative to the day: both reproducible for any past day.
+class _Listings:
+    """One experiment listing per project per run, shared by its days."""
 
-    The experiment list comes from one listing call per project, not from the
-    experiments snapshot, so results backfill even when snapshots are refused
-    (MIDA_REFUSE_LATE_CAPTURE) or a snapshot run failed for another project.
-    """
-    outcome = Outcome()
+    def __init__(self, client):
+        self.client, self.tasks = client, {}
+
+    def __call__(self, pk: str) -> asyncio.Task:
+        if pk not in self.tasks:
+            self.tasks[pk] = asyncio.ensure_future(_collect(self.client.list_experiments(pk)))
+        return self.tasks[pk]
+
+
+async def _per_project_day(project_keys, days, outcome: Outcome, work: Callable[[str, date], Awaitable[None]]) -> None:
     gate = asyncio.Semaphore(UNITS_IN_FLIGHT)
-    listings: dict[str, asyncio.Task] = {}
-
-    def listing(pk: str) -> asyncio.Task:
-        if pk not in listings:
-            listings[pk] = asyncio.ensure_future(_collect(client.list_experiments(pk)))
-        return listings[pk]
-
-    async def fetch(pk: str, test_id: int, day: date) -> list[dict[str, Any]]:
-        day_result, cumulative = await asyncio.gather(
-            client.get_result(pk, test_id, start_date=day, end_date=day, tz=tz),
-            client.get_result(pk, test_id, end_date=day, tz=tz),
-        )
-        common = dict(project_key=pk, day=day, captured_at=captured_at)
-        return rows.result_rows(day_result, window="day", **common) + rows.result_rows(cumulative, window="cumulative", **common)
 
     async def unit(pk: str, day: date) -> None:
         async with gate:
             if pk in outcome.errors:
                 return
             try:
-                ids = experiments_with_results(await listing(pk), day, tz)
-                batches = await asyncio.gather(*(fetch(pk, tid, day) for tid in ids))
-                out = [r for batch in batches for r in batch]
-                await _write(lake_dir, "mida_experiment_results", out, day=day, project_key=pk)
-                outcome.wrote("mida_experiment_results", pk, len(out))
-            except Exception as exc:
+                await work(pk, day)
+            except UNIT_FAILURES as exc:
                 outcome.errors.setdefault(pk, f"{day}: {exc}")
 
     await asyncio.gather(*(unit(pk, day) for day in days for pk in project_keys))
+
+
+async def extract_results(client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime) -> Outcome:
+    """Every goal's result of each experiment for the day alone and cumulative to the day, reproducible for any past day.
+
+    The primary goal is asked without a goal parameter (the API resolves it, as the dashboard does); each
+    secondary goal `/metrics` lists is asked by its key. The day is sent as the hour offset of MIDA_TIMEZONE
+    at the day's start. The experiment list comes from one listing call per project, not from the
+    experiments snapshot, so results backfill even when snapshots are refused (MIDA_REFUSE_LATE_CAPTURE) or a
+    snapshot run failed for another project.
+    """
+    outcome = Outcome()
+    listing = _Listings(client)
+
+    async def goal_rows(pk: str, test_id: int, day: date, offset: float, goal: GoalOfResult | None) -> tuple:
+        key = None if goal is None else goal.goal_key
+        day_result, cumulative = await asyncio.gather(
+            client.get_result(pk, test_id, start_date=day, end_date=day, tz=offset, goal_key=key),
+            client.get_result(pk, test_id, end_date=day, tz=offset, goal_key=key),
+        )
+        goal = goal or GoalOfResult(cumulative.goal_key, cumulative.goal_name, cumulative.goal_type, True)
+        items = rows.result_items(day_result, window="day", goal=goal) + rows.result_items(cumulative, window="cumulative", goal=goal)
+        return goal, items
+
+    async def fetch(pk: str, test_id: int, day: date) -> list:
+        offset = cal.utc_offset_hours(day, tz)
+        metrics, (primary, items) = await asyncio.gather(
+            client.get_metrics(pk, test_id, end_date=day, tz=offset), goal_rows(pk, test_id, day, offset, None)
+        )
+        seen, secondary = {primary.goal_key}, []
+        for d in metrics.definitions:
+            if d.goal_key and d.goal_key not in seen:  # a secondary that is the primary is not asked twice
+                seen.add(d.goal_key)
+                secondary.append(GoalOfResult(d.goal_key, d.goal_name, d.goal_type, False))
+        for _, more in await asyncio.gather(*(goal_rows(pk, test_id, day, offset, g) for g in secondary)):
+            items += more
+        return items
+
+    async def work(pk: str, day: date) -> None:
+        ids = experiments_with_results(await listing(pk), day, tz)
+        batches = await asyncio.gather(*(fetch(pk, tid, day) for tid in ids))
+        items = [i for batch in batches for i in batch]
+        out = rows.make_rows("mida_experiment_results", items, day=day, captured_at=captured_at, project_key=pk)
+        await _write(lake_dir, "mida_experiment_results", out, day=day, project_key=pk)
+        outcome.wrote("mida_experiment_results", pk, len(out))
+
+    await _per_project_day(project_keys, days, outcome, work)
+    return outcome
+
+
+class SegmentItem(NamedTuple):
+    """An item of `mida_experiment_result_segments`: one variant of one segment."""
+
+    test_id: int
+    goal_key: str | None
+    dimension: str
+    segment: Any
+    variant: Any
+    window_start: date | None
+    window_end: date | None
+
+
+async def extract_segments(client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime,
+                           dimensions: tuple[str, ...]) -> Outcome:
+    """Each experiment's cumulative primary-goal result broken down by every dimension asked (MIDA_BREAKDOWNS)."""
+    outcome = Outcome()
+    listing = _Listings(client)
+
+    async def fetch(pk: str, test_id: int, day: date, dimension: str) -> list[SegmentItem]:
+        result = await client.get_result(pk, test_id, end_date=day, tz=cal.utc_offset_hours(day, tz), breakdown_by=dimension)
+        return [SegmentItem(test_id, result.goal_key, dimension, s, v, result.start_date, result.end_date)
+                for s in result.breakdowns for v in s.variants]
+
+    async def work(pk: str, day: date) -> None:
+        ids = experiments_with_results(await listing(pk), day, tz)
+        batches = await asyncio.gather(*(fetch(pk, tid, day, d) for tid in ids for d in dimensions))
+        items = [i for batch in batches for i in batch]
+        out = rows.make_rows("mida_experiment_result_segments", items, day=day, captured_at=captured_at, project_key=pk)
+        await _write(lake_dir, "mida_experiment_result_segments", out, day=day, project_key=pk)
+        outcome.wrote("mida_experiment_result_segments", pk, len(out))
+
+    await _per_project_day(project_keys, days, outcome, work)
     return outcome
 
 

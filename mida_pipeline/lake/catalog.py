@@ -16,24 +16,10 @@ import os
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from mida_pipeline.lake import storage
-from mida_pipeline.lake.schemas import TABLES, Table
+from mida_pipeline.lake.schemas import TABLES, Table, sql_type
 from mida_pipeline.lake.writer import PART_FILE
-
-
-def _sql_type(type_: pa.DataType) -> str:
-    if pa.types.is_timestamp(type_):
-        return "TIMESTAMPTZ" if type_.tz else "TIMESTAMP"
-    return {
-        pa.string(): "VARCHAR",
-        pa.int64(): "BIGINT",
-        pa.int32(): "INTEGER",
-        pa.float64(): "DOUBLE",
-        pa.bool_(): "BOOLEAN",
-        pa.date32(): "DATE",
-    }[type_]
 
 
 def _quote(name: str) -> str:
@@ -54,13 +40,13 @@ def view_sql(table: Table, lake_dir: str | os.PathLike) -> str:
         written = any(Path(root).rglob(PART_FILE))
     columns = ", ".join(_quote(f.name) for f in table.schema)
     if written:
-        hive_types = ", ".join(f"{_literal(c)}: {_literal(_sql_type(table.schema.field(c).type))}" for c in table.partition_columns)
+        hive_types = ", ".join(f"{_literal(c)}: {_literal(sql_type(table.schema.field(c).type))}" for c in table.partition_columns)
         source = (
             f"read_parquet({_literal(root + '/**/*.parquet')}, hive_partitioning = true, "
             f"union_by_name = true, hive_types = {{{hive_types}}})"
         )
         return f"SELECT {columns} FROM {source}"
-    typed_nulls = ", ".join(f"CAST(NULL AS {_sql_type(f.type)}) AS {_quote(f.name)}" for f in table.schema)
+    typed_nulls = ", ".join(f"CAST(NULL AS {sql_type(f.type)}) AS {_quote(f.name)}" for f in table.schema)
     return f"SELECT {typed_nulls} WHERE false"
 
 

@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
@@ -34,10 +33,9 @@ class ReportOutput:
     charts: dict[str, bytes] = field(default_factory=dict)  # overview PNGs for the Dagster UI
 
 
-def report_dir(settings, env: Mapping[str, str] | None = None) -> Path:
+def report_dir(settings) -> Path:
     """MIDA_REPORT_DIR when set, else a `report` folder beside the published warehouse (MIDA_DUCKDB_PATH)."""
-    env = os.environ if env is None else env
-    configured = env.get("MIDA_REPORT_DIR", "").strip()
+    configured = settings.report_dir
     return Path(configured).resolve() if configured else Path(settings.duckdb_path).resolve().parent / "report"
 
 

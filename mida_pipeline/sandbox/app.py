@@ -39,8 +39,18 @@ def _control_routes() -> list[Route]:
             return JSONResponse({"cleared": True})
         return JSONResponse({"requests": [{"method": m, "path": p} for m, p in log]})
 
+    async def projects(request: Request):
+        # A project created while the server runs, for a sandbox in another process (in-process: data.add_project).
+        try:
+            spec = await request.json()
+            added = request.app.state.data.add_project(spec["project_key"], spec.get("name"))
+        except (KeyError, TypeError, ValueError) as exc:
+            return JSONResponse({"error": f"POST {CONTROL}/projects needs a new project_key: {exc}"}, status_code=400)
+        return JSONResponse({"added": True, "project": added}, status_code=201)
+
     return [Route(f"{CONTROL}/faults", faults, methods=["POST", "DELETE"]),
-            Route(f"{CONTROL}/requests", requests, methods=["GET", "DELETE"])]
+            Route(f"{CONTROL}/requests", requests, methods=["GET", "DELETE"]),
+            Route(f"{CONTROL}/projects", projects, methods=["POST"])]
 
 
 def _mutating(send, params: dict):
@@ -92,7 +102,7 @@ class SandboxMiddleware:
             if scope["method"] != "GET":
                 return await JSONResponse({"success": False, "error": "Method not allowed"}, status_code=405)(scope, receive, send)
             parts = path.split("/")
-            if len(parts) > 3 and parts[2] == "project" and parts[3] not in self.data.project_keys:
+            if len(parts) > 3 and parts[2] == "project" and not self.data.has_project(parts[3]):
                 return await JSONResponse({"success": False, "error": "Project not found"}, status_code=404)(scope, receive, send)
         await self.app(scope, receive, send)
 
@@ -127,7 +137,9 @@ class SandboxMiddleware:
             return True
         if fault.kind == "wrong_shape":
             body = {"success": True, "experiments": "oops", "goals": "oops", "events": "oops", "experiment": "oops",
-                    "goal": "oops", "event": "oops", "variants": "oops", "test_id": 1, "timeseries": "oops", "data": "oops"}
+                    "goal": "oops", "event": "oops", "variants": "oops", "test_id": 1, "timeseries": "oops", "data": "oops",
+                    "metric_definitions": "oops", "metrics": "oops", "configuration": "oops", "projects": "oops",
+                    "project": "oops", "breakdowns": "oops", "selected_goal": "oops"}
             await JSONResponse(body)(scope, receive, send)
             return True
         if fault.kind == "reset":

@@ -1,13 +1,18 @@
 """The sandbox's world: projects, experiments and daily numbers, deterministic from a seed.
 
-Numbers are generated per experiment on first use (a hash of seed, project and
-id seeds its generator) and kept as cumulative sums, so any window's totals
-are two lookups and a 200 x 50 world costs nothing until it is asked for.
+Numbers are generated per experiment and goal on first use (a hash of seed,
+project, id and goal seeds its generator) and kept as cumulative sums per UTC
+day, so any window's totals are two lookups and a 200 x 50 world costs nothing
+until it is asked for. Inside a day the cumulative count follows one fixed
+diurnal profile (integer-valued, monotone), so a local day under an hour offset
+(`tz`) has its own numbers and consecutive local days still add up exactly.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property, lru_cache
@@ -15,9 +20,18 @@ from typing import NamedTuple
 
 import numpy as np
 
+from mida_pipeline.sandbox import segments
+
 NAMES = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
 HEADLINES = ["Checkout button colour", "Free shipping banner", "Prix barré sur la fiche", "Größere Produktbilder",
              "Sticky add-to-cart", "Trust badges", "日本語の見出し", "Bundle offer", "Exit-intent popup", "Reviews first"]
+COMPANY_ID = 42  # the sandbox is one company: every project lists every other
+# Share of a day's traffic by hour (quiet nights, busy evenings). Each calendar day turns the clock of this shape
+# by its own number of hours (a world-wide audience), so that an hour's shift of a day's window moves real traffic.
+HOURLY = np.array([2, 1.5, 1, 1, 1, 1.5, 2.5, 3.5, 4.5, 5, 5.5, 5.5, 5.5, 5, 5, 5, 5.5, 6, 6.5, 7, 7, 6, 4.5, 3])
+HOURS = np.arange(25, dtype=float)
+PROFILES = np.array([np.concatenate([[0.0], np.cumsum(np.roll(HOURLY, r)) / HOURLY.sum()]) for r in range(24)])
+PROFILES[:, -1] = 1.0  # a whole day is the whole day, exactly
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,7 @@ class SandboxConfig:
     history_days: int = 450
     events_per_project: int = 6
     today: date | None = None
+    inactive_projects: int = 1  # paused projects: listed only with include_inactive, 403 as an auth context
 
 
 class DayCounts(NamedTuple):
@@ -47,6 +62,11 @@ def _iso(day: date, as_timestamp: bool) -> str:
     return datetime.combine(day, time(9, 30), timezone.utc).isoformat().replace("+00:00", "Z") if as_timestamp else day.isoformat()
 
 
+def _stamp(day: date, hour: int) -> str:
+    """A timestamp as the projects endpoints write them: milliseconds and a Z."""
+    return datetime.combine(day, time(hour, 5, 52), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 @dataclass(frozen=True)
 class Experiment:
     project_key: str
@@ -62,6 +82,17 @@ class Experiment:
     threshold: float
     srm: bool  # traffic deliberately off its declared weights
     paused_variant: bool = False  # its last variant was paused (a live experiment, so the pause shows in results)
+    secondary_goals: tuple[str, ...] = ()  # goal keys of its attached secondary metrics
+    engine_differs: bool = False  # its stats engine is not its project's configured one (the result's own wins)
+
+
+@dataclass(frozen=True)
+class Project:
+    key: str
+    index: int  # seeds its ids: test ids (index + 1) * 1000 + j, goal ids (index + 1) * 100 + i
+    name: str
+    status: int  # 1 active, 0 paused
+    created: date
 
 
 class SandboxData:
@@ -69,15 +100,78 @@ class SandboxData:
         self.config = config
         self.today = config.today or datetime.now(timezone.utc).date()
         self.first_day = self.today - timedelta(days=config.history_days)
+        self._lock = threading.Lock()
+        paused = [f"shop-dormant-{i + 1}" for i in range(config.inactive_projects)]
+        keys = [*self.project_keys, *paused]
+        # Copied on write, so readers in the server's thread never see a half-added project.
+        self._projects: dict[str, Project] = {
+            k: Project(k, i, f"{k}.example", 0 if k in paused else 1, self.first_day - timedelta(days=30 * (i % 7)))
+            for i, k in enumerate(keys)}
 
     @cached_property
     def project_keys(self) -> list[str]:
+        """The active projects that exist from the start (not the paused ones, nor any added later)."""
         n = self.config.projects
         return [f"shop-{NAMES[i]}" if n <= len(NAMES) else f"shop-{i:03d}" for i in range(n)]
 
+    def has_project(self, project_key: str) -> bool:
+        return project_key in self._projects
+
+    def is_active(self, project_key: str) -> bool:
+        return self._projects[project_key].status == 1
+
+    def add_project(self, project_key: str, name: str | None = None) -> dict:
+        """A project created while the server runs: listed from the next call on, every route serving its data."""
+        if not project_key or not all(ch.isalnum() or ch in "-_." for ch in project_key):
+            raise ValueError(f"project_key {project_key!r} must be letters, digits, '-', '_' or '.'")
+        with self._lock:
+            if project_key in self._projects:
+                raise ValueError(f"project {project_key!r} already exists")
+            project = Project(project_key, len(self._projects), name or f"{project_key}.example", 1, self.today)
+            self._projects = {**self._projects, project_key: project}
+        return self._project_item(project)
+
+    def projects(self, include_inactive: bool = False) -> list[dict]:
+        """The company's projects as `GET /projects` lists them, paused ones only when asked."""
+        return [self._project_item(p) for p in self._projects.values() if include_inactive or p.status == 1]
+
+    def _project_item(self, p: Project) -> dict:
+        site = f"{p.key}.example"
+        return {"project_key": p.key, "name": p.name, "website_name": site, "widget_name": site, "allowed_website": site,
+                "monthly_average_traffic": 0 if p.index % 4 == 3 else 10_000 * (p.index + 1),
+                "shopify_id": str(7_000_000_000 + p.index) if p.index % 2 else None, "status": p.status,
+                "company_id": COMPANY_ID, "created_at": _stamp(p.created, 10), "updated_at": _stamp(p.created + timedelta(days=3), 8)}
+
+    def _index(self, project_key: str) -> int:
+        return self._projects[project_key].index
+
+    def configuration(self, project_key: str) -> dict:
+        """Global Settings: both engines and both tails occur across the projects, in turn by project index."""
+        index = self._index(project_key)
+        method, tails = [("0", "0"), ("1", "2"), ("0", "2"), ("1", "0")][index % 4]
+        threshold = 90 if index % 3 == 2 else 95
+        goals = self.goals(project_key)
+
+        def entry(g: dict) -> dict:
+            return {"type": 2, "text": f"goal_{g['goal_profile_id']}", "name": g["goal_name"],
+                    **{k: g[k] for k in ("goal_profile_id", "goal_key", "goal_type", "goal_value")}}
+
+        return {"analysis_method": method, "frequentist_type": tails, "confidence_level": str(threshold),
+                "stats_engine": "bayesian" if method == "1" else "frequentist", "confidence_threshold_percent": threshold,
+                "weekly_ai_summary_enabled": False, "primary_goal_id": goals[0]["goal_profile_id"],
+                "primary_goal": {k: goals[0][k] for k in ("goal_profile_id", "goal_key", "goal_name", "goal_type", "goal_value")},
+                # Documented: goal entries resolve to their goal; an event entry names only its event.
+                "secondary_goals": [entry(goals[1]), entry(goals[2]),
+                                    {"type": 2, "text": "custom_event_0", "name": "custom_event_0", "event_name": "custom_event_0"}]}
+
+    def stats_engine(self, e: Experiment) -> str:
+        configured = self.configuration(e.project_key)["stats_engine"]
+        return ({"bayesian": "frequentist", "frequentist": "bayesian"}[configured]) if e.engine_differs else configured
+
     @lru_cache(maxsize=None)
     def _experiments(self, project_key: str) -> tuple[Experiment, ...]:
-        index = self.project_keys.index(project_key)
+        index = self._index(project_key)
+        goal_keys = [g["goal_key"] for g in self.goals(project_key)]
         out = []
         for j in range(self.config.experiments_per_project):
             rng = _rng(self.config.seed, project_key, j)
@@ -94,10 +188,15 @@ class SandboxData:
                 (w := rng.dirichlet([8] * n_variants)).round(4))
             base = float(rng.uniform(0.02, 0.12))
             rates = tuple([base] + [base * float(rng.uniform(0.85, 1.25)) for _ in range(n_variants - 1)])
+            primary = goal_keys[0 if j % 2 == 0 else 1]
+            # A generator of its own, so the numbers drawn above stay what they were before goals existed.
+            others = [k for k in goal_keys if k != primary]
+            _rng(self.config.seed, project_key, j, "goals").shuffle(others)
+            secondary = tuple(others[:[2, 1, 0, 3, 1, 2, 0, 1][j % 8]])
             out.append(Experiment(
                 project_key, (index + 1) * 1000 + j + 1, f"{HEADLINES[j % len(HEADLINES)]} #{j + 1}", status, created,
                 ended, tuple(str(v) for v in range(n_variants)), weights, rates, j % 2 == 0,
-                90.0 if j % 4 == 3 else 95.0, j % 8 == 7, j % 8 == 1,
+                90.0 if j % 4 == 3 else 95.0, j % 8 == 7, j % 8 == 1, secondary, j % 8 == 5,
             ))
         return tuple(out)
 
@@ -106,7 +205,9 @@ class SandboxData:
         return [self.list_item(e) for e in self._experiments(project_key)]
 
     def experiment(self, project_key: str, test_id: int) -> Experiment | None:
-        return next((e for e in self._experiments(project_key) if e.test_id == test_id), None) if project_key in self.project_keys else None
+        if not self.has_project(project_key):
+            return None
+        return next((e for e in self._experiments(project_key) if e.test_id == test_id), None)
 
     def variant_ids(self, project_key: str, test_id: int) -> tuple[str, ...]:
         return self.experiment(project_key, test_id).variant_ids
@@ -124,6 +225,18 @@ class SandboxData:
         if e.status == 9:
             return None
         return e.created, (e.ended or self.today)
+
+    def primary_goal(self, e: Experiment) -> dict:
+        return self.goals(e.project_key)[0 if e.revenue_goal else 1]
+
+    def experiment_goals(self, project_key: str, test_id: int) -> list[dict]:
+        """Its primary goal, then its secondary ones, each once."""
+        e = self.experiment(project_key, test_id)
+        by_key = {g["goal_key"]: g for g in self.goals(project_key)}
+        primary = self.primary_goal(e)
+        keys = [primary["goal_key"], *(k for k in e.secondary_goals if k != primary["goal_key"])]
+        return [{**{f: by_key[k][f] for f in ("goal_key", "goal_name", "goal_type", "goal_value", "goal_profile_id")},
+                 "is_primary": k == primary["goal_key"]} for k in keys]
 
     @lru_cache(maxsize=4096)
     def _series(self, project_key: str, test_id: int) -> dict[str, np.ndarray]:
@@ -146,25 +259,82 @@ class SandboxData:
             out[vid] = np.concatenate([np.zeros((4, 1)), np.cumsum(daily, axis=1)], axis=1)
         return out
 
-    def window(self, project_key: str, test_id: int, variant_id: str, start: date, end: date) -> DayCounts:
-        """Totals of one variant over [start, end], clipped to the days the experiment ran."""
+    @lru_cache(maxsize=8192)
+    def _goal_series(self, project_key: str, test_id: int, goal_key: str) -> dict[str, np.ndarray]:
+        """As `_series`, for any goal of the project: the same visitors, conversions at the goal's own rates."""
+        e = self.experiment(project_key, test_id)
+        if goal_key == self.primary_goal(e)["goal_key"]:
+            return self._series(project_key, test_id)
+        goal = next(g for g in self.goals(project_key) if g["goal_key"] == goal_key)
+        rng = _rng(self.config.seed, project_key, test_id, "goal", goal_key)
+        base = float(rng.uniform(0.02, 0.2))
+        if e.secondary_goals[:1] == (goal_key,):  # its first secondary goal mirrors the primary's lifts: winners lose here
+            lifts = [e.rates[0] / r for r in e.rates]
+        else:
+            lifts = [1.0] + [float(rng.uniform(0.8, 1.25)) for _ in e.variant_ids[1:]]
+        revenue_goal = goal["goal_type"] == "revenue"
+        out = {}
+        for k, (vid, cum) in enumerate(self._series(project_key, test_id).items()):
+            visitors = np.diff(cum[0]).astype(np.int64)
+            conversions = rng.binomial(visitors, min(base * lifts[k], 1.0))
+            orders = conversions if revenue_goal else np.zeros_like(conversions)
+            revenue = np.round(orders * rng.uniform(30, 90, len(visitors)), 2) if revenue_goal else np.zeros(len(visitors))
+            daily = np.stack([visitors, conversions, revenue, orders]).astype(float)
+            out[vid] = np.concatenate([np.zeros((4, 1)), np.cumsum(daily, axis=1)], axis=1)
+        return out
+
+    @staticmethod
+    def _at(cum: np.ndarray, first: date, hours: float) -> np.ndarray:
+        """The cumulative counts at `hours` after the UTC midnight starting `first` (integers stay integers)."""
+        n_days = cum.shape[1] - 1
+        if hours <= 0:
+            return cum[:, 0]
+        day, hour = divmod(hours, 24)
+        day = int(day)
+        if day >= n_days:
+            return cum[:, n_days]
+        start = cum[:, day]
+        if hour == 0:
+            return start
+        v, c, r, o = cum[:, day + 1] - start
+        share = float(np.interp(hour, HOURS, PROFILES[(first.toordinal() + day) * 7 % 24]))
+        orders = math.floor(o * share)
+        return start + np.array([math.floor(v * share), math.floor(c * share), r * orders / o if o else 0.0, orders])
+
+    def window(self, project_key: str, test_id: int, variant_id: str, start: date, end: date, *,
+               goal_key: str | None = None, tz_offset: float = 0.0) -> DayCounts:
+        """Totals of one variant over the local days [start, end] at `tz_offset` hours from UTC, for a goal of the
+        project (default: the experiment's primary). A local day D covers the UTC instants [D - offset, D + 1 - offset)."""
         e = self.experiment(project_key, test_id)
         span = self.running_days(e)
         if span is None:
             return DayCounts(0, 0, 0.0, 0)
-        lo, hi = max(start, span[0]), min(end, span[1])
-        if lo > hi:
-            return DayCounts(0, 0, 0.0, 0)
-        cum = self._series(project_key, test_id)[variant_id]
-        a, b = (lo - span[0]).days, (hi - span[0]).days + 1
-        v, c, r, o = cum[:, b] - cum[:, a]
+        if goal_key is not None and goal_key not in {g["goal_key"] for g in self.goals(project_key)}:
+            raise KeyError(f"no goal {goal_key!r} in project {project_key!r}")
+        cum = self._goal_series(project_key, test_id, goal_key or self.primary_goal(e)["goal_key"])[variant_id]
+        a = self._at(cum, span[0], (start - span[0]).days * 24 - tz_offset)
+        b = self._at(cum, span[0], ((end - span[0]).days + 1) * 24 - tz_offset)
+        v, c, r, o = b - a
         return DayCounts(int(round(v)), int(round(c)), round(float(r), 2), int(round(o)))
 
-    def daily(self, project_key: str, test_id: int, variant_id: str, day: date) -> DayCounts:
-        return self.window(project_key, test_id, variant_id, day, day)
+    def daily(self, project_key: str, test_id: int, variant_id: str, day: date, *, goal_key: str | None = None,
+              tz_offset: float = 0.0) -> DayCounts:
+        return self.window(project_key, test_id, variant_id, day, day, goal_key=goal_key, tz_offset=tz_offset)
+
+    def breakdown(self, project_key: str, test_id: int, dimension: str, start: date, end: date, *,
+                  goal_key: str | None = None, tz_offset: float = 0.0) -> dict[str, dict[str, DayCounts]]:
+        """Per segment value, per variant: the window's counts split by `dimension`, adding up exactly to `window`."""
+        if dimension not in segments.DIMENSIONS:
+            raise KeyError(f"unknown breakdown dimension {dimension!r}; one of {sorted(segments.DIMENSIONS)}")
+        e = self.experiment(project_key, test_id)
+        counts = [self.window(project_key, test_id, vid, start, end, goal_key=goal_key, tz_offset=tz_offset)
+                  for vid in e.variant_ids]
+        weights = segments.propensities(_rng(self.config.seed, project_key, test_id, dimension), dimension, len(counts))
+        split = segments.partition(counts, weights, dimension)
+        return {value: {vid: DayCounts(*cells[k]) for k, vid in enumerate(e.variant_ids)} for value, cells in split.items()}
 
     def goals(self, project_key: str) -> list[dict]:
-        base = (self.project_keys.index(project_key) + 1) * 100
+        base = (self._index(project_key) + 1) * 100
         kinds = [("purchase", "Purchase", "revenue", "sell"), ("add_to_cart", "Add to cart", "clickOnElement", "engage"),
                  ("signup", "Newsletter sign-up", "formSubmit", "generate"), ("thank_you", "Thank-you page", "pageview", "sell")]
         return [{"goal_profile_id": base + i, "goal_key": k, "goal_name": n, "goal_type": t, "goal_value": 1 if t != "revenue" else None,
@@ -172,7 +342,7 @@ class SandboxData:
                  "created_at": _iso(self.first_day + timedelta(days=i), i % 2 == 0)} for i, (k, n, t, p) in enumerate(kinds)]
 
     def events(self, project_key: str) -> list[dict]:
-        base = (self.project_keys.index(project_key) + 1) * 100_000
+        base = (self._index(project_key) + 1) * 100_000
         return [{"event_id": base + i, "event_text": f"custom_event_{i}", "event_type": "custom",
                  "event_property": None if i % 3 == 0 else f'{{"plan": "p{i % 4}", "value": {i}}}',
                  "url": f"https://{project_key}.example/e/{i}", "event_path": f"/e/{i}", "status": 1,

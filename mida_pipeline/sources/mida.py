@@ -45,6 +45,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "goal": Endpoint("/goal/{goal_profile_id}", r.parse_goal, "goal"),
     "events": Endpoint("/events", r.parse_event, "events", paged=True),
     "event": Endpoint("/event/{event_id}", r.parse_event, "event"),
+    "metrics": Endpoint("/experiment/{test_id}/metrics", r.parse_metrics),
+    "configuration": Endpoint("/configuration", r.parse_configuration, "configuration"),
+    "projects": Endpoint("/projects", r.parse_project, "projects", paged=True),
 }
 
 
@@ -71,8 +74,18 @@ def _path(endpoint: Endpoint, project_key: str, ids: dict[str, Any]) -> str:
     return f"/project/{quote(validate_project_key(project_key), safe='')}" + endpoint.path.format(**segments)
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"  # an hour offset: 0, -5, 5.5
+    return str(value)
+
+
 def _params(**values: Any) -> dict[str, str]:
-    return {k: v.isoformat() if isinstance(v, date) else str(v) for k, v in values.items() if v is not None}
+    return {k: _text(v) for k, v in values.items() if v is not None}
 
 
 def _parse(name: str, path: str, body: dict) -> Any:
@@ -236,14 +249,28 @@ class AsyncMidaClient:
     async def get_experiment(self, project_key: str, test_id: int) -> r.ExperimentDetail:
         return await self._get("experiment", project_key, test_id=test_id)
 
-    async def get_result(self, project_key: str, test_id: int, *, start_date=None, end_date=None, tz=None,
-                         goal_profile_id=None, goal_key=None, report_phase=None) -> r.Result:
+    async def get_result(self, project_key: str, test_id: int, *, start_date=None, end_date=None,
+                         tz: float | None = None, goal_profile_id=None, goal_key=None, report_phase=None,
+                         breakdown_by: str | None = None) -> r.Result:
+        """`tz` is the dashboard's hour offset (days.utc_offset_hours), never a zone name."""
         params = _params(start_date=start_date, end_date=end_date, tz=tz, goal_profile_id=goal_profile_id,
-                         goal_key=goal_key, report_phase=report_phase)
+                         goal_key=goal_key, report_phase=report_phase, breakdown_by=breakdown_by)
         return await self._get("result", project_key, params, test_id=test_id)
 
-    async def get_timeseries(self, project_key: str, test_id: int) -> r.Timeseries:
-        return await self._get("timeseries", project_key, test_id=test_id)
+    async def get_metrics(self, project_key: str, test_id: int, *, start_date=None, end_date=None,
+                          tz: float | None = None) -> r.Metrics:
+        params = _params(start_date=start_date, end_date=end_date, tz=tz)
+        return await self._get("metrics", project_key, params, test_id=test_id)
+
+    async def get_configuration(self, project_key: str) -> r.Configuration:
+        return await self._get("configuration", project_key)
+
+    def list_projects(self, project_key: str, *, include_inactive: bool = False) -> AsyncIterator[r.Project]:
+        """Every project of the company `project_key` belongs to (the key is only the auth context)."""
+        return self._list("projects", project_key, include_inactive=include_inactive or None)
+
+    async def get_timeseries(self, project_key: str, test_id: int, *, tz: float | None = None) -> r.Timeseries:
+        return await self._get("timeseries", project_key, _params(tz=tz), test_id=test_id)
 
     async def get_share_link(self, project_key: str, test_id: int) -> r.ShareLink:
         return await self._get("share_link", project_key, test_id=test_id)

@@ -29,12 +29,22 @@ class Experiment:
     raw: dict = field(repr=False)
 
 
+def control_flag(item: dict, variant_id: str) -> bool:
+    """The API's own `is_control` flag when it sends one, else variant '0' (the documented control)."""
+    flag = item.get("is_control")
+    return bool(to_bool(flag)) if flag is not None else variant_id == "0"
+
+
 @dataclass(frozen=True)
 class Variant:
     variant_id: str
     name: str | None
     nickname: str | None
     raw: dict = field(repr=False)
+
+    @property
+    def is_control(self) -> bool:
+        return control_flag(self.raw, self.variant_id)
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,74 @@ class Result:
     primary_goal: dict | None
     variants: list[ResultVariant]
     raw: dict = field(repr=False)
+    goal_key: str | None = None  # of the goal the numbers are for: `selected_goal`, else `primary_goal`
+    goal_name: str | None = None
+    goal_type: str | None = None
+    breakdown_by: str | None = None
+    breakdowns: list["Segment"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One item of a result's `breakdowns`: the segment's value and its variants' numbers."""
+
+    criteria: str
+    variants: list[ResultVariant]
+    raw: dict = field(repr=False)
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    metric_key: str | None
+    name: str | None
+    goal_key: str | None
+    goal_name: str | None
+    goal_type: str | None
+    goal_value: Any
+    raw: dict = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """`/metrics`: the experiment's secondary metrics; its coarse `metrics` rows stay in `raw`."""
+
+    test_id: int | None
+    definitions: list[MetricDefinition]
+    warnings: list
+    raw: dict = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    stats_engine: str | None
+    tails: int | None
+    confidence_threshold_percent: float | None
+    confidence_level: float | None
+    analysis_method: str | None
+    frequentist_type: str | None
+    primary_goal_id: str | None
+    primary_goal_key: str | None
+    secondary_goal_count: int
+    raw: dict = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Project:
+    project_key: str
+    name: str | None
+    website_name: str | None
+    allowed_website: str | None
+    monthly_average_traffic: int | None
+    shopify_id: str | None
+    status: int | None
+    company_id: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    raw: dict = field(repr=False)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == 1
 
 
 @dataclass(frozen=True)
@@ -226,17 +304,44 @@ def _result_variant(v: dict) -> ResultVariant:
         aov=to_float(v.get("aov")), currency=to_str(v.get("currency")),
         revenue_per_visitor_improvement=to_float(v.get("revenue_per_visitor_improvement")),
         traffic_weight=to_float(v.get("traffic_weight")), variant_status=to_str(v.get("variant_status")),
-        is_control=bool(to_bool(v.get("is_control"))) if v.get("is_control") is not None else variant_id == "0",
-        raw=v,
+        is_control=control_flag(v, variant_id), raw=v,
     )
+
+
+def _variants(items: Any, where: str) -> list[ResultVariant]:
+    if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
+        raise ShapeError(f"{where} is not a list of objects")
+    try:
+        return [_result_variant(v) for v in items]
+    except ShapeError as exc:
+        raise ShapeError(f"{where}: {exc}") from None
+
+
+def _segment(item: Any, index: int) -> Segment:
+    if not isinstance(item, dict):
+        raise ShapeError(f"breakdowns[{index}] is not an object")
+    criteria = item.get("criteria", item.get("segment", item.get("value")))
+    if isinstance(criteria, (dict, list)):
+        raise ShapeError(f"breakdowns[{index}].criteria is not a value")
+    name = "(none)" if criteria is None or str(criteria) == "" else str(criteria)
+    # The breakdown item's exact keys are not published: its counts are read as a result variant's are.
+    listed = item.get("variants")
+    if not isinstance(listed, list):
+        raise ShapeError(f"breakdown {name!r} variants is not a list")
+    rows = [{**v, "conversions": v.get("conversions", v.get("converted"))} if isinstance(v, dict) else v for v in listed]
+    return Segment(name, _variants(rows, f"breakdown {name!r} variants"), {k: v for k, v in item.items() if k != "variants"})
 
 
 def parse_result(body: dict) -> Result:
     code, word = status_pair(body.get("status"), body.get("status_code"))
     goal = body.get("primary_goal") if isinstance(body.get("primary_goal"), dict) else None
+    chosen = body.get("selected_goal") if isinstance(body.get("selected_goal"), dict) else goal
     variants = body.get("variants")
     if not isinstance(variants, list):
         raise ShapeError("variants is not a list")
+    breakdowns = body.get("breakdowns") if body.get("breakdowns") is not None else []
+    if not isinstance(breakdowns, list):
+        raise ShapeError("breakdowns is not a list")
     return Result(
         test_id=_required_int(body, "test_id"), test_name=to_str(body.get("test_name")), status=word, status_code=code,
         start_date=to_date(body.get("start_date")), end_date=to_date(body.get("end_date")),
@@ -248,8 +353,61 @@ def parse_result(body: dict) -> Result:
         total_visitors=to_int(body.get("total_visitors")), total_conversions=to_int(body.get("total_conversions")),
         has_revenue=to_bool(body.get("has_revenue")), total_revenue=to_float(body.get("total_revenue")),
         total_orders=to_int(body.get("total_orders")), currency=to_str(body.get("currency")),
-        goal_profile_id=to_str((goal or {}).get("goal_profile_id") or body.get("goal_profile_id")), primary_goal=goal,
-        variants=[_result_variant(v) for v in variants], raw={k: v for k, v in body.items() if k != "variants"},
+        goal_profile_id=to_str((chosen or {}).get("goal_profile_id") or body.get("goal_profile_id")), primary_goal=goal,
+        variants=[_result_variant(v) for v in variants],
+        raw={k: v for k, v in body.items() if k not in ("variants", "breakdowns")},
+        goal_key=to_str((chosen or {}).get("goal_key")), goal_name=to_str((chosen or {}).get("goal_name")),
+        goal_type=to_str((chosen or {}).get("goal_type")), breakdown_by=to_str(body.get("breakdown_by")),
+        breakdowns=[_segment(item, i) for i, item in enumerate(breakdowns)],
+    )
+
+
+def parse_metrics(body: dict) -> Metrics:
+    definitions = body.get("metric_definitions")
+    if definitions is None:
+        definitions = []
+    if not isinstance(definitions, list) or not all(isinstance(d, dict) for d in definitions):
+        raise ShapeError("metric_definitions is not a list of objects")
+    parsed = []
+    for d in definitions:
+        goal = d.get("goal") if isinstance(d.get("goal"), dict) else {}
+        parsed.append(MetricDefinition(
+            metric_key=to_str(d.get("metric_key")), name=to_str(d.get("name")),
+            goal_key=to_str(goal.get("goal_key") or d.get("goal_key")), goal_name=to_str(goal.get("goal_name") or d.get("name")),
+            goal_type=to_str(goal.get("goal_type")), goal_value=goal.get("goal_value"), raw=d,
+        ))
+    warnings = body.get("warnings") if isinstance(body.get("warnings"), list) else []
+    return Metrics(to_int(body.get("test_id")), parsed, warnings, {k: v for k, v in body.items() if k != "metrics"})
+
+
+ENGINES = {"1": "bayesian", "0": "frequentist"}
+TAILS = {"0": 1, "1": 1, "2": 2}
+
+
+def parse_configuration(item: dict) -> Configuration:
+    method = to_str(item.get("analysis_method"))
+    engine = (to_str(item.get("stats_engine")) or ENGINES.get(method or "") or "").lower() or None
+    if engine not in (None, "bayesian", "frequentist"):
+        raise ShapeError(f"stats_engine is neither bayesian nor frequentist: {engine[:40]!r}")
+    kind = to_str(item.get("frequentist_type"))
+    goal = item.get("primary_goal") if isinstance(item.get("primary_goal"), dict) else {}
+    secondary = item.get("secondary_goals") if isinstance(item.get("secondary_goals"), list) else []
+    return Configuration(
+        stats_engine=engine, tails=TAILS.get(kind or "", 2 if kind is None else None),
+        confidence_threshold_percent=to_float(item.get("confidence_threshold_percent", item.get("confidence_level"))),
+        confidence_level=to_float(item.get("confidence_level")), analysis_method=method, frequentist_type=kind,
+        primary_goal_id=to_str(item.get("primary_goal_id") or goal.get("goal_profile_id")),
+        primary_goal_key=to_str(goal.get("goal_key")), secondary_goal_count=len(secondary), raw=item,
+    )
+
+
+def parse_project(item: dict) -> Project:
+    return Project(
+        project_key=_required_str(item, "project_key"), name=to_str(item.get("name")),
+        website_name=to_str(item.get("website_name")), allowed_website=to_str(item.get("allowed_website")),
+        monthly_average_traffic=to_int(item.get("monthly_average_traffic")), shopify_id=to_str(item.get("shopify_id")),
+        status=to_int(item.get("status")), company_id=to_str(item.get("company_id")),
+        created_at=to_datetime(item.get("created_at")), updated_at=to_datetime(item.get("updated_at")), raw=item,
     )
 
 

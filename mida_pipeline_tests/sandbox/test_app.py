@@ -58,12 +58,16 @@ def test_results_refuse_bad_dates(server, http):
     assert http.get(path, params={"start_date": "2026-02-10", "end_date": "2026-02-01"}).status_code == 400
 
 
-def test_results_echo_the_goal_and_phase_named_and_refuse_unknown_ones(server, http):
+def test_results_name_the_goal_asked_keep_the_primary_and_echo_the_phase(server, http):
     pk = server.data.project_keys[0]
-    path = v2(server, f"/experiment/{server.data.experiments(pk)[0]['test_id']}/result")
+    test_id = server.data.experiments(pk)[0]["test_id"]
+    path = v2(server, f"/experiment/{test_id}/result")
     signup = server.data.goals(pk)[2]
-    assert http.get(path, params={"goal_key": "signup"}).json()["primary_goal"]["goal_profile_id"] == signup["goal_profile_id"]
-    assert http.get(path, params={"goal_profile_id": signup["goal_profile_id"]}).json()["primary_goal"]["goal_key"] == "signup"
+    primary = server.data.experiment_goals(pk, test_id)[0]
+    by_key = http.get(path, params={"goal_key": "signup"}).json()
+    assert by_key["selected_goal"]["goal_profile_id"] == signup["goal_profile_id"] and by_key["selected_goal"]["is_primary"] is False
+    assert by_key["primary_goal"]["goal_key"] == primary["goal_key"] != "signup"
+    assert http.get(path, params={"goal_profile_id": signup["goal_profile_id"]}).json()["selected_goal"]["goal_key"] == "signup"
     assert http.get(path, params={"report_phase": "post_deploy"}).json()["report_phase"] == "post_deploy"
     assert http.get(path, params={"goal_key": "nope"}).status_code == 404
     assert http.get(path, params={"report_phase": "someday"}).status_code == 400

@@ -7,5 +7,5 @@ def model(dbt, session):
     from mida_pipeline.stats.scorecard import scorecard
 
     results = dbt.ref("stg_mida_experiment_results").df()
-    cumulative = results[results["result_window"] == "cumulative"]
+    cumulative = results[(results["result_window"] == "cumulative") & results["is_primary_goal"].fillna(True).astype(bool)]
     return scorecard(cumulative)

@@ -1,7 +1,10 @@
--- One row per project, experiment, variant and day, from the day-alone window.
+-- One row per project, experiment, goal, variant and day, from the day-alone window.
 select
     project_key,
     test_id,
+    goal_key,
+    goal_name,
+    is_primary_goal,
     variant_id,
     result_date as date,
     test_name,

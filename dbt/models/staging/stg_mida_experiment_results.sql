@@ -1,5 +1,5 @@
 with latest as (
-    {{ latest_capture(source('raw', 'mida_experiment_results'), ['project_key', 'date', 'test_id', 'variant_id', '"window"']) }}
+    {{ latest_capture(source('raw', 'mida_experiment_results'), ['project_key', 'date', 'test_id', 'is_primary_goal', 'goal_key', 'variant_id', '"window"']) }}
 )
 select
     project_key,
@@ -8,6 +8,10 @@ select
     window_start,
     window_end,
     test_id,
+    goal_key,
+    goal_name,
+    goal_type,
+    is_primary_goal,
     test_name,
     status,
     variant_id,
