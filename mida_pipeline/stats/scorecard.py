@@ -214,10 +214,10 @@ def score(results: pd.DataFrame, configuration: pd.DataFrame | None = None, dail
     return _typed(out.reset_index(drop=True))
 
 
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+def _typed(frame: pd.DataFrame, dtypes: dict[str, str] = DTYPES) -> pd.DataFrame:
     """The output columns in order, each of its declared type, NaN turned into null."""
-    frame = frame[COLUMNS].copy()
-    for column, dtype in DTYPES.items():
+    frame = frame[list(dtypes)].copy()
+    for column, dtype in dtypes.items():
         if dtype in ("Float64", "Int64"):
             frame[column] = pd.array(pd.to_numeric(frame[column], errors="coerce").to_numpy(float), dtype="Float64")
         frame[column] = frame[column].astype(dtype)
