@@ -108,7 +108,7 @@ def mde_abs(cc, nc, nv, alpha, tails, power: float = POWER) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(pc * (1 - pc) * (1 / nc + 1 / nv))
     mde = (_z_alpha(alpha, tails) + special.ndtri(power)) * se
-    return np.where(se > 0, mde, np.nan)
+    return np.where((se > 0) & np.isfinite(se), mde, np.nan)
 
 
 def sample_per_arm(control_rate, lift, alpha, tails, power: float = POWER) -> np.ndarray:
