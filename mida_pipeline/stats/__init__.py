@@ -4,6 +4,11 @@
 arrays, which `scorecard` and `segments` use to score every variant of every experiment at once.
 """
 
-from mida_pipeline.stats.tests import chance_to_beat, srm_p_value, wald_interval, z_test_pooled
+from mida_pipeline.stats.tests import (
+    chance_to_beat,
+    srm_p_value,
+    wald_interval,
+    z_test_pooled,
+)
 
 __all__ = ["chance_to_beat", "srm_p_value", "wald_interval", "z_test_pooled"]

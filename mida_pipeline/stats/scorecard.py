@@ -142,12 +142,14 @@ def _arrival_rates(keys: pd.DataFrame, daily: pd.DataFrame | None) -> np.ndarray
     """Each row's mean daily visitors over the days of the 7 ending on its as-of day that have a day-window row."""
     if daily is None or daily.empty:
         return np.full(len(keys), np.nan)
-    days = _prepare(daily).sort_values("result_date")
     key = ["project_key", "test_id", "goal_id", "variant_id"]
-    rolled = (days.set_index("result_date").groupby(key, sort=False)["visitors"]
-              .rolling("7D").mean().rename("rate").reset_index())
-    rolled = rolled.drop_duplicates([*key, "result_date"], keep="last")
-    return keys[[*key, "result_date"]].merge(rolled, on=[*key, "result_date"], how="left")["rate"].to_numpy(float)
+    days = _prepare(daily)[[*key, "result_date", "visitors"]]
+    wanted = pd.Index(keys["result_date"].unique())
+    # Each day-window row counts towards the as-of days 0 to 6 days after it: seven shifted copies, not a loop per row.
+    shifted = [days.assign(result_date=days["result_date"] + pd.Timedelta(days=k)) for k in range(7)]
+    window = pd.concat([s[s["result_date"].isin(wanted)] for s in shifted])
+    rates = window.groupby([*key, "result_date"], as_index=False, sort=False)["visitors"].mean().rename(columns={"visitors": "rate"})
+    return keys[[*key, "result_date"]].merge(rates, on=[*key, "result_date"], how="left")["rate"].to_numpy(float)
 
 
 def score(results: pd.DataFrame, configuration: pd.DataFrame | None = None, daily: pd.DataFrame | None = None,

@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mida_pipeline.stats.scorecard import DEFAULT_THRESHOLD, _attach_control, _configuration, _pairwise, _prepare, _typed, empty
+from mida_pipeline.stats.scorecard import (
+    DEFAULT_THRESHOLD,
+    _attach_control,
+    _configuration,
+    _pairwise,
+    _prepare,
+    _typed,
+    empty,
+)
 
 DTYPES = {
     "project_key": "string", "test_id": "Int64", "goal_key": "string", "dimension": "string", "segment": "string",

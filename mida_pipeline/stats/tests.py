@@ -7,7 +7,7 @@ zero standard error, fewer than two groups) instead of raising or inventing one.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import special, stats

@@ -1,11 +1,18 @@
 """The scorecard scores each variant against its own experiment's control, and never fails on odd data."""
 
-from datetime import date
+import json
+from datetime import date, timedelta
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import integrate, stats
+from statsmodels.stats.multitest import multipletests
 
-from mida_pipeline.stats.scorecard import COLUMNS, scorecard
+from mida_pipeline.stats.scorecard import COLUMNS, DTYPES, scorecard, scorecard_daily
+from mida_pipeline.stats.segments import DTYPES as SEGMENT_DTYPES
+from mida_pipeline.stats.segments import segment_scorecard
 from mida_pipeline.stats.tests import z_test_pooled
 
 
@@ -74,17 +81,6 @@ def test_the_threshold_is_the_experiments_own():
 
 
 # ---- Every goal, the project's own rule, and the statistics safe to read daily ----------------------------------
-
-import json  # noqa: E402
-from datetime import timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-from scipy import integrate, stats  # noqa: E402
-from statsmodels.stats.multitest import multipletests  # noqa: E402
-
-from mida_pipeline.stats.scorecard import DTYPES, scorecard_daily  # noqa: E402
-from mida_pipeline.stats.segments import DTYPES as SEGMENT_DTYPES, segment_scorecard  # noqa: E402
 
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "gbstats_reference.json").read_text())
 DAY = date(2026, 11, 20)

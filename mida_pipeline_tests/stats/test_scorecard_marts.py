@@ -4,7 +4,7 @@ rewrites only the day it synced (checked by marking the rows already built and s
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,7 +21,7 @@ DUCKDB_TYPES = {"string": "VARCHAR", "Int64": "BIGINT", "boolean": "BOOLEAN", "F
 
 
 def captured(day: date, hours: int = 1) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(hours), timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time(hours), UTC)
 
 
 def results(day: date, index: int) -> list[dict]:

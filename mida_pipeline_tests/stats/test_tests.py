@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from mida_pipeline.stats import chance_to_beat, srm_p_value, wald_interval, z_test_pooled
+from mida_pipeline.stats import (
+    chance_to_beat,
+    srm_p_value,
+    wald_interval,
+    z_test_pooled,
+)
 
 
 def _cases(n: int = 220, seed: int = 20261123):
