@@ -87,6 +87,15 @@ def built(tmp_path_factory):
             con.execute("UPDATE marts.fct_experiment_scorecard_daily SET test_name = 'built before'")
         write_day(lake, DAYS[3], 3)
         build_models()
+        with duckdb.connect(str(published), read_only=True) as con:
+            out["after_one_day"] = frame(con, "SELECT * FROM marts.fct_experiment_scorecard_daily")
+        # A backfill re-captures day 2 with other numbers: that day (and the days whose arrival rate reads it) is
+        # rewritten, day 1 is kept.
+        with duckdb.connect(str(build_file)) as con:
+            con.execute("UPDATE marts.fct_experiment_scorecard_daily SET test_name = 'built before'")
+        recaptured = [dict(r, captured_at=captured(DAYS[3], 20), conversions=r["conversions"] + 7) for r in results(DAYS[1], 1)]
+        write_partition(lake, "mida_experiment_results", recaptured, day=DAYS[1], project_key="p1")
+        build_models()
     con = duckdb.connect(str(published), read_only=True)
     out.update(con=con, lake=lake)
     yield out
@@ -133,7 +142,7 @@ def test_the_history_holds_every_day_and_its_latest_day_is_the_scorecard(built):
 
 
 def test_a_one_day_run_rewrites_only_that_days_rows(built):
-    daily = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard_daily")
+    daily = built["after_one_day"]
     rewritten = set(daily[daily.test_name != "built before"].as_of_date.dt.date)
     assert rewritten == {DAYS[3]}
     kept = daily[daily.as_of_date.dt.date < DAYS[3]].drop(columns="test_name").sort_values(["as_of_date", "goal_key", "variant_id"])
@@ -148,3 +157,10 @@ def test_segments_are_scored_within_each_segment_and_flagged_exploratory(built):
     assert pd.isna(desktop_variant.chance_to_beat_control) and pd.isna(desktop_variant.p_value)
     mobile_variant = seg[(seg.segment == "mobile") & (seg.variant_id == "1")].iloc[0]
     assert mobile_variant.abs_lift == pytest.approx(0.05) and 0 < mobile_variant.chance_to_beat_control < 1
+
+
+def test_a_backfill_rewrites_the_days_it_covers_and_the_week_after_and_keeps_the_rest(built):
+    daily = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard_daily")
+    assert set(daily[daily.test_name != "built before"].as_of_date.dt.date) == set(DAYS[1:])
+    day2 = daily[(daily.as_of_date.dt.date == DAYS[1]) & (daily.variant_id == "1") & (daily.goal_key == "purchase")].iloc[0]
+    assert day2.conversions == round(200 * 0.13) + 7 and len(daily) == 4 * 6
