@@ -84,7 +84,7 @@ def run(projects: int = 200, experiments: int = 50, goals: int = 3, variants: in
     with contextlib.ExitStack() as stack:
         root = Path(workdir) if workdir else Path(stack.enter_context(tempfile.TemporaryDirectory()))
         con = stack.enter_context(contextlib.closing(duckdb.connect(str(root / "scorecard-bench.duckdb"))))
-        con.execute("DROP TABLE IF EXISTS results; DROP TABLE IF EXISTS configuration")
+        con.execute("SET enable_progress_bar = false; DROP TABLE IF EXISTS results; DROP TABLE IF EXISTS configuration")
         _generate(con, projects, experiments, goals, variants, history_days)
         last = START + timedelta(days=history_days - 1)
         week = last - timedelta(days=6)
