@@ -24,11 +24,12 @@ def _bss_asset(frequency: str, partitions_def, description: str):
         s = bss.settings()
         days = partition_days(context)
         captured_at = now_utc()
-        with bss.client() as client:
-            outcome = extract_bss(
-                client, lake.lake_dir, frequency, days, s.timezone, captured_at, accept_unstated=s.bss_accept_unstated_period
-            )
-        fail_on_errors(table, outcome)
+        with lake.landing([table], context.log):
+            with bss.client() as client:
+                outcome = extract_bss(
+                    client, lake.lake_dir, frequency, days, s.timezone, captured_at, accept_unstated=s.bss_accept_unstated_period
+                )
+            fail_on_errors(table, outcome)
         return dg.MaterializeResult(metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at))
 
     return _asset

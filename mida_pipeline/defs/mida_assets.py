@@ -2,7 +2,8 @@
 configuration and the company's projects, one daily partition per day.
 
 Raw assets write the lake only: the raw views read it in place, and the warehouse is published once per
-run, by the models that follow (defs/dbt_assets.py).
+run, by the models that follow (defs/dbt_assets.py); a raw write publishes only when it gave a table its
+first partition (Lake.landing).
 """
 
 import asyncio
@@ -34,7 +35,7 @@ def _refuse_late(days, captured_at, s: Settings) -> None:
 
 
 def _run(extract_fn, context, mida: MidaApi, *, snapshot: bool, company: bool = False):
-    """Runs `extract_fn(client, keys, days, tz, captured_at)` for the run's days and projects."""
+    """Runs `extract_fn(client, keys, days, tz, captured_at)` for the run's days and projects (inside `lake.landing`)."""
     s = mida.settings()
     days = partition_days(context)
     captured_at = extract.now_utc()
@@ -66,10 +67,12 @@ EXPERIMENT_TABLES = ("mida_experiments", "mida_experiment_variants", "mida_exper
 def mida_experiments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake):
     """Experiments as the API described them when the day was synced, their variants, and every goal each one
     measures (primary and secondary). A snapshot; late captures are flagged."""
-    days, captured_at, outcome = _run(
-        lambda client, keys, *rest: extract.extract_experiments(client, lake.lake_dir, keys, *rest), context, mida, snapshot=True
-    )
-    fail_on_errors("mida_experiments", outcome)
+    with lake.landing(EXPERIMENT_TABLES, context.log):
+        days, captured_at, outcome = _run(
+            lambda client, keys, *rest: extract.extract_experiments(client, lake.lake_dir, keys, *rest), context, mida,
+            snapshot=True,
+        )
+        fail_on_errors("mida_experiments", outcome)
     for table in EXPERIMENT_TABLES:
         yield dg.MaterializeResult(asset_key=table, metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at))
 
@@ -84,10 +87,12 @@ def mida_experiments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lak
     partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
 )
 def mida_experiment_results(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
-    days, captured_at, outcome = _run(
-        lambda client, keys, *rest: extract.extract_results(client, lake.lake_dir, keys, *rest), context, mida, snapshot=False
-    )
-    return _results("mida_experiment_results", outcome, lake, days, captured_at)
+    with lake.landing(["mida_experiment_results"], context.log):
+        days, captured_at, outcome = _run(
+            lambda client, keys, *rest: extract.extract_results(client, lake.lake_dir, keys, *rest), context, mida,
+            snapshot=False,
+        )
+        return _results("mida_experiment_results", outcome, lake, days, captured_at)
 
 
 @dg.asset(
@@ -99,11 +104,12 @@ def mida_experiment_results(context: dg.AssetExecutionContext, mida: MidaApi, la
 )
 def mida_experiment_result_segments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
     dims = mida.settings().breakdowns
-    days, captured_at, outcome = _run(
-        lambda client, keys, *rest: extract.extract_segments(client, lake.lake_dir, keys if dims else [], *rest, dims),
-        context, mida, snapshot=False,
-    )
-    return _results("mida_experiment_result_segments", outcome, lake, days, captured_at)
+    with lake.landing(["mida_experiment_result_segments"], context.log):
+        days, captured_at, outcome = _run(
+            lambda client, keys, *rest: extract.extract_segments(client, lake.lake_dir, keys if dims else [], *rest, dims),
+            context, mida, snapshot=False,
+        )
+        return _results("mida_experiment_result_segments", outcome, lake, days, captured_at)
 
 
 def _snapshot_asset(table: str, description: str):
@@ -112,11 +118,12 @@ def _snapshot_asset(table: str, description: str):
         partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
     )
     def _asset(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
-        days, captured_at, outcome = _run(
-            lambda client, keys, *rest: extract.extract_snapshot(client, lake.lake_dir, table, keys, *rest),
-            context, mida, snapshot=True,
-        )
-        return _results(table, outcome, lake, days, captured_at)
+        with lake.landing([table], context.log):
+            days, captured_at, outcome = _run(
+                lambda client, keys, *rest: extract.extract_snapshot(client, lake.lake_dir, table, keys, *rest),
+                context, mida, snapshot=True,
+            )
+            return _results(table, outcome, lake, days, captured_at)
 
     return _asset
 
@@ -143,11 +150,12 @@ mida_project_configuration = _snapshot_asset(
     partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
 )
 def mida_projects(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
-    days, captured_at, outcome = _run(
-        lambda client, keys, *rest: extract.extract_projects(client, lake.lake_dir, keys[0], *rest),
-        context, mida, snapshot=True, company=True,
-    )
-    return _results("mida_projects", outcome, lake, days, captured_at)
+    with lake.landing(["mida_projects"], context.log):
+        days, captured_at, outcome = _run(
+            lambda client, keys, *rest: extract.extract_projects(client, lake.lake_dir, keys[0], *rest),
+            context, mida, snapshot=True, company=True,
+        )
+        return _results("mida_projects", outcome, lake, days, captured_at)
 
 
 assets = [mida_experiments, mida_experiment_results, mida_experiment_result_segments, mida_goals, mida_events,

@@ -8,14 +8,17 @@ them all with config.Settings, so a bad value stops the run with a message that 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
-from typing import ClassVar, Optional
+from typing import ClassVar, Iterable, Iterator, Optional
 
 import dagster as dg
 
 from mida_pipeline.config import Settings
 from mida_pipeline.extract.mida import discover_projects
+from mida_pipeline.lake.catalog import has_partitions
+from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline.lake.storage import parse_lake_dir, resolve
 from mida_pipeline.lake.warehouse import Warehouse
 from mida_pipeline.sources import AsyncMidaClient, BssClient
@@ -124,6 +127,25 @@ class Lake(_Configured):
 
     def warehouse(self) -> Warehouse:
         return Warehouse(published_path=self.published_path, lake_dir=self.lake_dir)
+
+    @contextlib.contextmanager
+    def landing(self, tables: Iterable[str], log=None) -> Iterator[None]:
+        """Around a raw write: publish the raw views when it gave a table its first partition.
+
+        Views read the lake in place, so new partitions of a table show without a publish; only a table's first
+        partition turns its view from an empty relation into the files. That happens once per table, so a sync
+        publishes once (after its models) on every day but the first.
+        """
+        lake_dir = self.lake_dir
+        empty = [TABLES[t] for t in tables if not has_partitions(TABLES[t], lake_dir)]
+        try:
+            yield
+        finally:
+            new = [t.name for t in empty if has_partitions(t, lake_dir)]
+            if new:
+                published = self.warehouse().refresh_and_publish()
+                if log is not None:
+                    log.info(f"published {published} (first partition of {', '.join(new)})")
 
 
 def resources() -> dict[str, object]:

@@ -30,14 +30,23 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _root(table: Table, lake_dir: str | os.PathLike) -> str:
+    if storage.is_remote(lake_dir):
+        return storage.join(str(lake_dir), table.name)
+    return str(Path(lake_dir).resolve() / table.name)
+
+
+def has_partitions(table: Table, lake_dir: str | os.PathLike) -> bool:
+    """Whether any partition of the table was written: until then its view is an empty typed relation."""
+    if storage.is_remote(lake_dir):
+        return bool(storage.find(_root(table, lake_dir), PART_FILE))
+    return next(Path(_root(table, lake_dir)).rglob(PART_FILE), None) is not None
+
+
 def view_sql(table: Table, lake_dir: str | os.PathLike) -> str:
     """The SELECT behind raw.<table>: the Parquet files if any, else an empty typed relation."""
-    if storage.is_remote(lake_dir):
-        root = storage.join(str(lake_dir), table.name)
-        written = bool(storage.find(root, PART_FILE))
-    else:
-        root = str(Path(lake_dir).resolve() / table.name)
-        written = any(Path(root).rglob(PART_FILE))
+    root = _root(table, lake_dir)
+    written = has_partitions(table, lake_dir)
     columns = ", ".join(_quote(f.name) for f in table.schema)
     if written:
         hive_types = ", ".join(f"{_literal(c)}: {_literal(sql_type(table.schema.field(c).type))}" for c in table.partition_columns)

@@ -105,6 +105,8 @@ class Result:
     primary_goal: dict | None
     variants: list[ResultVariant]
     raw: dict = field(repr=False)
+    rpv: float | None = None  # the experiment's own; each variant's sits on the variant
+    aov: float | None = None
     goal_key: str | None = None  # of the goal the numbers are for: `selected_goal`, else `primary_goal`
     goal_name: str | None = None
     goal_type: str | None = None
@@ -356,6 +358,7 @@ def parse_result(body: dict) -> Result:
         goal_profile_id=to_str((chosen or {}).get("goal_profile_id") or body.get("goal_profile_id")), primary_goal=goal,
         variants=[_result_variant(v) for v in variants],
         raw={k: v for k, v in body.items() if k not in ("variants", "breakdowns")},
+        rpv=to_float(body.get("rpv")), aov=to_float(body.get("aov")),
         goal_key=to_str((chosen or {}).get("goal_key")), goal_name=to_str((chosen or {}).get("goal_name")),
         goal_type=to_str((chosen or {}).get("goal_type")), breakdown_by=to_str(body.get("breakdown_by")),
         breakdowns=[_segment(item, i) for i, item in enumerate(breakdowns)],

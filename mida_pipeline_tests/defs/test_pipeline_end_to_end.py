@@ -58,7 +58,7 @@ def warehouse(env) -> duckdb.DuckDBPyConnection:
 def results(con, day: date, window: str) -> dict:
     rows = con.execute(
         'SELECT project_key, test_id, variant_id, visitors, conversions, revenue FROM raw.mida_experiment_results '
-        'WHERE date = ? AND "window" = ?', [day, window]
+        'WHERE date = ? AND "window" = ? AND is_primary_goal', [day, window]
     ).fetchall()
     return {(pk, tid, vid): (v, c, r or 0.0) for pk, tid, vid, v, c, r in rows}
 
@@ -131,6 +131,15 @@ def history(sandbox, tmp_path_factory):
         new_runs = [r for r in inst.get_runs() if r.run_id not in runs_before]
     yield {"env": env, "synced": synced, "backfill": backfill, "runs": new_runs,
            "reads": [line.split() for line in out.splitlines()], "reader_exit": reader.returncode, "reader_err": err}
+
+
+def test_a_sync_publishes_the_warehouse_once(history):
+    """Raw assets write the lake only; the models publish once per sync (a raw write publishes only when it
+    gave a table its first partition, which the backfill's tables already had)."""
+    with instance_at(history["env"]["DAGSTER_HOME"]) as inst:
+        published = [e.user_message for r in history["runs"] for e in inst.all_logs(r.run_id)
+                     if (e.user_message or "").startswith("published ")]
+    assert len(published) == 1, published
 
 
 def test_sync_one_day_lands_the_sandbox_numbers_for_the_day_and_the_cumulative_window(history, sandbox):
@@ -209,11 +218,13 @@ def test_a_project_that_fails_is_named_and_the_others_land(pipeline_env, sandbox
     # too, where Dagster's own first-run notices would otherwise come first.
     lines = proc.stderr.strip().splitlines()
     assert lines[0].startswith("mida-pipeline: mida_")
-    assert all(line.split(":", 1)[0] in {"mida-pipeline", "mida_events", "mida_experiment_results", "mida_experiments", "mida_goals"}
-               for line in lines), lines
+    per_project = {"mida_events", "mida_experiment_results", "mida_experiments", "mida_goals",
+                   "mida_experiment_result_segments", "mida_project_configuration"}
+    assert all(line.split(":", 1)[0] in {"mida-pipeline", *per_project} for line in lines), lines
     assert all("no-such-project" in line and "404" in line for line in lines)
     with duckdb.connect() as con:
-        for table in ("mida_experiments", "mida_experiment_results", "mida_goals", "mida_events"):
+        for table in ("mida_experiments", "mida_experiment_results", "mida_goals", "mida_events", "mida_experiment_goals",
+                      "mida_experiment_result_segments", "mida_project_configuration"):
             landed = con.execute(
                 f"SELECT DISTINCT project_key FROM read_parquet('{env['MIDA_LAKE_DIR']}/{table}/**/*.parquet', hive_partitioning=true) ORDER BY 1"
             ).fetchall()

@@ -44,3 +44,30 @@ def test_secrets_are_recorded_as_variable_names_not_values(env, monkeypatch):
     defs = resources()
     assert defs["mida"].api_key == "MIDA_API_KEY" and isinstance(defs["mida"].api_key, dg.EnvVar)
     assert isinstance(defs["bss"].secret_key, dg.EnvVar) and isinstance(defs["lake"].location, dg.EnvVar)
+
+
+def test_every_setting_is_a_resource_field_the_ui_shows(env, monkeypatch):
+    monkeypatch.setenv("MIDA_REGION", "eu")
+    monkeypatch.setenv("MIDA_BREAKDOWNS", "device,country")
+    defs = resources()
+    assert defs["mida"].region == "MIDA_REGION" and isinstance(defs["mida"].region, dg.EnvVar)
+    assert defs["mida"].breakdowns == "MIDA_BREAKDOWNS"
+    assert defs["mida"].api_base_url == "MIDA_API_BASE_URL"  # set by the fixture
+    assert defs["mida"].timezone is None  # unset: the documented default applies
+
+
+def test_a_run_can_override_a_setting_and_the_client_follows_it():
+    from mida_pipeline.defs.resources import MidaApi
+
+    assert MidaApi(api_key="k-123", project_keys="p", region="eu").client().http.core.base_url == "https://api-eu.mida.so/v2"
+    overridden = MidaApi(api_key="k-123", project_keys="p", region="eu", api_base_url="http://127.0.0.1:9/v2")
+    assert overridden.client().http.core.base_url == "http://127.0.0.1:9/v2"
+    assert MidaApi(api_key="k", project_keys="p", breakdowns="").settings().breakdowns == ()
+
+
+def test_a_malformed_setting_names_its_variable():
+    from mida_pipeline.config import ConfigError
+    from mida_pipeline.defs.resources import MidaApi
+
+    with pytest.raises(ConfigError, match="MIDA_BREAKDOWNS"):
+        MidaApi(api_key="k", project_keys="p", breakdowns="planet").settings()

@@ -47,7 +47,9 @@ def test_every_documented_result_field_has_a_lake_column():
 
 def test_a_result_becomes_one_row_per_variant_with_every_field_filled(revenue_result):
     experiment, body = revenue_result
-    out = rows.result_rows(parse_result(body), window="cumulative", project_key="p", day=DAY, captured_at=NOW)
+    goal = rows.GoalOfResult("purchase", "Purchase", "revenue", True)
+    items = rows.result_items(parse_result(body), window="cumulative", goal=goal)
+    out = rows.make_rows("mida_experiment_results", items, project_key="p", day=DAY, captured_at=NOW)
     assert [r["variant_id"] for r in out] == list(experiment.variant_ids)
     for row, variant in zip(out, body["variants"]):
         for field in ("visitors", "conversions", "conversion_rate", "revenue", "orders", "rpv", "aov", "traffic_weight", "is_control"):
@@ -55,5 +57,6 @@ def test_a_result_becomes_one_row_per_variant_with_every_field_filled(revenue_re
         assert row["total_visitors"] == body["total_visitors"] and row["total_revenue"] == body["total_revenue"]
         assert row["total_rpv"] == body["rpv"] and row["total_aov"] == body["aov"]
         assert (row["window"], row["window_end"], row["is_mab"]) == ("cumulative", DAY, body["is_mab"])
+        assert (row["goal_key"], row["is_primary_goal"]) == ("purchase", True)
     # Every row fits the table's explicit schema, so every partition has the same column types.
     assert to_arrow("mida_experiment_results", out).num_rows == len(out)

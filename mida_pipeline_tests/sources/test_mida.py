@@ -40,7 +40,7 @@ def test_experiment_detail_has_variants_configuration_and_primary_goal(mida, wor
 def test_result_window_equals_the_sum_of_its_days(mida, world, project):
     e = next(x for x in world.data._experiments(project) if x.status == 0)
     start, end = e.created + timedelta(days=2), e.created + timedelta(days=5)
-    window = mida.get_result(project, e.test_id, start_date=start, end_date=end, tz="UTC", report_phase="all_time")
+    window = mida.get_result(project, e.test_id, start_date=start, end_date=end, tz=0.0, report_phase="all_time")
     days = [mida.get_result(project, e.test_id, start_date=start + timedelta(days=i), end_date=start + timedelta(days=i))
             for i in range(4)]
     for k, variant in enumerate(window.variants):
@@ -59,10 +59,10 @@ def test_result_sends_goal_and_phase_parameters(world, project):
         return httpx.Response(200, json={"success": True, "test_id": 1, "variants": []})
 
     with MidaClient(SENTINEL_KEY, base_url="http://mida.test/v2", transport=httpx.MockTransport(handler)) as client:
-        client.get_result("p", 1, start_date=date(2026, 1, 1), end_date="2026-01-31", tz="Europe/Paris",
+        client.get_result("p", 1, start_date=date(2026, 1, 1), end_date="2026-01-31", tz=1.0,
                           goal_key="purchase", report_phase="post_deploy")
         client.get_result("p", 1, goal_profile_id=100)
-    assert seen == [{"start_date": "2026-01-01", "end_date": "2026-01-31", "tz": "Europe/Paris", "goal_key": "purchase",
+    assert seen == [{"start_date": "2026-01-01", "end_date": "2026-01-31", "tz": "1", "goal_key": "purchase",
                      "report_phase": "post_deploy"}, {"goal_profile_id": "100"}]
 
 
@@ -161,13 +161,6 @@ def test_region_picks_the_base_url_and_an_override_wins(monkeypatch):
     assert MidaClient("k-123", region="eu").http.core.base_url == REGION_BASE_URLS["eu"] == "https://api-eu.mida.so/v2"
     assert MidaClient("k-123").http.core.base_url == "https://api-us.mida.so/v2"
     assert MidaClient("k-123", region="eu", base_url="http://127.0.0.1:9/v2/").http.core.base_url == "http://127.0.0.1:9/v2"
-    from mida_pipeline.defs.resources import MidaApi
-
-    monkeypatch.setenv("MIDA_REGION", "eu")
-    monkeypatch.setenv("MIDA_API_BASE_URL", "http://127.0.0.1:9/v2")
-    assert MidaApi(api_key="k-123", project_keys="p").client().http.core.base_url == "http://127.0.0.1:9/v2"
-    monkeypatch.delenv("MIDA_API_BASE_URL")
-    assert MidaApi(api_key="k-123", project_keys="p").client().http.core.base_url == "https://api-eu.mida.so/v2"
     with pytest.raises(InvalidInputError, match="MIDA_REGION='ap'"):
         MidaClient("k-123", region="ap")
 
