@@ -1,5 +1,14 @@
-"""Experiment statistics: the numbers Mida's result API does not give. Pure Python and SciPy, no Dagster."""
+"""Experiment statistics: the numbers Mida's result API does not give. NumPy and SciPy, no Dagster.
 
-from mida_pipeline.stats.tests import chance_to_beat, srm_p_value, wald_interval, z_test_pooled
+`tests` holds the one-comparison functions; `frequentist`, `bayesian` and `multiple` the same ideas over whole
+arrays, which `scorecard` and `segments` use to score every variant of every experiment at once.
+"""
+
+from mida_pipeline.stats.tests import (
+    chance_to_beat,
+    srm_p_value,
+    wald_interval,
+    z_test_pooled,
+)
 
 __all__ = ["chance_to_beat", "srm_p_value", "wald_interval", "z_test_pooled"]

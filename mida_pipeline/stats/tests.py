@@ -7,10 +7,12 @@ zero standard error, fewer than two groups) instead of raising or inventing one.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import special, stats
+
+MIN_SRM_VISITORS = 8
 
 
 def _rate(conversions: int, visitors: int) -> float | None:
@@ -36,11 +38,16 @@ def z_test_pooled(c_control: int, n_control: int, c_variant: int, n_variant: int
 def wald_interval(
     c_control: int, n_control: int, c_variant: int, n_variant: int, level: float = 0.95
 ) -> tuple[float, float] | tuple[None, None]:
-    """Wald interval of the difference in rates (variant minus control), unpooled standard error."""
+    """Wald interval of the difference in rates (variant minus control), unpooled standard error.
+
+    Undefined, not zero-width, when the standard error is 0 (nobody, or everybody, converted in both groups).
+    """
     if n_control <= 0 or n_variant <= 0:
         return None, None
     p_c, p_v = c_control / n_control, c_variant / n_variant
     se = math.sqrt(p_c * (1 - p_c) / n_control + p_v * (1 - p_v) / n_variant)
+    if se == 0:
+        return None, None
     z = stats.norm.ppf(0.5 + level / 2)
     diff = p_v - p_c
     return float(diff - z * se), float(diff + z * se)
@@ -50,9 +57,10 @@ def chance_to_beat(c_control: int, n_control: int, c_variant: int, n_variant: in
     """P(variant's rate > control's) under independent Beta(1 + c, 1 + n - c) posteriors (uniform priors).
 
     Exact, by the closed-form sum over the variant's successes (Evan Miller's formula),
-    computed in log space so large counts neither overflow nor lose precision.
+    computed in log space so large counts neither overflow nor lose precision. Undefined for a group without
+    visitors: a flat prior alone is no evidence about that group.
     """
-    if n_control < 0 or n_variant < 0 or c_control > n_control or c_variant > n_variant:
+    if n_control <= 0 or n_variant <= 0 or c_control > n_control or c_variant > n_variant:
         return None
     a_c, b_c = 1 + c_control, 1 + n_control - c_control
     a_v, b_v = 1 + c_variant, 1 + n_variant - c_variant
@@ -69,10 +77,11 @@ def srm_p_value(visitors: Sequence[int], weights: Sequence[float | None] | None 
 
     A tiny p-value (below 0.001) means the split is not what was configured, a
     sample-ratio mismatch that makes the experiment's comparison untrustworthy.
-    Weights that are missing (as under MAB allocation) make the test undefined.
+    Weights that are missing (as under MAB allocation) make the test undefined, and so does a group with fewer
+    than 8 visitors (too little traffic for the chi-square approximation). SciPy's `chisquare` does the test.
     """
     observed = np.asarray(visitors, dtype=float)
-    if observed.size < 2 or observed.sum() <= 0:
+    if observed.size < 2 or observed.min() < MIN_SRM_VISITORS:
         return None
     if weights is None:
         expected_share = np.full(observed.size, 1 / observed.size)
@@ -81,6 +90,4 @@ def srm_p_value(visitors: Sequence[int], weights: Sequence[float | None] | None 
             return None
         w = np.asarray(weights, dtype=float)
         expected_share = w / w.sum()
-    expected = observed.sum() * expected_share
-    statistic = float(((observed - expected) ** 2 / expected).sum())
-    return float(stats.chi2.sf(statistic, observed.size - 1))
+    return float(stats.chisquare(observed, observed.sum() * expected_share).pvalue)

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from mida_pipeline.stats import chance_to_beat, srm_p_value, wald_interval, z_test_pooled
+from mida_pipeline.stats import (
+    chance_to_beat,
+    srm_p_value,
+    wald_interval,
+    z_test_pooled,
+)
 
 
 def _cases(n: int = 220, seed: int = 20261123):
@@ -50,7 +55,10 @@ def test_wald_interval_matches_scipy_normal(cc, nc, cv, nv):
         return
     pc, pv = cc / nc, cv / nv
     se = math.sqrt(pc * (1 - pc) / nc + pv * (1 - pv) / nv)
-    ref_low, ref_high = stats.norm.interval(0.95, loc=pv - pc, scale=se) if se else (pv - pc, pv - pc)
+    if se == 0:  # nobody (or everybody) converted in either group: undefined, never the zero-width (d, d)
+        assert (low, high) == (None, None)
+        return
+    ref_low, ref_high = stats.norm.interval(0.95, loc=pv - pc, scale=se)
     assert low == pytest.approx(ref_low, abs=1e-6) and high == pytest.approx(ref_high, abs=1e-6)
 
 
@@ -64,19 +72,27 @@ def reference_chance(cc, nc, cv, nv):
 
 @pytest.mark.parametrize("cc, nc, cv, nv", [c for c in CASES if c[1] <= 200_000 and c[3] <= 200_000][:120])
 def test_chance_to_beat_control_matches_numerical_integration(cc, nc, cv, nv):
+    if not nc or not nv:  # a group without visitors gets no probability at all
+        assert chance_to_beat(cc, nc, cv, nv) is None
+        return
     assert chance_to_beat(cc, nc, cv, nv) == pytest.approx(reference_chance(cc, nc, cv, nv), abs=1e-6)
 
 
 def test_chance_to_beat_is_symmetric_and_a_probability():
-    for cc, nc, cv, nv in CASES[:60]:
+    for cc, nc, cv, nv in [c for c in CASES if c[1] and c[3]][:60]:
         forward, backward = chance_to_beat(cc, nc, cv, nv), chance_to_beat(cv, nv, cc, nc)
         assert 0 <= forward <= 1
         assert forward + backward == pytest.approx(1, abs=1e-6)
 
 
 def test_equal_evidence_is_a_coin_flip():
-    assert chance_to_beat(0, 0, 0, 0) == pytest.approx(0.5)
     assert chance_to_beat(37, 400, 37, 400) == pytest.approx(0.5, abs=1e-9)
+    assert chance_to_beat(0, 1, 0, 1) == pytest.approx(0.5, abs=1e-9)
+
+
+def test_no_visitors_is_no_evidence_not_a_coin_flip():
+    assert chance_to_beat(0, 0, 0, 0) is None
+    assert chance_to_beat(100, 1_000, 0, 0) is None and chance_to_beat(0, 0, 100, 1_000) is None
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -94,3 +110,8 @@ def test_srm_is_undefined_without_weights_or_traffic():
     assert srm_p_value([0, 0]) is None
     assert srm_p_value([100]) is None
     assert srm_p_value([500, 500]) == pytest.approx(1.0)
+
+
+def test_srm_needs_eight_visitors_in_every_group():
+    assert srm_p_value([7, 500]) is None
+    assert srm_p_value([8, 500]) == pytest.approx(stats.chisquare([8, 500]).pvalue, abs=1e-12)

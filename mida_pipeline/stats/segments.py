@@ -1,0 +1,64 @@
+"""The scorecard's statistics within each segment (device, country, ...) of each experiment's primary goal.
+
+Segments are many looks at the same experiment, chosen after the fact, so every row is flagged exploratory:
+a segment that "wins" is a question for a new experiment, not an answer. No verdict and no sample-ratio check
+(segments are not randomised units), no correction (the family is open-ended).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mida_pipeline.stats.scorecard import (
+    DEFAULT_THRESHOLD,
+    _attach_control,
+    _configuration,
+    _pairwise,
+    _prepare,
+    _typed,
+    empty,
+)
+
+DTYPES = {
+    "project_key": "string", "test_id": "Int64", "goal_key": "string", "dimension": "string", "segment": "string",
+    "variant_id": "string", "as_of_date": "datetime64[us]", "is_control": "boolean", "visitors": "Int64",
+    "conversions": "Int64", "conversion_rate": "Float64", "abs_lift": "Float64", "rel_lift": "Float64",
+    "p_value": "Float64", "ci_low": "Float64", "ci_high": "Float64", "rel_ci_low": "Float64", "rel_ci_high": "Float64",
+    "chance_to_beat_control": "Float64", "confidence_threshold_percent": "Float64", "revenue": "Float64",
+    "revenue_per_visitor": "Float64", "exploratory": "boolean",
+}
+COLUMNS = list(DTYPES)
+GROUP = ["project_key", "test_id", "result_date", "goal_id", "dimension", "segment"]
+
+
+def segment_scorecard(segments: pd.DataFrame, configuration: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each experiment's segments as of its latest day: one row per project, experiment, goal, dimension,
+    segment and variant, each variant against control within the same segment. The relative interval is at
+    the project's threshold (95 % when it states none), as in the scorecard."""
+    if segments.empty:
+        return empty(DTYPES)
+    frame = _prepare(segments)
+    latest = frame.groupby(["project_key", "test_id"])["result_date"].transform("max")
+    frame = frame[frame["result_date"] == latest].reset_index(drop=True)
+    frame["segment"] = frame["segment"].astype("string").fillna("(unknown)")
+    frame = _attach_control(frame, GROUP)
+    config = _configuration(frame, configuration)
+    threshold = pd.to_numeric(config["config_confidence_threshold_percent"], errors="coerce")
+    alpha = 1 - threshold.fillna(DEFAULT_THRESHOLD).to_numpy(float) / 100
+    stat = _pairwise(frame, alpha)
+    visitors = frame["visitors"].to_numpy(float)
+    revenue = pd.to_numeric(frame["revenue"], errors="coerce").to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rpv = np.where(visitors > 0, revenue / visitors, np.nan)
+    out = pd.DataFrame({
+        "project_key": frame["project_key"], "test_id": frame["test_id"], "goal_key": frame["goal_key"],
+        "dimension": frame["dimension"], "segment": frame["segment"], "variant_id": frame["variant_id"],
+        "as_of_date": frame["result_date"], "is_control": frame["is_control"], "visitors": visitors,
+        "conversions": frame["conversions"], "confidence_threshold_percent": threshold, "revenue": revenue,
+        "revenue_per_visitor": rpv, "exploratory": True,
+        **{k: stat[k] for k in ("conversion_rate", "abs_lift", "rel_lift", "p_value", "ci_low", "ci_high",
+                                "rel_ci_low", "rel_ci_high", "chance_to_beat_control")},
+    })
+    out = out.sort_values(["project_key", "test_id", "goal_key", "dimension", "segment", "variant_id"]).reset_index(drop=True)
+    return _typed(out, DTYPES)

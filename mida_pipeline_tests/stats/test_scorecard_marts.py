@@ -1,0 +1,166 @@
+"""The three scorecard marts built by real Dagster runs of the dbt assets over a lake written by hand: typed when
+empty, one row per goal and variant, the history equal to the scorecard of each day, and an incremental run that
+rewrites only the day it synced (checked by marking the rows already built and seeing which marks survive)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from mida_pipeline.lake.writer import write_partition
+from mida_pipeline.stats.scorecard import DTYPES, scorecard
+from mida_pipeline.stats.segments import DTYPES as SEGMENT_DTYPES
+from mida_pipeline_tests.dbt.test_marts import build_models
+
+DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
+DUCKDB_TYPES = {"string": "VARCHAR", "Int64": "BIGINT", "boolean": "BOOLEAN", "Float64": "DOUBLE", "datetime64[us]": "TIMESTAMP"}
+
+
+def captured(day: date, hours: int = 1) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(hours), UTC)
+
+
+def results(day: date, index: int) -> list[dict]:
+    """Test 1 (live, two goals, three arms) cumulative to `day` and that day alone; arms grow by 100 a day."""
+    rows = []
+    for goal_key, primary, rates in [("purchase", True, (0.10, 0.13, 0.09)), ("cart", False, (0.30, 0.29, 0.33))]:
+        for variant, rate in enumerate(rates):
+            for window, n in [("cumulative", 100 * (index + 1)), ("day", 100)]:
+                rows.append({
+                    "project_key": "p1", "date": day, "test_id": 1, "goal_key": goal_key, "goal_name": goal_key.title(),
+                    "is_primary_goal": primary, "variant_id": str(variant), "window": window, "is_control": variant == 0,
+                    "visitors": n, "conversions": round(n * rate), "conversion_rate": 100 * rate, "traffic_weight": 100 / 3,
+                    "is_mab": False, "confidence_threshold_percent": None, "stats_engine": None, "status": "live",
+                    "test_name": "test 1", "captured_at": captured(day), "raw": "{}",
+                })
+    return rows
+
+
+def write_day(lake: Path, day: date, index: int) -> None:
+    write_partition(lake, "mida_experiment_results", results(day, index), day=day, project_key="p1")
+    write_partition(lake, "mida_project_configuration", [{
+        "project_key": "p1", "date": day, "stats_engine": "bayesian", "tails": 1, "confidence_threshold_percent": 90.0,
+        "is_late_capture": False, "captured_at": captured(day), "raw": "{}"}], day=day, project_key="p1")
+    write_partition(lake, "mida_experiment_result_segments", [
+        {"project_key": "p1", "date": day, "test_id": 1, "goal_key": "purchase", "dimension": "device", "segment": segment,
+         "variant_id": str(v), "is_control": v == 0, "visitors": n, "conversions": c, "captured_at": captured(day), "raw": "{}"}
+        for segment, arms in {"mobile": [(300, 30), (300, 45)], "desktop": [(200, 22), (0, 0)]}.items()
+        for v, (n, c) in enumerate(arms)
+    ], day=day, project_key="p1")
+
+
+def frame(con, sql: str) -> pd.DataFrame:
+    cur = con.execute(sql)
+    return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+
+
+def types(con, table: str) -> dict[str, str]:
+    return dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                            "WHERE table_schema = 'marts' AND table_name = ?", [table]).fetchall())
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("scorecards")
+    published, lake = root / "warehouse.duckdb", root / "lake"
+    out: dict = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MIDA_LAKE_DIR", str(lake))
+        mp.setenv("MIDA_DUCKDB_PATH", str(published))
+        mp.setenv("MIDA_REPORT_DIR", str(root / "report"))
+        build_models()
+        with duckdb.connect(str(published), read_only=True) as con:
+            out["empty_types"] = {t: types(con, t) for t in ("fct_experiment_scorecard", "fct_experiment_scorecard_daily",
+                                                             "fct_experiment_segment_scorecard")}
+        for index, day in enumerate(DAYS[:3]):
+            write_day(lake, day, index)
+        build_models()
+        with duckdb.connect(str(published), read_only=True) as con:
+            out["first"] = frame(con, "SELECT * FROM marts.fct_experiment_scorecard_daily")
+        # Mark every row built so far in the private build file the next run starts from.
+        build_file = published.parent / ".build" / published.name
+        with duckdb.connect(str(build_file)) as con:
+            con.execute("UPDATE marts.fct_experiment_scorecard_daily SET test_name = 'built before'")
+        write_day(lake, DAYS[3], 3)
+        build_models()
+        with duckdb.connect(str(published), read_only=True) as con:
+            out["after_one_day"] = frame(con, "SELECT * FROM marts.fct_experiment_scorecard_daily")
+        # A backfill re-captures day 2 with other numbers: that day (and the days whose arrival rate reads it) is
+        # rewritten, day 1 is kept.
+        with duckdb.connect(str(build_file)) as con:
+            con.execute("UPDATE marts.fct_experiment_scorecard_daily SET test_name = 'built before'")
+        recaptured = [dict(r, captured_at=captured(DAYS[3], 20), conversions=r["conversions"] + 7) for r in results(DAYS[1], 1)]
+        write_partition(lake, "mida_experiment_results", recaptured, day=DAYS[1], project_key="p1")
+        build_models()
+    con = duckdb.connect(str(published), read_only=True)
+    out.update(con=con, lake=lake)
+    yield out
+    con.close()
+
+
+def test_an_empty_lake_gives_every_column_its_declared_type(built):
+    expected = {c: DUCKDB_TYPES[t] for c, t in DTYPES.items()}
+    assert built["empty_types"]["fct_experiment_scorecard"] == expected
+    assert built["empty_types"]["fct_experiment_scorecard_daily"] == {**expected, "source_captured_at": "TIMESTAMP WITH TIME ZONE"}
+    assert built["empty_types"]["fct_experiment_segment_scorecard"] == {c: DUCKDB_TYPES[t] for c, t in SEGMENT_DTYPES.items()}
+
+
+def test_the_scorecard_has_a_row_per_goal_and_variant_as_of_the_latest_day_by_the_projects_rule(built):
+    card = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard ORDER BY is_primary_goal DESC, goal_key, variant_id")
+    assert len(card) == 6 and set(card.as_of_date.dt.date) == {DAYS[3]}
+    assert set(card.decision_framework) == {"bayesian"} and set(card.tails) == {1}
+    assert set(card.confidence_threshold_percent) == {90.0}
+    assert list(card.goal_key) == ["purchase"] * 3 + ["cart"] * 3
+    assert card[~card.is_control].p_value_holm.notna().all() and card[card.is_control].verdict.eq("control").all()
+
+
+def test_the_scorecard_equals_the_statistics_package_on_the_same_rows(built):
+    rows = pd.DataFrame(results(DAYS[3], 3)).rename(columns={"date": "result_date", "window": "result_window"})
+    rows["traffic_weight"] = rows["traffic_weight"] / 100
+    cfg = pd.DataFrame([{"project_key": "p1", "config_date": DAYS[3], "stats_engine": "bayesian", "tails": 1,
+                         "confidence_threshold_percent": 90.0}])
+    expected = scorecard(rows[rows.result_window == "cumulative"], cfg, rows[rows.result_window == "day"])
+    card = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard")
+    key = ["is_primary_goal", "goal_key", "variant_id"]
+    card, expected = card.sort_values(key).reset_index(drop=True), expected.sort_values(key).reset_index(drop=True)
+    for column in ("p_value", "sequential_p_value", "chance_to_beat_control", "expected_loss", "rel_ci_low", "mde_abs", "verdict", "safe_verdict"):
+        assert list(card[column].astype(object).where(card[column].notna(), None)) == pytest.approx(
+            list(expected[column].astype(object).where(expected[column].notna(), None))), column
+
+
+def test_the_history_holds_every_day_and_its_latest_day_is_the_scorecard(built):
+    daily = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard_daily")
+    assert sorted(set(daily.as_of_date.dt.date)) == DAYS and len(daily) == 4 * 6
+    latest = daily[daily.as_of_date.dt.date == DAYS[3]].drop(columns=["source_captured_at"])
+    card = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard")
+    key = ["is_primary_goal", "goal_key", "variant_id"]
+    pd.testing.assert_frame_equal(latest.sort_values(key).reset_index(drop=True), card.sort_values(key).reset_index(drop=True))
+
+
+def test_a_one_day_run_rewrites_only_that_days_rows(built):
+    daily = built["after_one_day"]
+    rewritten = set(daily[daily.test_name != "built before"].as_of_date.dt.date)
+    assert rewritten == {DAYS[3]}
+    kept = daily[daily.as_of_date.dt.date < DAYS[3]].drop(columns="test_name").sort_values(["as_of_date", "goal_key", "variant_id"])
+    first = built["first"].drop(columns="test_name").sort_values(["as_of_date", "goal_key", "variant_id"])
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True), first.reset_index(drop=True))
+
+
+def test_segments_are_scored_within_each_segment_and_flagged_exploratory(built):
+    seg = frame(built["con"], "SELECT * FROM marts.fct_experiment_segment_scorecard ORDER BY segment, variant_id")
+    assert len(seg) == 4 and seg.exploratory.all() and set(seg.as_of_date.dt.date) == {DAYS[3]}
+    desktop_variant = seg[(seg.segment == "desktop") & (seg.variant_id == "1")].iloc[0]
+    assert pd.isna(desktop_variant.chance_to_beat_control) and pd.isna(desktop_variant.p_value)
+    mobile_variant = seg[(seg.segment == "mobile") & (seg.variant_id == "1")].iloc[0]
+    assert mobile_variant.abs_lift == pytest.approx(0.05) and 0 < mobile_variant.chance_to_beat_control < 1
+
+
+def test_a_backfill_rewrites_the_days_it_covers_and_the_week_after_and_keeps_the_rest(built):
+    daily = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard_daily")
+    assert set(daily[daily.test_name != "built before"].as_of_date.dt.date) == set(DAYS[1:])
+    day2 = daily[(daily.as_of_date.dt.date == DAYS[1]) & (daily.variant_id == "1") & (daily.goal_key == "purchase")].iloc[0]
+    assert day2.conversions == round(200 * 0.13) + 7 and len(daily) == 4 * 6
