@@ -5,7 +5,6 @@ Endpoints are data: adding one is an entry in ENDPOINTS, not a new function.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, AsyncIterator, Callable
@@ -15,6 +14,7 @@ import httpx
 
 from mida_pipeline.sources import records as r
 from mida_pipeline.sources.errors import InvalidInputError, MalformedResponseError
+from mida_pipeline.sources.project_keys import is_project_key
 from mida_pipeline.sources.transport import AsyncTransport, RetryPolicy
 
 REGION_BASE_URLS = {"us": "https://api-us.mida.so/v2", "eu": "https://api-eu.mida.so/v2"}
@@ -24,7 +24,6 @@ AUTH_HEADERS = {
     "api-key": lambda key: {"api-key": key},
 }
 MAX_PAGE = 500
-_PROJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 
 def validate_project_key(key: str) -> str:
-    if not isinstance(key, str) or not _PROJECT_KEY.match(key) or ".." in key:
+    if not is_project_key(key):
         shown = str(key).encode("unicode_escape").decode()[:40]
         raise InvalidInputError(
             f"{shown!r} is not a Mida project key (letters, digits, '-', '_', '.'); check MIDA_PROJECT_KEYS"
