@@ -17,7 +17,8 @@ from mida_pipeline import days as cal
 from mida_pipeline.extract import rows
 from mida_pipeline.extract.mida import Outcome
 from mida_pipeline.lake.schemas import BSS_METRICS
-from mida_pipeline.lake.writer import write_partition
+from mida_pipeline.lake.writer import LAKE_ERRORS, write_partition
+from mida_pipeline.sources.errors import API_ERRORS
 
 METRIC_COLUMNS = [name for name, _ in BSS_METRICS]
 TABLE = {"daily": "bss_analytics_daily", "weekly": "bss_analytics_weekly"}
@@ -53,6 +54,6 @@ async def extract_bss_async(
                 row = rows.bss_row(sync, day=partition, captured_at=captured_at, metric_columns=METRIC_COLUMNS)
                 write_partition(lake_dir, table, [row], day=partition)
                 outcome.wrote(table, None, 1)
-            except Exception as exc:  # the other partitions of a range still land
+            except (*API_ERRORS, *LAKE_ERRORS) as exc:  # the other partitions of a range still land; a bug fails the run
                 outcome.errors[partition.isoformat()] = str(exc)
     return outcome
