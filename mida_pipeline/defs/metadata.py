@@ -75,6 +75,8 @@ def run_metadata(table_name: str, outcome: Outcome, lake_dir: Path, days: list[d
         "window": f"{days[0]} .. {days[-1]}" if len(days) > 1 else str(days[0]),
         "partitions_written": outcome.partitions,
         "captured_at": dg.TimestampMetadataValue(captured_at.timestamp()),
+        # When the data was read from the source: what the freshness checks (defs/freshness.py) measure.
+        "dagster/last_updated_timestamp": dg.TimestampMetadataValue(captured_at.timestamp()),
         "rows_per_project": table(by_project),
         "preview": table(_preview(lake_dir, table_name, days)),
     }
