@@ -7,7 +7,6 @@ needs no Mida key, and the reverse.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,8 +14,9 @@ from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mida_pipeline.lake.storage import parse_lake_dir
+from mida_pipeline.sources.project_keys import DESCRIPTION as PROJECT_KEY_RULE
+from mida_pipeline.sources.project_keys import is_project_key
 
-PROJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 DEFAULT_START_DATE = "2024-01-01"
 
 
@@ -40,11 +40,11 @@ def parse_project_keys(value: str, name: str = "MIDA_PROJECT_KEYS") -> tuple[str
     if not keys:
         raise ConfigError(f"{name} is empty; set it to your comma-separated Mida project keys")
     for key in keys:
-        if not PROJECT_KEY.match(key) or ".." in key:
+        if not is_project_key(key):
             shown = key.encode("unicode_escape").decode()[:40]
             raise ConfigError(
                 f"{name} holds {shown!r}, which is not a project key "
-                "(letters, digits, '-', '_' and '.', up to 128); check the value copied from Mida"
+                f"({PROJECT_KEY_RULE}); check the value copied from Mida"
             )
     if len(set(keys)) != len(keys):
         raise ConfigError(f"{name} lists a project key twice; list each once")

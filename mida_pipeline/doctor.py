@@ -8,8 +8,10 @@ pipeline writes. It reads nothing it does not need and never prints a secret.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
@@ -82,13 +84,19 @@ def _mida_auth(exc: Exception, settings: Settings) -> str | None:
     return None
 
 
-def _mida(settings: Settings, project_key: str) -> str:
-    from mida_pipeline.sources import MidaClient
+async def _first_experiment(settings: Settings, project_key: str):
+    from mida_pipeline.sources import AsyncMidaClient
     from mida_pipeline.sources.transport import RetryPolicy
 
-    with MidaClient(settings.mida_api_key, region=settings.region, base_url=settings.api_base_url, page_size=1,
-                    timeout=TIMEOUT, retry=RetryPolicy(attempts=2, server_error_attempts=1)) as client:
-        first = next(iter(client.list_experiments(project_key)), None)
+    async with AsyncMidaClient(settings.mida_api_key, region=settings.region, base_url=settings.api_base_url,
+                               page_size=1, timeout=TIMEOUT,
+                               retry=RetryPolicy(attempts=2, server_error_attempts=1)) as client:
+        async with aclosing(client.list_experiments(project_key)) as experiments:
+            return await anext(experiments, None)
+
+
+def _mida(settings: Settings, project_key: str) -> str:
+    first = asyncio.run(_first_experiment(settings, project_key))
     return f"key accepted for project {project_key}, " + ("experiments listed" if first else "no experiments yet")
 
 
@@ -114,9 +122,14 @@ def _bss(settings: Settings) -> str:
     from mida_pipeline.sources.transport import RetryPolicy
 
     day = cal.latest_complete_day(settings.timezone)
-    with BssClient(settings.bss_secret_key, sync_url=settings.bss_sync_url or DEFAULT_SYNC_URL, header_name=settings.bss_header,
-                   timeout=TIMEOUT, retry=RetryPolicy(attempts=2, server_error_attempts=1)) as client:
-        client.sync("daily", day, day, is_latest=True, allow_unstated_period=True)
+
+    async def latest_day() -> None:
+        async with BssClient(settings.bss_secret_key, sync_url=settings.bss_sync_url or DEFAULT_SYNC_URL,
+                             header_name=settings.bss_header, timeout=TIMEOUT,
+                             retry=RetryPolicy(attempts=2, server_error_attempts=1)) as client:
+            await client.sync("daily", day, day, is_latest=True, allow_unstated_period=True)
+
+    asyncio.run(latest_day())
     return f"key accepted, analytics for {day} served"
 
 

@@ -8,7 +8,6 @@ last: as few runs as the partition layout allows.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import logging
 import os
@@ -17,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+from filelock import FileLock
 
 from mida_pipeline import days as cal
 from mida_pipeline.config import ConfigError, Settings
@@ -60,8 +60,7 @@ def instance() -> dg.DagsterInstance:
     Path(home).mkdir(parents=True, exist_ok=True)
     # Two commands starting at once on a new DAGSTER_HOME would both create its SQLite storage and collide on
     # the schema's version row; the storage is created when the instance is, so one at a time.
-    with open(Path(home) / ".mida-pipeline.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with FileLock(Path(home) / ".mida-pipeline.lock"):
         return dg.DagsterInstance.get()
 
 

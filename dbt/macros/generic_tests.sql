@@ -20,3 +20,9 @@
 {% test non_negative(model, column_name) %}
     select * from {{ model }} where {{ column_name }} < 0
 {% endtest %}
+
+{# Rows where any of the columns is below zero (nulls are unknown, not negative). #}
+{% test none_negative(model, columns) %}
+    select * from {{ model }}
+    where {% for column in columns %}{{ column }} < 0{% if not loop.last %} or {% endif %}{% endfor %}
+{% endtest %}

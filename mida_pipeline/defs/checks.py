@@ -1,4 +1,5 @@
-"""Asset checks on the raw tables, run after each materialization against the whole lake.
+"""Asset checks on the raw tables that dbt cannot state as a test of one source, run after each materialization
+against the whole lake.
 
 Each check is one SQL query that returns the offending rows; none found means passed.
 """
@@ -9,27 +10,14 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from mida_pipeline.defs.metadata import table
 from mida_pipeline.defs.resources import Lake
 from mida_pipeline.lake.catalog import refresh_raw_views
-from mida_pipeline.lake.schemas import TABLES
 
 
-def _key_unique(table: str) -> str:
-    key = ", ".join(f'"{c}"' for c in TABLES[table].key)
-    return f"SELECT {key}, count(*) AS n FROM raw.{table} GROUP BY ALL HAVING count(*) > 1"
-
-
-# (name, table, description, offending-rows SQL)
+# (name, table, description, offending-rows SQL). Checks of one table are dbt source tests (dbt/models/staging/
+# _sources.yml), shown as checks of the same raw assets; here only what spans tables.
 CHECKS: list[tuple[str, str, str, str]] = [
-    *[(f"{t}_key_unique", t, f"Each key {TABLES[t].key} appears once per partition.", _key_unique(t)) for t in TABLES],
-    (
-        "results_counts_non_negative", "mida_experiment_results", "Visitors, conversions, orders and revenue are never negative.",
-        "SELECT * FROM raw.mida_experiment_results WHERE visitors < 0 OR conversions < 0 OR orders < 0 OR revenue < 0",
-    ),
-    (
-        "results_conversions_within_visitors", "mida_experiment_results", "No variant converts more visitors than it had.",
-        "SELECT * FROM raw.mida_experiment_results WHERE conversions > visitors",
-    ),
     (
         "live_experiments_have_results", "mida_experiment_results",
         "Every experiment live on a synced day has cumulative results for that day.",
@@ -38,14 +26,6 @@ CHECKS: list[tuple[str, str, str, str]] = [
              AND NOT EXISTS (SELECT 1 FROM raw.mida_experiment_results r WHERE r.project_key = e.project_key
                              AND r.date = e.date AND r.test_id = e.test_id AND r."window" = 'cumulative')""",
     ),
-    *[
-        (
-            f"{t}_counts_non_negative", t, "Store counts are never negative.",
-            f"SELECT * FROM raw.{t} WHERE least(total_visitors, total_sessions, successful_orders, abandoned_carts, "
-            "product_views, add_to_cart, checkout_started) < 0",
-        )
-        for t in ("bss_analytics_daily", "bss_analytics_weekly")
-    ],
 ]
 
 
@@ -55,13 +35,24 @@ def _check(name: str, table: str, description: str, sql: str) -> dg.AssetChecksD
         with duckdb.connect() as con:
             refresh_raw_views(con, lake.lake_dir)
             found = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
-            sample = con.execute(f"SELECT * FROM ({sql}) LIMIT 5").df().to_markdown(index=False) if found else ""
+            sample = con.execute(f"SELECT * FROM ({sql}) LIMIT 5").df() if found else None
         return dg.AssetCheckResult(
             passed=found == 0,
-            metadata={"offending_rows": found, **({"sample": dg.MetadataValue.md(sample)} if found else {})},
+            metadata={"offending_rows": found, **({"sample": table(sample)} if found else {})},
         )
 
     return _fn
 
 
 checks = [_check(*c) for c in CHECKS]
+
+
+def _dbt_source_tests() -> dg.AssetSelection:
+    from mida_pipeline.defs.dbt_assets import mida_dbt_models
+
+    return dg.AssetSelection.checks(*(k for k in mida_dbt_models.check_keys if k.asset_key not in mida_dbt_models.keys))
+
+
+# The raw assets' checks that dbt's source tests carry. They run in `dbt build` with the models: a raw job selects
+# its assets minus these (else it would start dbt), the models job adds them.
+DBT_SOURCE_TESTS = _dbt_source_tests()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
 from mida_pipeline.extract.mida import Outcome
 from mida_pipeline.lake.schemas import TABLES, sql_type
@@ -24,30 +25,48 @@ def spec_metadata(table: str) -> dict:
     return {"dagster/column_schema": column_schema(table), "dagster/table_name": f"raw.{table}"}
 
 
-def _preview(lake_dir: Path, table: str, days: list[date]) -> str:
-    """A markdown table of a few rows of the last partition day written."""
-    files = partition_files(lake_dir, table, days[-1])
+_KINDS = {"b": "bool", "i": "int", "u": "int", "f": "float", "M": "timestamp"}
+
+
+def _cell(value):
+    """A value a table record holds: plain numbers and booleans, null, or text."""
+    if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    return value if isinstance(value, (bool, int, float, str)) else str(value)
+
+
+def table(frame: pd.DataFrame) -> dg.TableMetadataValue:
+    """Rows as a table in the Dagster UI: the one way the pipeline shows rows in metadata."""
+    schema = dg.TableSchema(columns=[dg.TableColumn(str(c), _KINDS.get(frame[c].dtype.kind, "string")) for c in frame.columns])
+    records = [dg.TableRecord({str(c): _cell(v) for c, v in row.items()}) for row in frame.to_dict("records")]
+    return dg.MetadataValue.table(records, schema=schema)
+
+
+def _preview(lake_dir: Path, table_name: str, days: list[date]) -> pd.DataFrame:
+    """A few rows of the last partition day written."""
+    cols = [f.name for f in TABLES[table_name].schema if f.name != "raw"][:8]
+    files = partition_files(lake_dir, table_name, days[-1])
     if not files:
-        return "_no rows_"
-    cols = [f.name for f in TABLES[table].schema if f.name != "raw"][:8]
+        return pd.DataFrame(columns=cols)
+    quoted = ", ".join(f'"{c}"' for c in cols)
     with duckdb.connect() as con:
         register(con, lake_dir)
-        rel = con.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM read_parquet({[str(f) for f in files]}) LIMIT 5")
-        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        for row in rel.fetchall():
-            lines.append("| " + " | ".join("" if v is None else str(v).replace("|", "/")[:30] for v in row) + " |")
-    return "\n".join(lines)
+        return con.execute(f"SELECT {quoted} FROM read_parquet({[str(f) for f in files]}) LIMIT 5").df()
 
 
-def run_metadata(table: str, outcome: Outcome, lake_dir: Path, days: list[date], captured_at: datetime) -> dict:
-    by_project = "\n".join(f"| {pk} | {n} |" for pk, n in sorted(outcome.rows_by_project.get(table, {}).items()))
+def run_metadata(table_name: str, outcome: Outcome, lake_dir: Path, days: list[date], captured_at: datetime) -> dict:
+    by_project = pd.DataFrame(sorted(outcome.rows_by_project.get(table_name, {}).items()), columns=["project", "rows"])
     return {
-        "dagster/row_count": outcome.rows.get(table, 0),
+        "dagster/row_count": outcome.rows.get(table_name, 0),
         "window": f"{days[0]} .. {days[-1]}" if len(days) > 1 else str(days[0]),
         "partitions_written": outcome.partitions,
         "captured_at": dg.TimestampMetadataValue(captured_at.timestamp()),
-        "rows_per_project": dg.MetadataValue.md("| project | rows |\n|---|---|\n" + by_project) if by_project else "none",
-        "preview": dg.MetadataValue.md(_preview(lake_dir, table, days)),
+        # When the data was read from the source: what the freshness checks (defs/freshness.py) measure.
+        "dagster/last_updated_timestamp": dg.TimestampMetadataValue(captured_at.timestamp()),
+        "rows_per_project": table(by_project),
+        "preview": table(_preview(lake_dir, table_name, days)),
     }
 
 

@@ -4,7 +4,9 @@
 import base64
 
 import dagster as dg
+import pandas as pd
 
+from mida_pipeline.defs.metadata import table
 from mida_pipeline.defs.resources import Lake, MidaApi
 from mida_pipeline.report import ReportOutput, build_report
 from mida_pipeline.report.build import report_dir
@@ -26,17 +28,16 @@ def _image(title: str, png: bytes) -> dg.MetadataValue:
 
 
 def report_metadata(output: ReportOutput) -> dict:
-    lines = ["| project | experiments | winner | loser | inconclusive | SRM warning | page |", "|---|---|---|---|---|---|---|"]
-    for key, counts in output.verdicts.items():
-        lines.append(
-            f"| {key} | {sum(counts.values())} | {counts['winner']} | {counts['loser']} | {counts['inconclusive']} "
-            f"| {counts['srm_warning']} | {output.pages[key].name} |"
-        )
+    projects = pd.DataFrame(
+        [(key, sum(counts.values()), counts["winner"], counts["loser"], counts["inconclusive"], counts["srm_warning"],
+          output.pages[key].name) for key, counts in output.verdicts.items()],
+        columns=["project", "experiments", "winner", "loser", "inconclusive", "SRM warning", "page"],
+    )
     metadata = {
         "report": dg.MetadataValue.path(str(output.index)),
         "open": dg.MetadataValue.url(output.index.as_uri()),
         "experiments": sum(sum(c.values()) for c in output.verdicts.values()),
-        "projects": dg.MetadataValue.md("\n".join(lines)),
+        "projects": table(projects),
     }
     titles = {"store_daily": "Store traffic by day", "store_weekly": "Store traffic by week", "store_funnel": "Store funnel"}
     for name, png in output.charts.items():

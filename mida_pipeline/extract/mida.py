@@ -22,16 +22,15 @@ from typing import Any, Awaitable, Callable, Iterable, NamedTuple
 from mida_pipeline import days as cal
 from mida_pipeline.extract import rows
 from mida_pipeline.extract.rows import GoalOfResult
-from mida_pipeline.lake.storage import LakeStorageError
-from mida_pipeline.lake.writer import SchemaDriftError, write_partition
-from mida_pipeline.sources.errors import SourceError
+from mida_pipeline.lake.writer import LAKE_ERRORS, write_partition
+from mida_pipeline.sources.errors import API_ERRORS
 from mida_pipeline.sources.mida import validate_project_key
 
 # Project-days whose results are fetched at once: enough to keep the client's
 # connections busy, few enough that memory stays flat however long the range.
 UNITS_IN_FLIGHT = 16
 # What stops one unit and lets the others go on: the API's answers and the lake's refusals.
-UNIT_FAILURES = (SourceError, SchemaDriftError, LakeStorageError, OSError)
+UNIT_FAILURES = (*API_ERRORS, *LAKE_ERRORS)
 
 
 @dataclass

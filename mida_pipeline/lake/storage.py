@@ -16,16 +16,15 @@ filesystem registered on its connection, so no DuckDB extension is downloaded.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 import fsspec
 
+from mida_pipeline.sources.redact import redact
+
 # The largest object S3 takes in one PUT; below it s3fs never starts a multipart upload.
 SINGLE_PUT_LIMIT = 5 * 2**30 - 1
-_SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
 
 class LakeStorageError(Exception):
@@ -33,7 +32,11 @@ class LakeStorageError(Exception):
 
 
 def is_remote(lake: str | os.PathLike) -> bool:
-    """True for an fsspec URL other than file://, which is a local folder."""
+    """True for an fsspec URL other than file://, which is a local folder.
+
+    The one statement of the rule; dbt/profiles.yml states it again in Jinja (its target and filesystem), and a test
+    holds the two to the same answers.
+    """
     text = str(lake)
     return "://" in text and not text.startswith("file://")
 
@@ -66,16 +69,6 @@ def filesystem(url: str) -> tuple[Any, str]:
         raise LakeStorageError(
             f"MIDA_LAKE_DIR={redact(url)}: {redact(str(exc))}; use a local folder or an installed fsspec protocol such as s3://"
         ) from None
-
-
-def redact(text: str) -> str:
-    """Mask URL userinfo and the values of the AWS credential variables wherever they appear."""
-    text = _USERINFO.sub(lambda m: m.group("scheme") + "***@", str(text))
-    for name in _SECRET_VARIABLES:
-        value = os.environ.get(name)
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
 
 
 def _failure(action: str, url: str, exc: Exception) -> LakeStorageError:

@@ -10,7 +10,6 @@ swaps a finished copy in with one rename. Readers keep the file they opened
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+from filelock import FileLock
 
 from mida_pipeline.lake.catalog import refresh_raw_views
 
@@ -43,16 +43,13 @@ class Warehouse:
     def exclusive(self) -> Iterator[Path]:
         """Hold the build lock: one process builds and publishes at a time, others wait their turn."""
         self.build_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.build_dir / "lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        # An OS lock on the file (released by the kernel if the holder is killed), on every platform.
+        with FileLock(self.build_dir / "lock"):
             # Only the lock's holder makes these copies: any still here were left by a killed process.
             for leftover in (*self.published_path.parent.glob(f".{self.published_path.name}.*.tmp"),
                              *self.build_dir.glob(".seed.*.tmp")):
                 leftover.unlink(missing_ok=True)
-            try:
-                yield self.build_path
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+            yield self.build_path
 
     @property
     def unfinished_marker(self) -> Path:

@@ -30,6 +30,11 @@ class SchemaDriftError(Exception):
     """A value does not fit the column type the lake has always used."""
 
 
+# What writing a partition can fail with for a reason outside the code: a value the lake's column cannot hold,
+# object storage refusing, a full or read-only disk.
+LAKE_ERRORS = (SchemaDriftError, storage.LakeStorageError, OSError)
+
+
 @dataclass(frozen=True)
 class Written:
     table: str

@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from mida_pipeline.lake.storage import register
+
 
 class ReportDataError(Exception):
     """The warehouse cannot give the report its inputs; the message says which and what to do."""
@@ -52,10 +54,8 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
 
 def _register_lake(con: duckdb.DuckDBPyConnection, lake_dir: str | os.PathLike | None) -> None:
     """Staging views read the lake: an object-storage lake needs its filesystem on this connection."""
-    if lake_dir is not None and "://" in str(lake_dir) and not str(lake_dir).startswith("file://"):
-        from mida_pipeline.lake.storage import register
-
-        register(con, lake_dir)
+    if lake_dir is not None:
+        register(con, lake_dir)  # nothing to do for a local lake
 
 
 def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str | os.PathLike | None = None) -> ReportData:

@@ -7,6 +7,7 @@ data is never labelled with a period it was not for.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from mida_pipeline.sources.errors import (
     AuthError, InvalidInputError, MalformedResponseError, PeriodMismatchError, ServerError,
 )
 from mida_pipeline.sources.redact import register_secret
-from mida_pipeline.sources.transport import RetryPolicy, Transport
+from mida_pipeline.sources.transport import AsyncTransport, RetryPolicy
 
 DEFAULT_SYNC_URL = "https://mida-session-recording-replay.bsscommerce.com/apiv1/analytics/sync"
 COUNTS = (
@@ -93,10 +94,14 @@ def parse_metrics(body: dict) -> tuple[dict[str, Any], tuple[date | None, date |
 
 
 class BssClient:
-    """POSTs the sync request with the secret in a configurable header (the vendor names it two ways)."""
+    """POSTs the sync request with the secret in a configurable header (the vendor names it two ways).
+
+    Asynchronous like the Mida client: use it in `async with`, or hand it to one `asyncio.run` that closes it
+    (`extract.bss.extract_bss` does); plain `with` only guarantees it is closed afterwards.
+    """
 
     def __init__(self, secret_key: str, *, sync_url: str = DEFAULT_SYNC_URL, header_name: str = "x-mida-secret-key",
-                 timeout: float = 60.0, retry: RetryPolicy = RetryPolicy(), transport: httpx.BaseTransport | None = None,
+                 timeout: float = 60.0, retry: RetryPolicy = RetryPolicy(), transport: httpx.AsyncBaseTransport | None = None,
                  sleep=None):
         if not secret_key or not secret_key.strip():
             raise InvalidInputError("MIDA_BSS_SECRET_KEY is empty; set it to the app's API secret key")
@@ -111,27 +116,35 @@ class BssClient:
         self.path_shown = parts.path or "/"
         self.params = dict(parse_qsl(parts.query, keep_blank_values=True)) or None
         extra = {"sleep": sleep} if sleep else {}
-        self.http = Transport("bss", urlunsplit((parts.scheme, parts.netloc, "", "", "")), headers={header_name: secret_key, "Content-Type": "application/json"},
+        self.http = AsyncTransport("bss", urlunsplit((parts.scheme, parts.netloc, "", "", "")), headers={header_name: secret_key, "Content-Type": "application/json"},
                               secrets=[secret_key], retry=retry, timeout=timeout, transport=transport,
                               require_success=False, **extra)
 
     def __repr__(self) -> str:
         return f"BssClient({self.http!r})"
 
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.close()
+        # The run that used the client closed it; one never used is closed here, on a loop of its own.
+        if not self.http.client.is_closed:
+            asyncio.run(self.aclose())
 
-    def close(self) -> None:
-        self.http.close()
-
-    def sync(self, frequency: str, start: date, end: date, *, is_latest: bool, allow_unstated_period: bool = False) -> BssSync:
+    async def sync(self, frequency: str, start: date, end: date, *, is_latest: bool, allow_unstated_period: bool = False) -> BssSync:
         """The metrics for [start, end]. `is_latest`: this is the latest closed day or week (what the endpoint serves)."""
         if frequency not in ("daily", "weekly"):
             raise InvalidInputError(f"frequency must be daily or weekly, not {frequency!r}")
-        body = self.http.request_json(
+        body = await self.http.request_json(
             "POST", self.path_shown, params=self.params, json={"frequency": frequency, "start_date": start.isoformat(), "end_date": end.isoformat()}
         )
         if str(body.get("status", "")).lower() == "error" or body.get("success") is False:

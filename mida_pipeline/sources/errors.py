@@ -83,3 +83,8 @@ class InvalidInputError(ValueError):
 
     def __init__(self, message: str):
         super().__init__(redact(message))
+
+
+# Everything a source API call can fail with for a reason outside the code: a caller that records such failures
+# per unit catches these and nothing else, so a bug still fails the run with its traceback.
+API_ERRORS = (SourceError, InvalidInputError)

@@ -1,21 +1,21 @@
-"""The Mida V2 read client, sync and async. Read-only by design: no write endpoint is described here.
+"""The Mida V2 read client (async; `asyncio.run` drives it from plain code). Read-only by design: no write endpoint is described here.
 
 Endpoints are data: adding one is an entry in ENDPOINTS, not a new function.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, AsyncIterator, Callable
 from urllib.parse import quote
 
 import httpx
 
 from mida_pipeline.sources import records as r
 from mida_pipeline.sources.errors import InvalidInputError, MalformedResponseError
-from mida_pipeline.sources.transport import AsyncTransport, RetryPolicy, Transport
+from mida_pipeline.sources.project_keys import is_project_key
+from mida_pipeline.sources.transport import AsyncTransport, RetryPolicy
 
 REGION_BASE_URLS = {"us": "https://api-us.mida.so/v2", "eu": "https://api-eu.mida.so/v2"}
 AUTH_HEADERS = {
@@ -24,7 +24,6 @@ AUTH_HEADERS = {
     "api-key": lambda key: {"api-key": key},
 }
 MAX_PAGE = 500
-_PROJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 
 def validate_project_key(key: str) -> str:
-    if not isinstance(key, str) or not _PROJECT_KEY.match(key) or ".." in key:
+    if not is_project_key(key):
         shown = str(key).encode("unicode_escape").decode()[:40]
         raise InvalidInputError(
             f"{shown!r} is not a Mida project key (letters, digits, '-', '_', '.'); check MIDA_PROJECT_KEYS"
@@ -137,72 +136,6 @@ def _transport_args(api_key: str, region: str, base_url: str | None, auth_header
     if base_url is None and region not in REGION_BASE_URLS:
         raise InvalidInputError(f"MIDA_REGION={region!r} is not a region; use us or eu")
     return base_url or REGION_BASE_URLS[region], AUTH_HEADERS[auth_header](api_key.strip())
-
-
-class MidaClient:
-    """Synchronous Mida V2 reads."""
-
-    def __init__(self, api_key: str, *, region: str = "us", base_url: str | None = None, auth_header: str = "bearer",
-                 timeout: float = 30.0, retry: RetryPolicy = RetryPolicy(), page_size: int = MAX_PAGE,
-                 max_pages: int = 10_000, transport: httpx.BaseTransport | None = None, sleep=None):
-        url, headers = _transport_args(api_key, region, base_url, auth_header)
-        extra = {"sleep": sleep} if sleep else {}
-        self.http = Transport("mida", url, headers=headers, secrets=[api_key], retry=retry, timeout=timeout, transport=transport, **extra)
-        self.page_size, self.max_pages = page_size, max_pages
-
-    def __repr__(self) -> str:
-        return f"MidaClient({self.http!r})"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self) -> None:
-        self.http.close()
-
-    def _get(self, name: str, project_key: str, params: dict | None = None, **ids) -> Any:
-        path = _path(ENDPOINTS[name], project_key, ids)
-        return _parse(name, path, self.http.request_json("GET", path, params=params))
-
-    def _list(self, name: str, project_key: str, **filters) -> Iterator:
-        path = _path(ENDPOINTS[name], project_key, {})
-        pager, offset, more = _Pager(name, path, self.page_size, self.max_pages), 0, True
-        while more:
-            items, more = pager.take(self.http.request_json("GET", path, params=pager.params(offset, _params(**filters))))
-            yield from items
-            offset += len(items)
-
-    def list_experiments(self, project_key: str) -> Iterator[r.Experiment]:
-        return self._list("experiments", project_key)
-
-    def get_experiment(self, project_key: str, test_id: int) -> r.ExperimentDetail:
-        return self._get("experiment", project_key, test_id=test_id)
-
-    def get_result(self, project_key: str, test_id: int, *, start_date=None, end_date=None, tz=None,
-                   goal_profile_id=None, goal_key=None, report_phase=None) -> r.Result:
-        params = _params(start_date=start_date, end_date=end_date, tz=tz, goal_profile_id=goal_profile_id,
-                         goal_key=goal_key, report_phase=report_phase)
-        return self._get("result", project_key, params, test_id=test_id)
-
-    def get_timeseries(self, project_key: str, test_id: int) -> r.Timeseries:
-        return self._get("timeseries", project_key, test_id=test_id)
-
-    def get_share_link(self, project_key: str, test_id: int) -> r.ShareLink:
-        return self._get("share_link", project_key, test_id=test_id)
-
-    def list_goals(self, project_key: str) -> Iterator[r.Goal]:
-        return self._list("goals", project_key)
-
-    def get_goal(self, project_key: str, goal_profile_id) -> r.Goal:
-        return self._get("goal", project_key, goal_profile_id=goal_profile_id)
-
-    def list_events(self, project_key: str, *, event_text=None, start_date=None, end_date=None) -> Iterator[r.Event]:
-        return self._list("events", project_key, event_text=event_text, start_date=start_date, end_date=end_date)
-
-    def get_event(self, project_key: str, event_id) -> r.Event:
-        return self._get("event", project_key, event_id=event_id)
 
 
 class AsyncMidaClient:

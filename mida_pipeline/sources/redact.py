@@ -1,13 +1,17 @@
-"""Keeping secrets out of every message, log line and repr.
+"""Keeping secrets out of every message, log line and repr: the one place that knows what a secret is.
 
-Clients register their keys here when created; `redact` masks them wherever
-they appear, and a logging filter on httpx's loggers masks them in the URLs
-httpx logs (a key someone put in MIDA_API_BASE_URL's query string, say).
+Three kinds are masked wherever they appear: the keys clients register here
+when created; credentials written into a URL (userinfo, and query parameters
+named like a key or token); and the object store's credential variables, which
+fsspec reads from the environment without telling anyone. A logging filter on
+httpx's loggers masks them in the URLs httpx logs (a key someone put in
+MIDA_API_BASE_URL's query string, say).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from urllib.parse import quote
@@ -15,6 +19,8 @@ from urllib.parse import quote
 _secrets: set[str] = set()
 _lock = threading.Lock()
 MASK = "***"
+# Read by s3fs (botocore) from the environment, so never registered by our code: looked up when masking.
+ENVIRONMENT_SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
 # Credentials in a URL's userinfo part: scheme://user:password@host
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 # Query parameters whose name says they carry a credential: ?api_key=..., &token=..., &secret=...
@@ -32,7 +38,8 @@ def redact(text: str) -> str:
         return text
     text = _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", str(text))
     text = _QUERY_SECRET.sub(lambda m: m.group("name") + MASK, text)
-    for secret in sorted(_secrets, key=len, reverse=True):
+    from_environment = {v for v in map(os.environ.get, ENVIRONMENT_SECRETS) if v and len(v) >= 4}
+    for secret in sorted(_secrets | from_environment, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
 

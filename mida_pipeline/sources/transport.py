@@ -1,11 +1,14 @@
 """The HTTP layer both clients share: timeouts, retries with backoff, and one error family.
 
+One asynchronous transport serves every caller; plain code (doctor, the BSS
+extract) drives it through `asyncio.run`.
+
 What is retried: connection and read failures (including a dropped
 connection), 429, 502, 503 and 504 up to `attempts` tries, and a plain 500 a
 bounded few times. A Retry-After (seconds or an HTTP date) is honoured up to a
 cap; otherwise backoff is exponential with full jitter, so many tasks never
-retry in lockstep. The async transport also bounds calls in flight and, after
-a 429, pauses the whole host until the Retry-After moment.
+retry in lockstep. Calls in flight are bounded and, after a 429, the whole
+host is paused until the Retry-After moment.
 """
 
 from __future__ import annotations
@@ -174,55 +177,6 @@ def _client_kwargs(core: _Core, timeout: float, transport, max_connections: int)
     if transport is not None:
         kwargs["transport"] = transport
     return kwargs
-
-
-class Transport:
-    """Synchronous JSON over HTTP with retries."""
-
-    def __init__(self, api: str, base_url: str, *, headers: dict[str, str], secrets: list[str | None],
-                 retry: RetryPolicy = RetryPolicy(), timeout: float = 30.0, transport: httpx.BaseTransport | None = None,
-                 require_success: bool = True, sleep: Callable[[float], None] = time.sleep):
-        self.core = _Core(api, base_url, headers, secrets, retry, require_success)
-        self.sleep = sleep
-        self.client = httpx.Client(**_client_kwargs(self.core, timeout, transport, 8))
-
-    def __repr__(self) -> str:
-        return repr(self.core)
-
-    def request_json(self, method: str, path: str, *, params: dict | None = None, json: dict | None = None) -> dict:
-        attempt = 0
-        while True:
-            attempt += 1
-            response, exc = None, None
-            try:
-                response = self._send(method, path, params, json)
-                if response.is_success:
-                    return self.core.body(method, path, response)
-            except RETRY_EXCEPTIONS as caught:
-                exc = caught
-            wait = self.core.delay(attempt, response)
-            if wait is None:
-                raise self.core.failure(method, path, response, exc) from None
-            log.info("%s %s %s: retry %d in %.2fs", self.core.api, method, path, attempt, wait)
-            self.sleep(wait)
-
-    def _send(self, method: str, path: str, params: dict | None, json: dict | None) -> httpx.Response:
-        streamed = self.client.send(self.client.build_request(method, path, params=params, json=json), stream=True)
-        try:
-            if self.core.declared_too_large(streamed):
-                raise self.core.too_large(method, path, streamed)
-            chunks, size = [], 0
-            for chunk in streamed.iter_bytes():
-                size += len(chunk)
-                if size > self.core.max_body_bytes:
-                    raise self.core.too_large(method, path, streamed)
-                chunks.append(chunk)
-        finally:
-            streamed.close()
-        return self.core.whole(streamed, chunks)
-
-    def close(self) -> None:
-        self.client.close()
 
 
 class AsyncTransport:

@@ -24,6 +24,7 @@ from mida_pipeline import days as cal
 from mida_pipeline.lake import storage
 from mida_pipeline.lake.catalog import refresh_raw_views
 from mida_pipeline.lake.writer import read_partition, sweep_temporaries, write_partition
+from mida_pipeline.sources.redact import redact
 from mida_pipeline_tests.conftest import run_cli
 from mida_pipeline_tests.defs.test_pipeline_end_to_end import expected, results
 
@@ -121,7 +122,7 @@ def test_the_doctor_probe_writes_and_removes_one_object(bucket):
 
 
 def test_credentials_in_a_url_or_the_environment_are_masked(aws):
-    assert storage.redact(f"s3://{KEY_ID}:{SECRET}@bucket/x failed with {SECRET}") == "s3://***@bucket/x failed with ***"
+    assert redact(f"s3://{KEY_ID}:{SECRET}@bucket/x failed with {SECRET}") == "s3://***@bucket/x failed with ***"
 
 
 @pytest.mark.parametrize("value, parsed", [

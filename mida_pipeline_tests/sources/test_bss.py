@@ -14,7 +14,6 @@ from mida_pipeline.sources import (
     AuthError, BssClient, InvalidInputError, MalformedResponseError, PeriodMismatchError, ServerError, parse_metrics,
 )
 from mida_pipeline.sources.bss import KNOWN_METRICS
-from mida_pipeline_tests.sources.conftest import FAST, SENTINEL_BSS
 
 CONFIG = SandboxConfig(seed=5, projects=1, experiments_per_project=1, events_per_project=1)
 
@@ -29,17 +28,23 @@ def expected_metrics(data, start, end) -> dict:
     return flat
 
 
-def mocked(body, status=200, seen=None):
-    def handler(request: httpx.Request) -> httpx.Response:
-        if seen is not None:
-            seen.append(request)
-        return httpx.Response(status, json=body)
+@pytest.fixture
+def mocked(open_bss):
+    """A client whose every call gets `body` (recorded in `seen`)."""
 
-    return BssClient("s3cret-key", sync_url="https://bss.test/apiv1/analytics/sync", retry=FAST,
-                     transport=httpx.MockTransport(handler), sleep=lambda s: None)
+    def client(body, status=200, seen=None):
+        def handler(request: httpx.Request) -> httpx.Response:
+            if seen is not None:
+                seen.append(request)
+            return httpx.Response(status, json=body)
+
+        return open_bss("s3cret-key", sync_url="https://bss.test/apiv1/analytics/sync",
+                        transport=httpx.MockTransport(handler))
+
+    return client
 
 
-def test_the_request_is_a_post_with_the_documented_header_and_our_body():
+def test_the_request_is_a_post_with_the_documented_header_and_our_body(mocked):
     seen: list[httpx.Request] = []
     mocked({"data": {"total_visitors": 1}}, seen=seen).sync("weekly", date(2026, 11, 9), date(2026, 11, 15), is_latest=True)
     (request,) = seen
@@ -60,10 +65,10 @@ def test_echo_mode_returns_the_period_asked_with_its_metrics(bss, world, frequen
 
 @pytest.mark.parametrize("style", ["snake", "camel", "title"])
 @pytest.mark.parametrize("layout, numbers", [("data", "numbers"), ("top", "strings")])
-def test_every_key_style_layout_and_number_form_reads_the_same(style, layout, numbers):
-    with SandboxServer(CONFIG, bss_secret=SENTINEL_BSS, bss_key_style=style, bss_layout=layout, bss_numbers=numbers) as server:
+def test_every_key_style_layout_and_number_form_reads_the_same(style, layout, numbers, world, open_bss):
+    with SandboxServer(CONFIG, bss_secret=world.bss_secret, bss_key_style=style, bss_layout=layout, bss_numbers=numbers) as server:
         day = server.data.today - timedelta(days=3)
-        with BssClient(SENTINEL_BSS, sync_url=server.bss_sync_url, retry=FAST) as client:
+        with open_bss(sync_url=server.bss_sync_url) as client:
             sync = client.sync("daily", day, day, is_latest=False)
         raw_keys = set(sync.raw["data"] if layout == "data" else sync.raw)
     expected = expected_metrics(server.data, day, day)
@@ -71,17 +76,17 @@ def test_every_key_style_layout_and_number_form_reads_the_same(style, layout, nu
     assert {"snake": "total_visitors", "camel": "totalVisitors", "title": "Total Visitors"}[style] in raw_keys
 
 
-def test_a_configurable_header_name(world):
-    with SandboxServer(CONFIG, bss_secret=SENTINEL_BSS, bss_header="Mida-api-key") as server:
+def test_a_configurable_header_name(world, open_bss):
+    with SandboxServer(CONFIG, bss_secret=world.bss_secret, bss_header="Mida-api-key") as server:
         day = server.data.today - timedelta(days=1)
-        with BssClient(SENTINEL_BSS, sync_url=server.bss_sync_url, header_name="Mida-api-key", retry=FAST) as client:
+        with open_bss(sync_url=server.bss_sync_url, header_name="Mida-api-key") as client:
             assert client.sync("daily", day, day, is_latest=True).metrics["total_visitors"] > 0
-        with BssClient(SENTINEL_BSS, sync_url=server.bss_sync_url, retry=FAST) as client:
+        with open_bss(sync_url=server.bss_sync_url) as client:
             with pytest.raises(AuthError, match=r'POST /apiv1/analytics/sync failed: 401 "Invalid API key"'):
                 client.sync("daily", day, day, is_latest=True)
 
 
-def test_missing_metrics_are_null_and_unknown_keys_are_kept():
+def test_missing_metrics_are_null_and_unknown_keys_are_kept(mocked):
     sync = mocked({"data": {"Total Visitors": "1,204", "sessionCount": "77", "heatmap": {"Hot Spots": 3}}}).sync(
         "daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True)
     assert sync.metrics["total_visitors"] == 1204
@@ -91,7 +96,7 @@ def test_missing_metrics_are_null_and_unknown_keys_are_kept():
 
 
 @pytest.mark.parametrize("value", ["many", "12abc", 12.5, 10**30, "NaN"])
-def test_a_known_metric_that_is_no_whole_number_is_refused_by_name(value):
+def test_a_known_metric_that_is_no_whole_number_is_refused_by_name(value, mocked):
     with pytest.raises(MalformedResponseError) as failure:
         mocked({"data": {"total_visitors": 5, "successful_orders": value}}).sync(
             "daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True)
@@ -107,7 +112,7 @@ def test_a_known_metric_that_is_no_whole_number_is_refused_by_name(value):
     ({"data": "oops"}, MalformedResponseError, "200 no known metric"),
     ({}, MalformedResponseError, "200 no known metric"),
 ])
-def test_failures_told_in_a_200_body(body, cls, said):
+def test_failures_told_in_a_200_body(body, cls, said, mocked):
     with pytest.raises(cls) as caught:
         mocked(body).sync("daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True)
     assert str(caught.value).startswith(f"BSS POST /apiv1/analytics/sync failed: {said}")
@@ -118,7 +123,7 @@ def test_sync_failed_is_retried_then_a_server_error(bss, world, waits):
     day = world.data.today - timedelta(days=1)
     with pytest.raises(ServerError, match=r'BSS POST /apiv1/analytics/sync failed: 500 "Sync failed" - the API failed through every retry; retry later'):
         bss.sync("daily", day, day, is_latest=True)
-    assert len(world.requests) == FAST.server_error_attempts
+    assert len(world.requests) == bss.http.core.retry.server_error_attempts
 
 
 def test_a_passing_sync_failure_is_retried_into_the_data(bss, world, waits):
@@ -143,14 +148,14 @@ def test_a_wrong_shape_answer_is_refused(bss, world):
     {"period": {"start": "2026-11-21", "end": "2026-11-22"}},
     {"start_date": "2026-11-21T00:00:00Z", "end_date": "last week"},
 ])
-def test_a_stated_period_other_than_the_one_asked_fails_even_for_the_latest(stated):
+def test_a_stated_period_other_than_the_one_asked_fails_even_for_the_latest(stated, mocked):
     client = mocked({"data": {**stated, "total_visitors": 5}})
     for allow in (False, True):
         with pytest.raises(PeriodMismatchError, match=r"when asked for daily 2026-11-21\.\.2026-11-21 - nothing was written"):
             client.sync("daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True, allow_unstated_period=allow)
 
 
-def test_a_stated_period_in_any_form_that_matches_is_accepted():
+def test_a_stated_period_in_any_form_that_matches_is_accepted(mocked):
     for stated in ({"start_date": "2026-11-21", "end_date": "2026-11-21"}, {"date": "2026-11-21T00:00:00Z"},
                    {"Date From": "2026-11-21", "Date To": "2026-11-21"}):
         sync = mocked({"data": {**stated, "totalVisitors": 5}}).sync("daily", date(2026, 11, 21), date(2026, 11, 21),
@@ -158,12 +163,12 @@ def test_a_stated_period_in_any_form_that_matches_is_accepted():
         assert sync.period_stated and sync.metrics["total_visitors"] == 5
 
 
-def test_documented_mode_unstated_period_is_accepted_only_for_the_latest():
-    with SandboxServer(CONFIG, bss_secret=SENTINEL_BSS, bss_mode="documented") as server:
+def test_documented_mode_unstated_period_is_accepted_only_for_the_latest(world, open_bss):
+    with SandboxServer(CONFIG, bss_secret=world.bss_secret, bss_mode="documented") as server:
         today = server.data.today
         yesterday = today - timedelta(days=1)
         last_monday = today - timedelta(days=today.weekday() + 7)
-        with BssClient(SENTINEL_BSS, sync_url=server.bss_sync_url, retry=FAST) as client:
+        with open_bss(sync_url=server.bss_sync_url) as client:
             daily = client.sync("daily", yesterday, yesterday, is_latest=True)
             weekly = client.sync("weekly", last_monday, last_monday + timedelta(days=6), is_latest=True)
             older = yesterday - timedelta(days=5)
@@ -178,7 +183,7 @@ def test_documented_mode_unstated_period_is_accepted_only_for_the_latest():
     assert not opted_in.period_stated  # the operator vouched for the endpoint honouring the dates
 
 
-def test_inputs_are_checked_before_any_call():
+def test_inputs_are_checked_before_any_call(mocked):
     with pytest.raises(InvalidInputError, match="MIDA_BSS_SECRET_KEY is empty"):
         BssClient("  ")
     with pytest.raises(InvalidInputError, match="spaces or control characters"):

@@ -3,6 +3,7 @@ a lasting one in the right error class with one line naming method, path and sta
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -10,10 +11,9 @@ from email.utils import format_datetime
 import pytest
 
 from mida_pipeline.sources import (
-    BadRequestError, MalformedResponseError, MidaClient, NotFoundError, RateLimitedError, ServerError,
+    AsyncMidaClient, BadRequestError, MalformedResponseError, NotFoundError, RateLimitedError, ServerError,
     UnreachableError,
 )
-from mida_pipeline_tests.sources.conftest import FAST, SENTINEL_KEY
 
 GOALS = "*/goals"
 
@@ -48,9 +48,9 @@ def test_a_passing_fault_is_retried_into_the_right_data(mida, world, project, ki
     assert len(waits) == (0 if kind == "latency" else 1)
 
 
-def test_a_read_timeout_is_retried_into_the_right_data(world, project, waits):
+def test_a_read_timeout_is_retried_into_the_right_data(world, project, waits, open_mida):
     world.faults.add(GOALS, "timeout", times=1, seconds=1.5)
-    with MidaClient(SENTINEL_KEY, base_url=world.mida_base_url, retry=FAST, timeout=0.3, sleep=waits.append) as client:
+    with open_mida(timeout=0.3) as client:
         assert [g.goal_profile_id for g in client.list_goals(project)] == listing(world, project)
     assert len(world.requests) == 2
 
@@ -68,10 +68,10 @@ def test_retry_after_as_a_date_from_the_server_is_waited(mida, world, project, w
     assert len(waits) == 1 and 8 < waits[0] <= 12
 
 
-def test_a_retry_after_beyond_the_cap_waits_only_the_cap(mida, world, project, waits):
+def test_a_retry_after_beyond_the_cap_waits_only_the_cap(mida, world, project, waits, retry):
     world.faults.add(GOALS, "status", times=1, status=429, retry_after=86400)
     assert list(mida.list_goals(project))
-    assert waits == [FAST.retry_after_cap]
+    assert waits == [retry.retry_after_cap]
 
 
 @pytest.mark.parametrize("kind, params, cls, status, said", [
@@ -89,28 +89,28 @@ def test_a_retry_after_beyond_the_cap_waits_only_the_cap(mida, world, project, w
     ("status", {"status": 406, "message": "Not acceptable"}, BadRequestError, 406, '"Not acceptable"'),
     ("status", {"status": 404, "message": "Project not found"}, NotFoundError, 404, '"Project not found"'),
 ])
-def test_a_lasting_fault_ends_in_its_error_class_with_one_clear_line(mida, world, project, waits, kind, params, cls, status, said):
+def test_a_lasting_fault_ends_in_its_error_class_with_one_clear_line(mida, world, project, waits, kind, params, cls, status, said, retry):
     world.faults.add(GOALS, kind, **params)
     with pytest.raises(cls) as caught:
         list(mida.list_goals(project))
     message = one_line(caught.value, project, status)
     assert said in message
-    retried = {429: FAST.attempts, 502: FAST.attempts, 503: FAST.attempts, 504: FAST.attempts, 500: FAST.server_error_attempts}
+    retried = {429: retry.attempts, 502: retry.attempts, 503: retry.attempts, 504: retry.attempts, 500: retry.server_error_attempts}
     assert len(world.requests) == (retried.get(status, 1) if kind != "html" or status != 200 else 1)
 
 
-def test_a_connection_reset_every_time_ends_unreachable(mida, world, project):
+def test_a_connection_reset_every_time_ends_unreachable(mida, world, project, retry):
     world.faults.add(GOALS, "reset")
     with pytest.raises(UnreachableError) as caught:
         list(mida.list_goals(project))
     message = str(caught.value)
     assert message.startswith(f"MIDA GET /project/{project}/goals failed: connection failed (RemoteProtocolError) after 4 tries")
-    assert message.endswith("check the network and MIDA_API_BASE_URL") and len(world.requests) == FAST.attempts
+    assert message.endswith("check the network and MIDA_API_BASE_URL") and len(world.requests) == retry.attempts
 
 
-def test_a_server_that_never_answers_in_time_ends_unreachable(world, project, waits):
+def test_a_server_that_never_answers_in_time_ends_unreachable(world, project, waits, open_mida):
     world.faults.add(GOALS, "timeout", seconds=1.5)
-    with MidaClient(SENTINEL_KEY, base_url=world.mida_base_url, retry=FAST, timeout=0.2, sleep=waits.append) as client:
+    with open_mida(timeout=0.2) as client:
         with pytest.raises(UnreachableError, match=r"goals failed: no answer in time \(ReadTimeout\) after 4 tries"):
             list(client.list_goals(project))
 
@@ -122,16 +122,16 @@ def test_endless_pages_end_in_the_page_guard(mida, world, project):
     assert "the listing never ends" in one_line(caught.value, project, 200)
 
 
-def test_a_closed_port_ends_unreachable(waits):
+def test_a_closed_port_ends_unreachable(waits, open_mida, retry):
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with MidaClient(SENTINEL_KEY, base_url=f"http://127.0.0.1:{port}/v2", retry=FAST, sleep=waits.append) as client:
+    with open_mida(base_url=f"http://127.0.0.1:{port}/v2") as client:
         with pytest.raises(UnreachableError, match=r"connection failed \(ConnectError\) after 4 tries"):
             client.get_experiment("shop-alpha", 1)
-    assert len(waits) == FAST.attempts - 1
+    assert len(waits) == retry.attempts - 1
 
 
 def test_faults_on_other_routes_leave_a_route_alone(mida, world, project):
@@ -139,11 +139,7 @@ def test_faults_on_other_routes_leave_a_route_alone(mida, world, project):
     assert [g.goal_profile_id for g in mida.list_goals(project)] == listing(world, project)
 
 
-def test_the_async_client_rides_out_the_same_faults(world, project):
-    import asyncio
-
-    from mida_pipeline.sources import AsyncMidaClient
-
+def test_the_async_client_rides_out_the_same_faults(world, project, retry):
     slept: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
@@ -154,7 +150,7 @@ def test_the_async_client_rides_out_the_same_faults(world, project):
     world.faults.add("*/events", "status", status=404, message="Project not found")
 
     async def run():
-        async with AsyncMidaClient(SENTINEL_KEY, base_url=world.mida_base_url, retry=FAST, sleep=fake_sleep) as client:
+        async with AsyncMidaClient(world.api_key, base_url=world.mida_base_url, retry=retry, sleep=fake_sleep) as client:
             result = await client.get_result(project, 1001)
             goals = [g.goal_profile_id async for g in client.list_goals(project)]
             try:

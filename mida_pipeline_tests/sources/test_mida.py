@@ -11,11 +11,10 @@ import pytest
 from mida_pipeline.sandbox.app import create_app
 from mida_pipeline.sandbox.data import SandboxConfig, SandboxData
 from mida_pipeline.sources import (
-    AsyncMidaClient, AuthError, InvalidInputError, MalformedResponseError, MidaClient, NotFoundError,
+    AsyncMidaClient, AuthError, InvalidInputError, MalformedResponseError, NotFoundError,
     validate_project_key,
 )
 from mida_pipeline.sources.mida import REGION_BASE_URLS
-from mida_pipeline_tests.sources.conftest import FAST, SENTINEL_KEY
 
 
 def test_experiments_listing_returns_every_experiment_with_its_status(mida, world, project):
@@ -51,14 +50,14 @@ def test_result_window_equals_the_sum_of_its_days(mida, world, project):
     assert world.requests[0] == ("GET", f"/v2/project/{project}/experiment/{e.test_id}/result")
 
 
-def test_result_sends_goal_and_phase_parameters(world, project):
+def test_result_sends_goal_and_phase_parameters(open_mida):
     seen = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(dict(request.url.params))
         return httpx.Response(200, json={"success": True, "test_id": 1, "variants": []})
 
-    with MidaClient(SENTINEL_KEY, base_url="http://mida.test/v2", transport=httpx.MockTransport(handler)) as client:
+    with open_mida(base_url="http://mida.test/v2", transport=httpx.MockTransport(handler)) as client:
         client.get_result("p", 1, start_date=date(2026, 1, 1), end_date="2026-01-31", tz=1.0,
                           goal_key="purchase", report_phase="post_deploy")
         client.get_result("p", 1, goal_profile_id=100)
@@ -106,14 +105,14 @@ def test_events_filters_reach_the_api(mida, world, project):
     assert within and all(e.created_at.date() == day for e in within)
 
 
-def test_paging_with_small_pages_keeps_order_and_stops_at_a_short_page(world, project, waits):
-    with MidaClient(SENTINEL_KEY, base_url=world.mida_base_url, page_size=7, retry=FAST, sleep=waits.append) as client:
+def test_paging_with_small_pages_keeps_order_and_stops_at_a_short_page(world, project, waits, open_mida):
+    with open_mida(page_size=7) as client:
         assert [e.test_id for e in client.list_experiments(project)] == [e["test_id"] for e in world.data.experiments(project)]
     assert len(world.requests) == 2  # 7 + 1
 
 
-def test_a_listing_that_exactly_fills_its_pages_ends_on_an_empty_page(world, project, waits):
-    with MidaClient(SENTINEL_KEY, base_url=world.mida_base_url, page_size=4, retry=FAST, sleep=waits.append) as client:
+def test_a_listing_that_exactly_fills_its_pages_ends_on_an_empty_page(world, project, waits, open_mida):
+    with open_mida(page_size=4) as client:
         assert len(list(client.list_experiments(project))) == 8
     assert len(world.requests) == 3
 
@@ -124,22 +123,21 @@ def test_the_page_guard_stops_a_listing_that_never_ends(mida, world, project):
         list(mida.list_events(project))
 
 
-def test_the_page_count_guard_stops_a_listing_longer_than_allowed(world, project, waits):
-    with MidaClient(SENTINEL_KEY, base_url=world.mida_base_url, page_size=100, max_pages=3, retry=FAST,
-                    sleep=waits.append) as client:
+def test_the_page_count_guard_stops_a_listing_longer_than_allowed(world, project, waits, open_mida):
+    with open_mida(page_size=100, max_pages=3) as client:
         with pytest.raises(MalformedResponseError, match="more than 3 pages"):
             list(client.list_events(project))
     assert len(world.requests) == 3
 
 
 @pytest.mark.parametrize("auth_header", ["bearer", "x-api-key", "api-key"])
-def test_each_documented_auth_header_is_accepted(world, project, auth_header):
-    with MidaClient(SENTINEL_KEY, base_url=world.mida_base_url, auth_header=auth_header, retry=FAST) as client:
+def test_each_documented_auth_header_is_accepted(world, project, auth_header, open_mida):
+    with open_mida(auth_header=auth_header) as client:
         assert list(client.list_goals(project))
 
 
-def test_a_wrong_key_is_an_auth_error_naming_the_variable(world, project):
-    with MidaClient("not-the-key", base_url=world.mida_base_url, retry=FAST) as client:
+def test_a_wrong_key_is_an_auth_error_naming_the_variable(world, project, open_mida):
+    with open_mida("not-the-key") as client:
         with pytest.raises(AuthError) as caught:
             client.get_experiment(project, 1001)
     message = str(caught.value)
@@ -158,11 +156,11 @@ def test_unknown_ids_and_another_projects_ids_are_not_found(mida, world):
 
 
 def test_region_picks_the_base_url_and_an_override_wins(monkeypatch):
-    assert MidaClient("k-123", region="eu").http.core.base_url == REGION_BASE_URLS["eu"] == "https://api-eu.mida.so/v2"
-    assert MidaClient("k-123").http.core.base_url == "https://api-us.mida.so/v2"
-    assert MidaClient("k-123", region="eu", base_url="http://127.0.0.1:9/v2/").http.core.base_url == "http://127.0.0.1:9/v2"
+    assert AsyncMidaClient("k-123", region="eu").http.core.base_url == REGION_BASE_URLS["eu"] == "https://api-eu.mida.so/v2"
+    assert AsyncMidaClient("k-123").http.core.base_url == "https://api-us.mida.so/v2"
+    assert AsyncMidaClient("k-123", region="eu", base_url="http://127.0.0.1:9/v2/").http.core.base_url == "http://127.0.0.1:9/v2"
     with pytest.raises(InvalidInputError, match="MIDA_REGION='ap'"):
-        MidaClient("k-123", region="ap")
+        AsyncMidaClient("k-123", region="ap")
 
 
 @pytest.mark.parametrize("key", ["../etc", "a/b", "", "..", "a b", "shop\\x", "x" * 200, "ä-shop"])
@@ -182,42 +180,50 @@ def test_ids_are_encoded_as_one_path_segment(world, project, mida):
 
 def test_the_clients_have_no_write_methods_and_only_ever_get(mida, world, project):
     writes = ("create", "update", "patch", "delete", "post", "put", "set_", "deploy")
-    for cls in (MidaClient, AsyncMidaClient):
-        assert not [n for n in dir(cls) if n.lower().startswith(writes)]
+    assert not [n for n in dir(AsyncMidaClient) if n.lower().startswith(writes)]
     list(mida.list_experiments(project)), list(mida.list_goals(project)), list(mida.list_events(project))
     assert {m for m, _ in world.requests} == {"GET"}
 
 
-def test_async_fan_out_is_bounded_and_agrees_with_the_sync_client(world, project, mida):
+def test_async_fan_out_is_bounded_and_agrees_with_one_call_at_a_time(world, project, mida, retry):
     in_flight, peak = 0, 0
-    app = create_app(SandboxData(SandboxConfig(seed=5, projects=2, experiments_per_project=8)), api_key=SENTINEL_KEY)
+    app = create_app(SandboxData(SandboxConfig(seed=5, projects=2, experiments_per_project=8)), api_key=world.api_key)
     asgi = httpx.ASGITransport(app=app)
+    bound = 3
 
     class Counting(httpx.AsyncBaseTransport):
+        """Holds the result calls until `bound` are in flight at once: the peak is the bound, whatever the timing."""
+
+        def __init__(self):
+            self.full = asyncio.Event()
+
         async def handle_async_request(self, request):
             nonlocal in_flight, peak
             in_flight += 1
             peak = max(peak, in_flight)
-            await asyncio.sleep(0.01)
             try:
+                if request.url.path.endswith("/result"):
+                    if in_flight == bound:
+                        self.full.set()
+                    await self.full.wait()
                 return await asgi.handle_async_request(request)
             finally:
                 in_flight -= 1
 
     async def fan_out():
-        async with AsyncMidaClient(SENTINEL_KEY, base_url="http://sandbox/v2", max_concurrency=3, transport=Counting(),
-                                   retry=FAST) as client:
+        async with AsyncMidaClient(world.api_key, base_url="http://sandbox/v2", max_concurrency=bound,
+                                   transport=Counting(), retry=retry) as client:
             listed = [e async for e in client.list_experiments(project)]
             return await asyncio.gather(*(client.get_result(project, e.test_id) for e in listed))
 
     results = asyncio.run(fan_out())
-    assert peak == 3
+    assert peak == bound  # reached (the held calls prove it) and never passed (the client's bound)
     assert [r.total_visitors for r in results] == [mida.get_result(project, r.test_id).total_visitors for r in results]
 
 
 def test_async_client_over_a_real_socket(world, project):
     async def read():
-        async with AsyncMidaClient(SENTINEL_KEY, base_url=world.mida_base_url, retry=FAST) as client:
+        async with AsyncMidaClient(world.api_key, base_url=world.mida_base_url) as client:
             return [e async for e in client.list_events(project)], await client.get_share_link(project, 1001)
 
     events, link = asyncio.run(read())

@@ -8,13 +8,24 @@ import pytest
 
 from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.server import SandboxServer
-from mida_pipeline.sources import AuthError, BssClient, MidaClient, SourceError
+from mida_pipeline.sources import AuthError, SourceError
 from mida_pipeline.sources.redact import redact
-from mida_pipeline_tests.sources.conftest import FAST, SENTINEL_BSS, SENTINEL_KEY
 
 URL_SECRET = "URLPASS-7777"
 QUERY_SECRET = "QUERYTOKEN-8888"
-SECRETS = (SENTINEL_KEY, SENTINEL_BSS, URL_SECRET, QUERY_SECRET)
+
+
+@pytest.fixture
+def assert_clean(world):
+    """Fails when any text holds a secret: the sandbox's key or secret, or one pasted into a URL."""
+    secrets = (world.api_key, world.bss_secret, URL_SECRET, QUERY_SECRET)
+
+    def check(*texts: str) -> None:
+        for text in texts:
+            for secret in secrets:
+                assert secret not in text, f"{secret} leaked into: {text[:300]}"
+
+    return check
 
 
 @pytest.fixture
@@ -24,28 +35,22 @@ def debug_logs(caplog):
     return caplog
 
 
-def assert_clean(*texts: str) -> None:
-    for text in texts:
-        for secret in SECRETS:
-            assert secret not in text, f"{secret} leaked into: {text[:300]}"
-
-
 def all_log_text(caplog) -> str:
     return "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records) + caplog.text
 
 
-def test_the_key_shows_in_no_log_record_through_success_retry_and_failure(world, project, debug_logs, waits):
+def test_the_key_shows_in_no_log_record_through_success_retry_and_failure(world, project, debug_logs, open_mida, open_bss, assert_clean):
     errors = []
     world.faults.add("*/goals", "status", times=1, status=429, retry_after=1)
-    world.faults.add("*/events", "status", status=500, message=f"bad key {SENTINEL_KEY}")
-    with MidaClient(SENTINEL_KEY, base_url=world.mida_base_url, retry=FAST, sleep=waits.append) as client:
+    world.faults.add("*/events", "status", status=500, message=f"bad key {world.api_key}")
+    with open_mida() as client:
         list(client.list_goals(project))
         client.get_result(project, 1001)
         try:
             list(client.list_events(project))
         except SourceError as exc:
             errors.append(exc)
-    with BssClient(SENTINEL_BSS, sync_url=world.bss_sync_url, retry=FAST, sleep=waits.append) as bss:
+    with open_bss() as bss:
         bss.sync("daily", world.data.today.replace(day=1), world.data.today.replace(day=1), is_latest=True)
     text = all_log_text(debug_logs)
     assert "HTTP Request: GET" in text and "send_request_headers" in text  # the debug logs were really captured
@@ -53,12 +58,12 @@ def test_the_key_shows_in_no_log_record_through_success_retry_and_failure(world,
     assert_clean(text, *map(str, errors), *map(repr, errors))
 
 
-def test_a_rejected_key_appears_in_neither_the_error_nor_the_logs(debug_logs):
+def test_a_rejected_key_appears_in_neither_the_error_nor_the_logs(debug_logs, open_mida, open_bss, assert_clean):
     with SandboxServer(SandboxConfig(projects=1, experiments_per_project=1)) as other:  # expects its own default key
-        with MidaClient(SENTINEL_KEY, base_url=other.mida_base_url, retry=FAST) as client:
+        with open_mida(base_url=other.mida_base_url) as client:
             with pytest.raises(AuthError) as mida_error:
                 client.get_experiment(other.data.project_keys[0], 1001)
-        with BssClient(SENTINEL_BSS, sync_url=other.bss_sync_url, retry=FAST) as bss:
+        with open_bss(sync_url=other.bss_sync_url) as bss:
             with pytest.raises(AuthError) as bss_error:
                 bss.sync("daily", other.data.today, other.data.today, is_latest=True)
     assert str(bss_error.value).startswith('BSS POST /apiv1/analytics/sync failed: 401 "Invalid API key" - check MIDA_BSS_SECRET_KEY')
@@ -66,16 +71,16 @@ def test_a_rejected_key_appears_in_neither_the_error_nor_the_logs(debug_logs):
                  repr(bss_error.value), str(mida_error.value.__dict__), str(bss_error.value.__dict__))
 
 
-def test_reprs_hold_no_secret(mida, bss, project):
+def test_reprs_hold_no_secret(mida, bss, project, assert_clean):
     records = [next(iter(mida.list_experiments(project))), mida.get_result(project, 1001), mida.get_timeseries(project, 1001)]
     assert_clean(repr(mida), repr(bss), repr(mida.http), repr(bss.http), *map(repr, records))
 
 
-def test_a_key_in_the_base_urls_userinfo_or_query_is_never_logged_or_shown(world, project, debug_logs, waits):
+def test_a_key_in_the_base_urls_userinfo_or_query_is_never_logged_or_shown(world, project, debug_logs, open_mida, assert_clean):
     host = world.mida_base_url.split("://", 1)[1]
     url = f"http://user:{URL_SECRET}@{host}?api_token={QUERY_SECRET}"
     world.faults.add("*/goals", "status", status=404, message="Project not found")
-    with MidaClient(SENTINEL_KEY, base_url=url, retry=FAST, sleep=waits.append) as client:
+    with open_mida(base_url=url) as client:
         assert list(client.list_experiments(project))  # the query rides along; userinfo is dropped
         with pytest.raises(SourceError) as caught:
             list(client.list_goals(project))
@@ -85,9 +90,8 @@ def test_a_key_in_the_base_urls_userinfo_or_query_is_never_logged_or_shown(world
     assert_clean(text, shown, str(caught.value))
 
 
-def test_a_key_in_the_bss_sync_urls_query_is_never_logged(world, debug_logs, waits):
-    with BssClient(SENTINEL_BSS, sync_url=f"{world.bss_sync_url}?secret={QUERY_SECRET}", retry=FAST,
-                   sleep=waits.append) as bss:
+def test_a_key_in_the_bss_sync_urls_query_is_never_logged(world, debug_logs, open_bss, assert_clean):
+    with open_bss(sync_url=f"{world.bss_sync_url}?secret={QUERY_SECRET}") as bss:
         day = world.data.today.replace(day=1)
         assert bss.sync("daily", day, day, is_latest=True).metrics["total_visitors"] is not None
         world.faults.add("/apiv1/*", "status", status=401, message="Invalid API key")

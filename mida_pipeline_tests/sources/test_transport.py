@@ -1,4 +1,7 @@
-"""Retry decisions, Retry-After, and the error family, specified against scripted answers (httpx.MockTransport)."""
+"""Retry decisions, Retry-After, and the error family, specified against scripted answers (httpx.MockTransport).
+
+Each call runs on an event loop of its own (`asyncio.run`): a scripted transport holds no connection between calls.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from mida_pipeline.sources import (
     AuthError, BadRequestError, MalformedResponseError, NotFoundError, RateLimitedError, RetryPolicy, ServerError,
     UnreachableError,
 )
-from mida_pipeline.sources.transport import AsyncTransport, Transport, retry_after_seconds
+from mida_pipeline.sources.transport import AsyncTransport, retry_after_seconds
 
 POLICY = RetryPolicy(attempts=4, server_error_attempts=2, backoff_base=0.1, backoff_cap=0.3, retry_after_cap=30.0)
 OK = {"success": True, "experiments": []}
@@ -35,9 +38,25 @@ def scripted(*answers):
     return httpx.MockTransport(handler), calls
 
 
-def transport(mock, waits, policy=POLICY, **kwargs) -> Transport:
-    return Transport("mida", "https://api.test/v2", headers={}, secrets=[], retry=policy, transport=mock,
-                     sleep=waits.append, **kwargs)
+class Calls:
+    """The transport called from a plain test: each request runs to its end."""
+
+    def __init__(self, transport: AsyncTransport):
+        self.transport, self.core = transport, transport.core
+
+    def __repr__(self) -> str:
+        return repr(self.transport)
+
+    def request_json(self, *args, **kwargs) -> dict:
+        return asyncio.run(self.transport.request_json(*args, **kwargs))
+
+
+def transport(mock, waits, policy=POLICY, base_url="https://api.test/v2", **kwargs) -> Calls:
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    return Calls(AsyncTransport("mida", base_url, headers={}, secrets=[], retry=policy, transport=mock, sleep=sleep,
+                                **kwargs))
 
 
 def fail(status, body=None, headers=None, **kw) -> httpx.Response:
@@ -202,8 +221,7 @@ def test_async_429_pauses_every_task_for_the_retry_after():
 
 def test_base_url_credentials_are_never_sent():
     mock, calls = scripted(httpx.Response(200, json=OK))
-    t = Transport("mida", "https://user:pa55word@api.test/v2?token=tok-9876", headers={}, secrets=[], retry=POLICY,
-                  transport=mock)
+    t = transport(mock, [], base_url="https://user:pa55word@api.test/v2?token=tok-9876")
     t.request_json("GET", "/project/p/goals", params={"limit": "5"})
     sent = str(calls[0].url)
     assert sent == "https://api.test/v2/project/p/goals?token=tok-9876&limit=5"
