@@ -57,3 +57,10 @@ def test_control_is_one_rule_for_variants_and_results():
     results = rows.make_rows("mida_experiment_results", rows.result_items(result, window="day", goal=goal), day=day,
                              captured_at=now, project_key="p")
     assert [r["is_control"] for r in variants] == [r["is_control"] for r in results] == [True, True]
+
+
+def test_dbt_checks_each_tables_declared_key_is_unique():
+    for name, table in _dbt_tables().items():
+        (test,) = [t["unique_combination"] for t in table["data_tests"] if "unique_combination" in t]
+        assert test["name"] == f"{name}_key_unique"
+        assert [c.strip('"') for c in test["arguments"]["columns"]] == list(TABLES[name].key), name
