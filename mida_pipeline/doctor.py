@@ -100,8 +100,39 @@ def _mida(settings: Settings, project_key: str) -> str:
     return f"key accepted for project {project_key}, " + ("experiments listed" if first else "no experiments yet")
 
 
+async def _discovered(settings: Settings) -> tuple[int, int]:
+    from mida_pipeline.extract.mida import list_company_projects
+    from mida_pipeline.sources import AsyncMidaClient
+    from mida_pipeline.sources.transport import RetryPolicy
+
+    async with AsyncMidaClient(settings.mida_api_key, region=settings.region, base_url=settings.api_base_url,
+                               timeout=TIMEOUT, retry=RetryPolicy(attempts=2, server_error_attempts=1)) as client:
+        projects = await list_company_projects(client, settings.project_keys[0])
+    return sum(p.is_active for p in projects), len(projects)
+
+
+def _discovery(settings: Settings) -> str:
+    active, listed = asyncio.run(_discovered(settings))
+    return (f"{active} active project(s) of {listed} in the company, listed through {settings.project_keys[0]}; "
+            "each sync covers the active ones")
+
+
+def _discovery_refused(exc: Exception, settings: Settings) -> str | None:
+    if isinstance(exc, AuthError) and exc.status == 403:
+        return (f"Mida refused to list the company's projects through {settings.project_keys[0]} (403: that project is "
+                "paused); put an active project's key first in MIDA_PROJECT_KEYS")
+    return _mida_auth(exc, settings)
+
+
 def mida_checks(settings: Settings) -> list[Check]:
-    results = []
+    if settings.discover_projects:
+        check = _attempt("Mida project discovery", lambda: _discovery(settings),
+                         lambda exc: _discovery_refused(exc, settings))
+        if not check.passed:
+            return [check]
+        results = [check]
+    else:
+        results = []
     for key in settings.project_keys:
         def explain(exc, key=key):
             if isinstance(exc, NotFoundError):

@@ -98,3 +98,16 @@ def test_paths_that_cannot_be_written_or_opened_name_their_variable(env, tmp_pat
     failed = out = [l for l in lines(env, MIDA_LAKE_DIR=str(blocker / "lake"), MIDA_DUCKDB_PATH=str(notduck)) if l.startswith("FAIL")]
     assert any(l.startswith("FAIL lake:") and "point MIDA_LAKE_DIR at a folder you can write" in l for l in failed), out
     assert any(l.startswith("FAIL warehouse:") and "point MIDA_DUCKDB_PATH at the warehouse" in l for l in failed), out
+
+
+def test_discovery_says_how_many_projects_it_finds(env, sandbox):
+    found = [line for line in lines(env, MIDA_DISCOVER_PROJECTS="true") if "Mida project discovery" in line]
+    active = sum(p["status"] == 1 for p in sandbox.data.projects(include_inactive=True))
+    listed = len(sandbox.data.projects(include_inactive=True))
+    assert f"PASS Mida project discovery: {active} active project(s) of {listed} in the company" in found[0], found
+
+
+def test_discovery_through_a_paused_project_says_to_put_an_active_one_first(env, sandbox):
+    paused = next(p["project_key"] for p in sandbox.data.projects(include_inactive=True) if p["status"] != 1)
+    found = [line for line in lines(env, MIDA_DISCOVER_PROJECTS="true", MIDA_PROJECT_KEYS=paused) if "Mida project discovery" in line]
+    assert found[0].startswith("FAIL Mida project discovery") and "put an active project's key first" in found[0], found
