@@ -21,12 +21,12 @@ from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline.stats.scorecard import scorecard
 
 BENCH = "BI query"
-KEY = ["project_key", "test_id", "variant_id"]
+KEY = ["project_key", "test_id", "is_primary_goal", "goal_key", "variant_id"]
 
 
 def from_mart(warehouse: Path):
     with contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as con:
-        return con.execute("SELECT * FROM marts.fct_experiment_scorecard ORDER BY project_key, test_id, variant_id").df()
+        return con.execute("SELECT * FROM marts.fct_experiment_scorecard ORDER BY project_key, test_id, is_primary_goal, goal_key, variant_id").df()
 
 
 def from_raw(lake: Path):
@@ -34,9 +34,11 @@ def from_raw(lake: Path):
     sql = f"""
         WITH latest AS (
             SELECT * FROM ({results})
-            QUALIFY row_number() OVER (PARTITION BY project_key, date, test_id, variant_id, "window" ORDER BY captured_at DESC) = 1
+            QUALIFY row_number() OVER (PARTITION BY project_key, date, test_id, is_primary_goal, goal_key, variant_id, "window"
+                                      ORDER BY captured_at DESC) = 1
         )
-        SELECT project_key, date AS result_date, test_id, test_name, variant_id, coalesce(nickname, name) AS variant_name,
+        SELECT project_key, date AS result_date, test_id, goal_key, goal_name, is_primary_goal, test_name, variant_id,
+               coalesce(nickname, name) AS variant_name, status, stats_engine,
                is_control, visitors, conversions, coalesce(revenue, 0) AS revenue, traffic_weight / 100.0 AS traffic_weight,
                confidence_threshold_percent, is_mab
         FROM latest WHERE "window" = 'cumulative'
