@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The benchmark lock is the test lock plus dlt: tests run the benchmark harness at its smoke size.
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install test test-fast demo sandbox dev bench lock clean
+.PHONY: install test test-fast lint demo sandbox dev bench lock clean
 
 install: $(STAMP)
 
@@ -22,6 +22,11 @@ test: $(BENCH_STAMP)
 
 test-fast: $(BENCH_STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Python by ruff ([tool.ruff] in pyproject.toml), the dbt models by sqlfluff (.sqlfluff).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt/models
 
 demo: $(STAMP)
 	$(BIN)/mida-pipeline demo

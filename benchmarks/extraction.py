@@ -1,4 +1,5 @@
-"""One day's extraction, three ways, against the same sandbox: the pipeline, a plain sequential loop, and dlt.
+"""One day's extraction against the same sandbox, two ways: the pipeline and a plain sequential loop (dlt's way,
+the third the benchmark compares, is in dlt_rest.py).
 
 The pipeline's figure is its extract layer (what the Dagster assets call),
 writing the day's Parquet partitions; Dagster's own cost per run is measured
@@ -84,7 +85,7 @@ def sequential(server: SandboxServer, day: date, out: Path) -> int:
             bodies += _listing(client, f"{base}/goals", "goals") + _listing(client, f"{base}/events", "events")
             for e in experiments:
                 if e["status"] == 9 or str(e["created_at"])[:10] > day.isoformat():
-                    continue  # drafts have no results; the pipeline skips them too
+                    continue  # drafts, and experiments created after the day, have no results; the pipeline skips both
                 for params in ({"start_date": day.isoformat(), "end_date": day.isoformat()}, {"end_date": day.isoformat()}):
                     bodies.append(client.get(f"{base}/experiment/{e['test_id']}/result", params=params).raise_for_status().json())
     out.parent.mkdir(parents=True, exist_ok=True)

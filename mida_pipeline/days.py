@@ -6,8 +6,8 @@ read and to test on their own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
 
 import duckdb
 from rich.console import Console

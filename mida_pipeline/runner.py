@@ -20,7 +20,7 @@ from filelock import FileLock
 
 from mida_pipeline import days as cal
 from mida_pipeline.config import ConfigError, Settings
-
+from mida_pipeline.defs.rebuild import rebuild_models
 
 # The command line prints its own one-line outcome; the full logs stay in the run's storage.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -64,7 +64,7 @@ def instance() -> dg.DagsterInstance:
         return dg.DagsterInstance.get()
 
 
-def _selection(defs: dg.Definitions, settings: Settings, job: str) -> list[dg.AssetKey] | None:
+def _selection(defs: dg.Definitions, settings: Settings, job: str) -> list[dg.AssetKey]:
     keys = defs.resolve_job_def(job).asset_layer.executable_asset_keys
     wanted = []
     for key in keys:
@@ -130,14 +130,14 @@ def _quiet():
 
 
 def _run_all(defs, inst, settings: Settings, p: Plan, models: bool) -> list[str]:
-    """Raw runs, then the models. A raw run that failed for some projects still rebuilds the marts from what
-    landed (the others' data must not wait for one broken project), and the command still fails, naming it."""
+    """Raw runs, then the models when the rule says so (defs/rebuild.py); a failed raw run still fails the command,
+    naming what failed, after the models are rebuilt from whatever landed."""
     raw = [_execute(defs, inst, "daily_raw", p.start.isoformat(), p.end.isoformat(), _selection(defs, settings, "daily_raw"))]
     if p.weeks and settings.bss_secret_key:
         raw.append(_execute(defs, inst, "weekly_raw", p.weeks[0].isoformat(), p.weeks[-1].isoformat()))
     failures = [line for r in raw if not r.success for line in (_failures(r) or [f"run {r.run_id} failed"])]
     runs = list(raw)
-    if models and (not failures or any(_landed(r) for r in raw)):
+    if models and rebuild_models(inst, [r.run_id for r in raw]):
         built = _execute(defs, inst, "models")
         runs.append(built)
         if not built.success:
@@ -145,16 +145,3 @@ def _run_all(defs, inst, settings: Settings, p: Plan, models: bool) -> list[str]
     if failures:
         raise RunFailed("\n".join(failures))
     return [r.run_id for r in runs]
-
-
-def _landed(result: dg.ExecuteInProcessResult) -> bool:
-    """Whether a raw run wrote anything: a materialization, or a failed asset that still wrote some units."""
-    for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
-            return True
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            user = event.step_failure_data.user_failure_data
-            written = (user.metadata or {}).get("partitions_written") if user else None
-            if written is not None and written.value:
-                return True
-    return False

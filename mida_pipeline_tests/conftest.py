@@ -53,3 +53,9 @@ def run_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.C
     if check and proc.returncode != 0:
         raise AssertionError(f"mida-pipeline {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
+
+
+@pytest.fixture
+def cli():
+    """`run_cli` for tests: `cli(env, *args, check=True)` runs the command as a user does."""
+    return run_cli

@@ -4,7 +4,8 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mida_pipeline import days as cal
 from mida_pipeline.extract.bss import period

@@ -9,15 +9,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mida_pipeline_tests.conftest import run_cli
-
 pytestmark = pytest.mark.slow
 
 
-def test_the_demo_ends_with_a_true_summary_and_a_report(tmp_path):
+def test_the_demo_ends_with_a_true_summary_and_a_report(tmp_path, cli):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_"))}
     data = tmp_path / "demo-data"
-    out = run_cli(env, "demo", "--days", "2", "--data-dir", str(data)).stdout
+    out = cli(env, "demo", "--days", "2", "--data-dir", str(data)).stdout
     flat = " ".join(out.split())
 
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from mida_pipeline.doctor import checks
-from mida_pipeline_tests.conftest import run_cli
 
 WRONG = "wrong-key-4f9d2c"
 
@@ -15,11 +14,16 @@ def env(pipeline_env, tmp_path):
     return pipeline_env | {"MIDA_REPORT_DIR": str(tmp_path / "report")}
 
 
-def doctor(env, **overrides):
+@pytest.fixture
+def doctor(cli):
     """The command as a user runs it: exit status, FAIL lines, SKIP lines, all output."""
-    proc = run_cli(env | overrides, "doctor", check=False)
-    lines = proc.stdout.splitlines()
-    return proc.returncode, [l for l in lines if l.startswith("FAIL")], [l for l in lines if l.startswith("SKIP")], proc.stdout
+
+    def run(env, **overrides):
+        proc = cli(env | overrides, "doctor", check=False)
+        lines = proc.stdout.splitlines()
+        return proc.returncode, [line for line in lines if line.startswith("FAIL")], [line for line in lines if line.startswith("SKIP")], proc.stdout
+
+    return run
 
 
 def lines(env, **overrides) -> list[str]:
@@ -28,7 +32,7 @@ def lines(env, **overrides) -> list[str]:
     return [f"{marks[c.passed]} {c.name}: {c.detail}" for c in checks(env | overrides)]
 
 
-def test_a_sound_setup_passes_every_check(env, sandbox):
+def test_a_sound_setup_passes_every_check(env, sandbox, doctor):
     status, failed, skipped, out = doctor(env)
     assert status == 0 and failed == [] and skipped == [], out
     for key in sandbox.data.project_keys:
@@ -39,7 +43,7 @@ def test_a_sound_setup_passes_every_check(env, sandbox):
     assert sandbox.api_key not in out and sandbox.bss_secret not in out
 
 
-def test_a_wrong_mida_key_is_named_once_with_its_fix(env):
+def test_a_wrong_mida_key_is_named_once_with_its_fix(env, doctor):
     status, failed, _, out = doctor(env, MIDA_API_KEY=WRONG)
     assert status != 0
     assert len(failed) == 1, out
@@ -48,7 +52,7 @@ def test_a_wrong_mida_key_is_named_once_with_its_fix(env):
     assert "PASS BSS analytics API" in out and WRONG not in out
 
 
-def test_a_wrong_bss_secret_is_named_with_its_fix(env):
+def test_a_wrong_bss_secret_is_named_with_its_fix(env, doctor):
     status, failed, _, out = doctor(env, MIDA_BSS_SECRET_KEY=WRONG)
     assert status != 0 and len(failed) == 1, out
     assert failed[0].startswith("FAIL BSS analytics API: MIDA_BSS_SECRET_KEY is wrong")
@@ -56,7 +60,7 @@ def test_a_wrong_bss_secret_is_named_with_its_fix(env):
     assert "PASS Mida API" in out and WRONG not in out
 
 
-def test_an_unknown_project_is_named_and_the_others_still_checked(env, sandbox):
+def test_an_unknown_project_is_named_and_the_others_still_checked(env, sandbox, doctor):
     status, failed, _, out = doctor(env, MIDA_PROJECT_KEYS=f"{sandbox.data.project_keys[0]},no-such-shop")
     assert status != 0 and len(failed) == 1, out
     assert "FAIL Mida API no-such-shop: project no-such-shop is unknown" in failed[0] and "MIDA_PROJECT_KEYS" in failed[0]
@@ -74,19 +78,19 @@ def test_an_unknown_project_is_named_and_the_others_still_checked(env, sandbox):
     ],
 )
 def test_a_malformed_setting_is_named_with_its_fix(env, variable, value, fix):
-    failed = [l for l in lines(env, **{variable: value}) if not l.startswith("PASS")]
-    assert any(l.startswith(f"FAIL {variable}: ") and fix in l for l in failed), failed
+    failed = [line for line in lines(env, **{variable: value}) if not line.startswith("PASS")]
+    assert any(line.startswith(f"FAIL {variable}: ") and fix in line for line in failed), failed
 
 
 def test_a_malformed_setting_skips_the_api_that_needs_it_and_says_why(env):
     out = lines(env, MIDA_REGION="moon")
-    assert [l for l in out if l.startswith("SKIP")] == ["SKIP Mida API: not called until MIDA_REGION is fixed"], out
-    assert any(l.startswith("PASS BSS analytics API") for l in out)
+    assert [line for line in out if line.startswith("SKIP")] == ["SKIP Mida API: not called until MIDA_REGION is fixed"], out
+    assert any(line.startswith("PASS BSS analytics API") for line in out)
 
 
-def test_the_command_exits_non_zero_on_a_malformed_setting(env):
+def test_the_command_exits_non_zero_on_a_malformed_setting(env, doctor):
     status, failed, _, out = doctor(env, MIDA_TIMEZONE="Mars/Olympus")
-    assert status != 0 and [l.split(":")[0] for l in failed] == ["FAIL MIDA_TIMEZONE"], out
+    assert status != 0 and [line.split(":")[0] for line in failed] == ["FAIL MIDA_TIMEZONE"], out
 
 
 def test_paths_that_cannot_be_written_or_opened_name_their_variable(env, tmp_path):
@@ -95,9 +99,9 @@ def test_paths_that_cannot_be_written_or_opened_name_their_variable(env, tmp_pat
     notduck = tmp_path / "notduck" / "warehouse.duckdb"
     notduck.parent.mkdir()
     notduck.write_text("this is not a DuckDB file")
-    failed = out = [l for l in lines(env, MIDA_LAKE_DIR=str(blocker / "lake"), MIDA_DUCKDB_PATH=str(notduck)) if l.startswith("FAIL")]
-    assert any(l.startswith("FAIL lake:") and "point MIDA_LAKE_DIR at a folder you can write" in l for l in failed), out
-    assert any(l.startswith("FAIL warehouse:") and "point MIDA_DUCKDB_PATH at the warehouse" in l for l in failed), out
+    failed = out = [line for line in lines(env, MIDA_LAKE_DIR=str(blocker / "lake"), MIDA_DUCKDB_PATH=str(notduck)) if line.startswith("FAIL")]
+    assert any(line.startswith("FAIL lake:") and "point MIDA_LAKE_DIR at a folder you can write" in line for line in failed), out
+    assert any(line.startswith("FAIL warehouse:") and "point MIDA_DUCKDB_PATH at the warehouse" in line for line in failed), out
 
 
 def test_discovery_says_how_many_projects_it_finds(env, sandbox):

@@ -4,16 +4,12 @@ against the whole lake.
 Each check is one SQL query that returns the offending rows; none found means passed.
 """
 
-
-from pathlib import Path
-
 import dagster as dg
 import duckdb
 
-from mida_pipeline.defs.metadata import table
+from mida_pipeline.defs.metadata import table as table_metadata
 from mida_pipeline.defs.resources import Lake
 from mida_pipeline.lake.catalog import refresh_raw_views
-
 
 # (name, table, description, offending-rows SQL). Checks of one table are dbt source tests (dbt/models/staging/
 # _sources.yml), shown as checks of the same raw assets; here only what spans tables.
@@ -38,7 +34,7 @@ def _check(name: str, table: str, description: str, sql: str) -> dg.AssetChecksD
             sample = con.execute(f"SELECT * FROM ({sql}) LIMIT 5").df() if found else None
         return dg.AssetCheckResult(
             passed=found == 0,
-            metadata={"offending_rows": found, **({"sample": table(sample)} if found else {})},
+            metadata={"offending_rows": found, **({"sample": table_metadata(sample)} if found else {})},
         )
 
     return _fn

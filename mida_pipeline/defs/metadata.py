@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from mida_pipeline.defs.rebuild import PARTITIONS_WRITTEN
 from mida_pipeline.extract.mida import Outcome
 from mida_pipeline.lake.schemas import TABLES, sql_type
 from mida_pipeline.lake.storage import register
@@ -61,7 +62,7 @@ def run_metadata(table_name: str, outcome: Outcome, lake_dir: Path, days: list[d
     return {
         "dagster/row_count": outcome.rows.get(table_name, 0),
         "window": f"{days[0]} .. {days[-1]}" if len(days) > 1 else str(days[0]),
-        "partitions_written": outcome.partitions,
+        PARTITIONS_WRITTEN: outcome.partitions,
         "captured_at": dg.TimestampMetadataValue(captured_at.timestamp()),
         # When the data was read from the source: what the freshness checks (defs/freshness.py) measure.
         "dagster/last_updated_timestamp": dg.TimestampMetadataValue(captured_at.timestamp()),
@@ -77,7 +78,8 @@ def fail_on_errors(what: str, outcome: Outcome) -> None:
         raise dg.Failure(
             description=f"{what} failed for {len(lines)} of its units ({', '.join(sorted(outcome.errors))}); "
             + ("the others were written. " if outcome.partitions else "nothing was written. ") + lines[0],
+            # What was written before the failure: the rule for rebuilding the models reads it (defs/rebuild.py).
             metadata={"failures": dg.MetadataValue.md("\n".join(f"- {line}" for line in lines)),
-                      "partitions_written": outcome.partitions},
+                      PARTITIONS_WRITTEN: outcome.partitions},
             allow_retries=False,
         )

@@ -7,10 +7,12 @@ make a single PUT visible whole or not at all, so readers never see a torn
 partition and a killed writer leaves nothing behind. Local folders keep the
 temporary-file-and-rename path in writer.py.
 
-Credentials are never read here: s3fs (through botocore) takes them from the
-standard AWS variables, profile or instance role, and `AWS_ENDPOINT_URL` points
-it at an S3-compatible server. DuckDB reads the lake through the same fsspec
-filesystem registered on its connection, so no DuckDB extension is downloaded.
+Credentials are never read here: each fsspec filesystem takes its own from
+its usual place (s3fs, through botocore, from the AWS variables, profile or
+instance role, and `AWS_ENDPOINT_URL` points it at an S3-compatible server;
+gcsfs and adlfs from theirs). Messages mask them (sources/redact.py). DuckDB
+reads the lake through the same fsspec filesystem registered on its connection,
+here and in dbt's profile, so no DuckDB extension is downloaded.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ import warnings  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib import dates as mdates, font_manager  # noqa: E402
+from matplotlib import dates as mdates  # noqa: E402
+from matplotlib import font_manager
 
 # Experiment and variant names may be in any script: fall back, glyph by glyph, to whichever
 # CJK font the machine has; without one a missing glyph draws as a box rather than failing.

@@ -2,8 +2,16 @@
 
 from mida_pipeline.sources.bss import BssClient, BssSync, parse_metrics
 from mida_pipeline.sources.errors import (
-    AuthError, BadRequestError, InvalidInputError, MalformedResponseError, NotFoundError, PeriodMismatchError,
-    RateLimitedError, ServerError, SourceError, UnreachableError,
+    AuthError,
+    BadRequestError,
+    InvalidInputError,
+    MalformedResponseError,
+    NotFoundError,
+    PeriodMismatchError,
+    RateLimitedError,
+    ServerError,
+    SourceError,
+    UnreachableError,
 )
 from mida_pipeline.sources.mida import AsyncMidaClient, validate_project_key
 from mida_pipeline.sources.transport import RetryPolicy

@@ -17,7 +17,11 @@ import httpx
 
 from mida_pipeline.sources.coerce import snake_case, to_date, to_float, to_int, to_str
 from mida_pipeline.sources.errors import (
-    AuthError, InvalidInputError, MalformedResponseError, PeriodMismatchError, ServerError,
+    AuthError,
+    InvalidInputError,
+    MalformedResponseError,
+    PeriodMismatchError,
+    ServerError,
 )
 from mida_pipeline.sources.redact import register_secret
 from mida_pipeline.sources.transport import AsyncTransport, RetryPolicy

@@ -5,9 +5,10 @@ Endpoints are data: adding one is an entry in ENDPOINTS, not a new function.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 from urllib.parse import quote
 
 import httpx

@@ -45,8 +45,8 @@ def test_each_table_shows_its_own_rows_per_project_the_window_a_preview_and_the_
     start = YESTERDAY - timedelta(days=1)
     result = materialize([mida_experiments], start, YESTERDAY)
     data = sandbox.data
-    experiments = {pk: 2 * len(data._experiments(pk)) for pk in data.project_keys}  # two days
-    variants = {pk: 2 * sum(len(e.variant_ids) for e in data._experiments(pk)) for pk in data.project_keys}
+    experiments = {pk: 2 * len(data.experiments(pk)) for pk in data.project_keys}  # two days
+    variants = {pk: 2 * sum(len(data.variant_ids(pk, e["test_id"])) for e in data.experiments(pk)) for pk in data.project_keys}
     assert per_project(metadata(result, "mida_experiments")) == experiments
     assert per_project(metadata(result, "mida_experiment_variants")) == variants
     md = metadata(result, "mida_experiment_variants")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -10,7 +11,7 @@ from datetime import date, timedelta
 import httpx
 
 from mida_pipeline.sandbox.app import DEFAULT_API_KEY, DEFAULT_BSS_SECRET
-from mida_pipeline.sources import BssClient, MidaClient, RetryPolicy
+from mida_pipeline.sources import AsyncMidaClient, BssClient, RetryPolicy
 from mida_pipeline_tests.conftest import CLI, REPO
 
 
@@ -41,13 +42,17 @@ def test_the_sandbox_command_serves_both_apis():
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(base + "/_sandbox/requests", proc)
         policy = RetryPolicy(attempts=2, backoff_base=0.01)
-        with MidaClient(DEFAULT_API_KEY, base_url=f"{base}/v2", retry=policy) as mida:
-            experiments = list(mida.list_experiments("shop-alpha"))
-            assert len(experiments) == 3
-            assert mida.get_result("shop-beta", 2001).test_id == 2001
         yesterday = date.today() - timedelta(days=1)
-        with BssClient(DEFAULT_BSS_SECRET, sync_url=f"{base}/apiv1/analytics/sync", retry=policy) as bss:
-            assert bss.sync("daily", yesterday, yesterday, is_latest=True).metrics["total_visitors"] > 0
+
+        async def calls():
+            async with AsyncMidaClient(DEFAULT_API_KEY, base_url=f"{base}/v2", retry=policy) as mida:
+                experiments = [e async for e in mida.list_experiments("shop-alpha")]
+                result = await mida.get_result("shop-beta", 2001)
+            async with BssClient(DEFAULT_BSS_SECRET, sync_url=f"{base}/apiv1/analytics/sync", retry=policy) as bss:
+                return experiments, result, await bss.sync("daily", yesterday, yesterday, is_latest=True)
+
+        experiments, result, sync = asyncio.run(calls())
+        assert len(experiments) == 3 and result.test_id == 2001 and sync.metrics["total_visitors"] > 0
         log = httpx.get(base + "/_sandbox/requests").json()["requests"]
         assert [r["method"] for r in log] == ["GET", "GET", "POST"]
     finally:

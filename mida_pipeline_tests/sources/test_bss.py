@@ -11,7 +11,13 @@ import pytest
 from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline.sources import (
-    AuthError, BssClient, InvalidInputError, MalformedResponseError, PeriodMismatchError, ServerError, parse_metrics,
+    AuthError,
+    BssClient,
+    InvalidInputError,
+    MalformedResponseError,
+    PeriodMismatchError,
+    ServerError,
+    parse_metrics,
 )
 from mida_pipeline.sources.bss import KNOWN_METRICS
 

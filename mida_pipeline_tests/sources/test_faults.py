@@ -11,7 +11,12 @@ from email.utils import format_datetime
 import pytest
 
 from mida_pipeline.sources import (
-    AsyncMidaClient, BadRequestError, MalformedResponseError, NotFoundError, RateLimitedError, ServerError,
+    AsyncMidaClient,
+    BadRequestError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
     UnreachableError,
 )
 

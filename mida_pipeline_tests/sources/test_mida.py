@@ -11,7 +11,11 @@ import pytest
 from mida_pipeline.sandbox.app import create_app
 from mida_pipeline.sandbox.data import SandboxConfig, SandboxData
 from mida_pipeline.sources import (
-    AsyncMidaClient, AuthError, InvalidInputError, MalformedResponseError, NotFoundError,
+    AsyncMidaClient,
+    AuthError,
+    InvalidInputError,
+    MalformedResponseError,
+    NotFoundError,
     validate_project_key,
 )
 from mida_pipeline.sources.mida import REGION_BASE_URLS
@@ -23,7 +27,7 @@ def test_experiments_listing_returns_every_experiment_with_its_status(mida, worl
     assert [e.test_id for e in listed] == [e["test_id"] for e in expected]
     assert {e.status for e in listed} == {"live", "inactive", "draft"}
     assert any(e.is_completed for e in listed)
-    assert all(e.raw == x for e, x in zip(listed, expected))
+    assert all(e.raw == x for e, x in zip(listed, expected, strict=True))
 
 
 def test_experiment_detail_has_variants_configuration_and_primary_goal(mida, world, project):
@@ -37,7 +41,7 @@ def test_experiment_detail_has_variants_configuration_and_primary_goal(mida, wor
 
 
 def test_result_window_equals_the_sum_of_its_days(mida, world, project):
-    e = next(x for x in world.data._experiments(project) if x.status == 0)
+    e = next(world.data.experiment(project, x["test_id"]) for x in world.data.experiments(project) if x["status"] == 0)
     start, end = e.created + timedelta(days=2), e.created + timedelta(days=5)
     window = mida.get_result(project, e.test_id, start_date=start, end_date=end, tz=0.0, report_phase="all_time")
     days = [mida.get_result(project, e.test_id, start_date=start + timedelta(days=i), end_date=start + timedelta(days=i))
@@ -66,7 +70,7 @@ def test_result_sends_goal_and_phase_parameters(open_mida):
 
 
 def test_timeseries_rows_are_typed_and_match_daily_numbers(mida, world, project):
-    e = next(x for x in world.data._experiments(project) if x.status == 1)
+    e = next(world.data.experiment(project, x["test_id"]) for x in world.data.experiments(project) if x["status"] == 1)
     series = mida.get_timeseries(project, e.test_id)
     assert series.test_id == e.test_id and series.rows
     row = series.rows[-1]

@@ -6,7 +6,8 @@ import math
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mida_pipeline.sources import parse_metrics
 from mida_pipeline.sources import records as r
@@ -107,7 +108,7 @@ def test_bss_metrics_read_the_same_in_every_key_style_layout_and_number_form(bas
 @given(st.dictionaries(st.from_regex(r"[A-Za-z][A-Za-z ]{0,12}", fullmatch=True), st.integers(), max_size=5))
 def test_unknown_bss_keys_are_kept_under_their_snake_case_name(extra):
     metrics, _ = parse_metrics({"data": {"unknownGroup": extra}})
-    for key, value in extra.items():
+    for key in extra:
         name = snake_case(key)
         if name:
             assert f"unknown_group_{name}" in metrics

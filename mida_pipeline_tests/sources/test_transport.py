@@ -14,7 +14,13 @@ import httpx
 import pytest
 
 from mida_pipeline.sources import (
-    AuthError, BadRequestError, MalformedResponseError, NotFoundError, RateLimitedError, RetryPolicy, ServerError,
+    AuthError,
+    BadRequestError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    RetryPolicy,
+    ServerError,
     UnreachableError,
 )
 from mida_pipeline.sources.transport import AsyncTransport, retry_after_seconds
@@ -77,7 +83,7 @@ def test_backoff_is_exponential_with_jitter_and_capped():
     with pytest.raises(ServerError):
         transport(mock, waits).request_json("GET", "/x")
     bounds = [0.1, 0.2, 0.3]  # base * 2**(n-1), capped at 0.3
-    assert len(waits) == 3 and all(0 <= w <= b for w, b in zip(waits, bounds))
+    assert len(waits) == 3 and all(0 <= w <= b for w, b in zip(waits, bounds, strict=True))
 
 
 def test_retry_after_in_seconds_is_honoured():
