@@ -15,6 +15,7 @@ from mida_pipeline.lake.schemas import TABLES, sql_type
 from mida_pipeline.lake.storage import register
 from mida_pipeline.lake.writer import partition_files
 
+
 def column_schema(table: str) -> dg.TableSchema:
     """The table's columns as the UI lists them: name, DuckDB type and the declaration's description."""
     return dg.TableSchema(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import ClassVar, Iterable, Iterator, Optional
+from typing import ClassVar, Optional
 
 import dagster as dg
 

@@ -140,7 +140,7 @@ async def extract_experiments(client, lake_dir: Path, project_keys, days: list[d
         tables = {
             "mida_experiments": list(details),
             "mida_experiment_variants": [v for d in details for v in rows.variant_items(d)],
-            "mida_experiment_goals": [g for d, m in zip(details, metrics) for g in experiment_goals(d, m, keys)],
+            "mida_experiment_goals": [g for d, m in zip(details, metrics, strict=True) for g in experiment_goals(d, m, keys)],
         }
         await _snapshot(outcome, lake_dir, tables, days, pk=pk, captured_at=captured_at, tz=tz)
 

@@ -63,7 +63,7 @@ def _capped(conversions: list[int], visitors: list[int]) -> list[int]:
 def propensities(rng: np.random.Generator, dimension: str, n_variants: int) -> list[list[float]]:
     """Per segment, per variant: the weight of its conversions (share x base x variant multiplier)."""
     rows = []
-    for s, (value, share) in enumerate(DIMENSIONS[dimension]):
+    for value, share in DIMENSIONS[dimension]:
         base = DEVICE_BASE.get(value, 1.0) if dimension == "device" else float(rng.uniform(0.6, 1.5))
         multipliers = [1.0]
         for k in range(1, n_variants):

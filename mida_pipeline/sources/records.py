@@ -111,7 +111,7 @@ class Result:
     goal_name: str | None = None
     goal_type: str | None = None
     breakdown_by: str | None = None
-    breakdowns: list["Segment"] = field(default_factory=list)
+    breakdowns: list[Segment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

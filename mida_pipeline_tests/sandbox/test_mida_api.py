@@ -62,7 +62,7 @@ def test_a_local_day_has_its_own_numbers_and_consecutive_local_days_add_up(serve
     for tz in (0, 2, -5, 5.5):
         whole = http.get(url, params={"start_date": days[0].isoformat(), "end_date": days[-1].isoformat(), "tz": tz}).json()
         parts = [day(d, tz) for d in days]
-        assert totals(whole) == tuple(map(sum, zip(*(totals(p) for p in parts))))
+        assert totals(whole) == tuple(map(sum, zip(*(totals(p) for p in parts), strict=True)))
         # What the server says is what SandboxData says, so other tests can compute their expectations offline.
         assert parts[0]["variants"][0]["visitors"] == data.daily(e.project_key, e.test_id, "0", days[0], tz_offset=tz).visitors
 

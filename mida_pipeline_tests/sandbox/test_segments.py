@@ -20,7 +20,7 @@ def test_apportion_is_exact_and_proportional_within_one():
         total = rnd.randint(0, 10_000)
         parts = apportion(total, weights)
         assert sum(parts) == total and all(p >= 0 for p in parts)
-        assert all(abs(p - total * w / sum(weights)) < 1 for p, w in zip(parts, weights))
+        assert all(abs(p - total * w / sum(weights)) < 1 for p, w in zip(parts, weights, strict=True))
     assert apportion(5, [0.0, 0.0]) == [3, 2]  # no weight at all: even
 
 

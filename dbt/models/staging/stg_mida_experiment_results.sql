@@ -1,5 +1,6 @@
 with latest as (
-    {{ latest_capture(source('raw', 'mida_experiment_results'), ['project_key', 'date', 'test_id', 'is_primary_goal', 'goal_key', 'variant_id', '"window"']) }}
+    {{ latest_capture(source('raw', 'mida_experiment_results'),
+                      ['project_key', 'date', 'test_id', 'is_primary_goal', 'goal_key', 'variant_id', '"window"']) }}
 )
 select
     project_key,
