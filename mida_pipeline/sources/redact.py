@@ -28,9 +28,11 @@ _QUERY_SECRET = re.compile(r"(?P<name>[?&;][^=&#\s]*(?:key|token|secret|password
 
 
 def register_secret(value: str | None) -> None:
+    """Mask `value` from now on; the first secret also puts the filter on the loggers that could print it."""
     if value and len(value) >= 4:
         with _lock:
             _secrets.update({value, quote(value, safe="")})
+        install_log_filters()
 
 
 def redact(text: str) -> str:
@@ -57,5 +59,9 @@ _filter = RedactingFilter()
 # A logger's filter sees only records logged on that very logger, not its children's, so each is named.
 LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
            "mida_pipeline", "mida_pipeline.sources.transport", "mida_pipeline.sources.mida", "mida_pipeline.sources.bss")
-for _name in LOGGERS:
-    logging.getLogger(_name).addFilter(_filter)
+
+
+def install_log_filters() -> None:
+    """Called when a client registers its key (never on import); adding the same filter twice is a no-op."""
+    for name in LOGGERS:
+        logging.getLogger(name).addFilter(_filter)

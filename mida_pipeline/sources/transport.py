@@ -31,12 +31,14 @@ import httpx
 from mida_pipeline.sources import errors as e
 from mida_pipeline.sources.redact import redact, register_secret
 
-try:
-    import sniffio  # noqa: F401
-except ImportError:
-    # httpcore tries `import sniffio` on every async request; absent, each try rescans sys.path
-    # (about a third of a millisecond). A None entry makes the failure immediate.
-    sys.modules.setdefault("sniffio", None)
+
+def _spare_sniffio_lookups() -> None:
+    """httpcore tries `import sniffio` on every async request; absent, each try rescans sys.path (about a third of
+    a millisecond). A None entry makes the failure immediate. Done when an async transport is made, not on import."""
+    try:
+        import sniffio  # noqa: F401
+    except ImportError:
+        sys.modules.setdefault("sniffio", None)
 
 log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 502, 503, 504}
@@ -187,6 +189,7 @@ class AsyncTransport:
                  retry: RetryPolicy = RetryPolicy(), timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
                  require_success: bool = True, max_concurrency: int = 8,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        _spare_sniffio_lookups()
         self.core = _Core(api, base_url, headers, secrets, retry, require_success)
         self.sleep = sleep
         self.client = httpx.AsyncClient(**_client_kwargs(self.core, timeout, transport, max_concurrency))
