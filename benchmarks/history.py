@@ -24,7 +24,8 @@ import sys
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date, datetime, time as clock, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock
 from pathlib import Path
 
 from benchmarks.common import SEED, Figure, set_latency, yesterday
@@ -44,11 +45,15 @@ def _on_time(day: date) -> datetime:
 def _project_days(args: tuple) -> int:
     """Write every table's partitions of one project for `days` (in a worker process); returns partitions written."""
     from mida_pipeline.extract import rows
-    from mida_pipeline.extract.mida import SegmentItem, experiment_goals, experiments_with_results
+    from mida_pipeline.extract.mida import (
+        SegmentItem,
+        experiment_goals,
+        experiments_with_results,
+    )
     from mida_pipeline.extract.rows import GoalOfResult
     from mida_pipeline.lake.writer import write_partition
     from mida_pipeline.sandbox import mida_bodies as bodies
-    from mida_pipeline.sandbox.data import SandboxConfig, SandboxData
+    from mida_pipeline.sandbox.data import SandboxData
     from mida_pipeline.sources import records as r
 
     config, pk, days, lake = args
@@ -133,22 +138,54 @@ def synthesise(config, project_keys: list[str], days: list[date], lake: Path, wo
 
 # --- one measured sync ----------------------------------------------------------------------------------------
 
-SYNC_WRAPPER = (
+# Wall time, CPU time and peak RSS of one command's process tree. CPU seconds are the steadier figure on a shared
+# machine: other work stretches the wall time, not the CPU a run needs.
+WRAPPER = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-    "wall = time.perf_counter() - t\n"
+    "wall = time.perf_counter() - t; u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
     "import json; print(json.dumps({'rc': p.returncode, 'wall_s': wall, 'out': p.stdout[-2000:], 'err': p.stderr[-4000:],\n"
-    "  'peak_mib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))\n"
+    "  'cpu_s': u.ru_utime + u.ru_stime, 'peak_mib': u.ru_maxrss / 1024, 'load': __import__('os').getloadavg()[0]}))\n"
 )
 
 
-def timed_sync(env: dict[str, str], day: date) -> dict:
-    """`mida-pipeline sync --date day` in a process of its own: wall time, and the peak RSS of its tree (sync, dbt)."""
-    proc = subprocess.run([sys.executable, "-c", SYNC_WRAPPER, str(CLI), "sync", "--date", day.isoformat()],
-                          env=env, cwd=REPO, capture_output=True, text=True, timeout=7200)
+def timed(env: dict[str, str], *command: str, cwd: Path = REPO) -> dict:
+    """`command` in a process of its own: wall and CPU seconds, and the peak RSS of its tree (for a sync: it and dbt)."""
+    proc = subprocess.run([sys.executable, "-c", WRAPPER, *command], env=env, cwd=cwd, capture_output=True, text=True, check=False,
+                          timeout=7200)
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     if out["rc"] != 0:
-        raise RuntimeError(f"mida-pipeline sync --date {day} exited {out['rc']}: {out['out']}{out['err']}")
+        raise RuntimeError(f"{' '.join(command)} exited {out['rc']}: {out['out']}{out['err']}")
+    return out
+
+
+def timed_sync(env: dict[str, str], day: date) -> dict:
+    return timed(env, str(CLI), "sync", "--date", day.isoformat())
+
+
+def dbt_builds(env: dict[str, str], root: Path, day: date) -> dict:
+    """`dbt build` of the published warehouse's copy: whole, then for the synced day alone (dbt vars sync_start,
+    sync_end), with the files the day's variant fact opens by DuckDB's EXPLAIN ANALYZE."""
+    import re
+
+    from mida_pipeline.defs.dbt_assets import DBT_DIR
+
+    scratch = root / "dbt-scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    shutil.copyfile(root / "warehouse.duckdb", scratch / "warehouse.duckdb")
+    env = {**env, "MIDA_DBT_BUILD_PATH": str(scratch / "warehouse.duckdb")}
+    base = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+            "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
+    out = {"whole": timed(env, *base, cwd=DBT_DIR)}
+    out["day"] = timed(env, *base, "--vars", f"{{sync_start: '{day}', sync_end: '{day}'}}", cwd=DBT_DIR)
+    import duckdb
+
+    sql = (scratch / "target" / "compiled" / "mida" / "models" / "marts" / "fct_experiment_variant_daily.sql").read_text()
+    with duckdb.connect(str(scratch / "warehouse.duckdb"), read_only=True) as con:
+        plan = "\n".join(r[1] for r in con.execute(f"EXPLAIN ANALYZE {sql}").fetchall())
+    out["files_read"] = [int(n) for n in re.findall(r"Total Files Read: (\d+)", plan)]
+    out["files_scanned_of"] = re.findall(r"Scanning Files: (\d+/\d+)", plan)
     return out
 
 
@@ -175,30 +212,35 @@ def step_timings(dagster_home: Path) -> dict[str, dict[str, float]]:
     return dict(timings)
 
 
-def measure(server, config, history_days: int, workdir: Path, workers: int) -> dict:
-    """Synthesise `history_days` before the last closed day, sync that day, and read its figures."""
+def measure(server, config, history_days: int, workdir: Path, workers: int, reuse: bool = False) -> dict:
+    """Synthesise `history_days` before the last closed day, sync that day, and read its figures.
+
+    `reuse` keeps a lake synthesised by an earlier run (the synced day is simply synced again) and a fresh instance."""
     from benchmarks.common import pipeline_env
 
     day = yesterday()
     root = workdir / f"history-{history_days}"
-    shutil.rmtree(root, ignore_errors=True)
+    reuse = reuse and (root / "lake").exists()
+    if not reuse:
+        shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(root / "dagster_home", ignore_errors=True)
     (root / "dagster_home").mkdir(parents=True)
     (root / "dagster_home" / "dagster.yaml").write_text("")  # the defaults, said so (no notice on every load)
     started = time.perf_counter()
-    partitions = synthesise(config, server.data.project_keys, [day - timedelta(days=n) for n in range(history_days, 0, -1)],
-                            root / "lake", workers)
+    partitions = sum(1 for _ in (root / "lake").rglob("*.parquet")) if reuse else synthesise(
+        config, server.data.project_keys, [day - timedelta(days=n) for n in range(history_days, 0, -1)], root / "lake", workers)
     synthesis = time.perf_counter() - started
     env = pipeline_env(server, root, 16)
     env.update(MIDA_BSS_SECRET_KEY=server.bss_secret, MIDA_BSS_SYNC_URL=server.bss_sync_url,
                MIDA_START_DATE=(day - timedelta(days=history_days + 7)).isoformat(), DAGSTER_HOME=str(root / "dagster_home"),
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     # The first publish of an empty warehouse is not a daily run's cost: build once on the history, unmeasured.
-    warm = _models_only(env)
+    warm = 0.0 if reuse else _models_only(env)
     out = timed_sync(env, day)
     lake_mib = sum(f.stat().st_size for f in (root / "lake").rglob("*.parquet")) / 2**20
     return {"history_days": history_days, "partitions": partitions, "synthesis_s": synthesis, "warm_s": warm,
             "lake_mib": lake_mib, "warehouse_mib": (root / "warehouse.duckdb").stat().st_size / 2**20,
-            "sync": out, "steps": step_timings(root / "dagster_home")}
+            "sync": out, "steps": step_timings(root / "dagster_home"), "dbt": dbt_builds(env, root, day)}
 
 
 MODELS_ONLY = (
@@ -248,13 +290,26 @@ def figures(results: list[dict], bench: str = "history") -> list[Figure]:
         for job, steps in sorted(res["steps"].items()):
             if "(run)" in steps:
                 out.append(Figure(bench, f"{job} run, {n} days", steps["(run)"], "s", "run record start to end"))
-        out.append(Figure(bench, f"sync wall time, {n} days", res["sync"]["wall_s"], "s", "mida-pipeline sync, one day"))
+        out.append(Figure(bench, f"sync wall time, {n} days", res["sync"]["wall_s"], "s",
+                          f"mida-pipeline sync, one day; load average {res['sync'].get('load', float('nan')):.1f}"))
+        out.append(Figure(bench, f"sync CPU time, {n} days", res["sync"].get("cpu_s", float("nan")), "s", "user + system, whole tree"))
+        for kind, note in (("whole", "every mart rebuilt"), ("day", "dbt vars sync_start = sync_end = the day")):
+            if "dbt" in res:
+                build = res["dbt"][kind]
+                out.append(Figure(bench, f"dbt build {kind}, {n} days, wall", build["wall_s"], "s", note))
+                out.append(Figure(bench, f"dbt build {kind}, {n} days, CPU", build["cpu_s"], "s", note))
+                out.append(Figure(bench, f"dbt build {kind}, {n} days, peak RSS", build["peak_mib"], "MiB", note))
+        if "dbt" in res:
+            out.append(Figure(bench, f"lake files the day's variant fact opens, {n} days", max(res["dbt"]["files_read"] or [0]),
+                              "files", f"EXPLAIN ANALYZE scans: {', '.join(res['dbt']['files_scanned_of'])}"))
         out.append(Figure(bench, f"sync peak RSS, {n} days", res["sync"]["peak_mib"], "MiB", "largest process of the sync's tree"))
         out.append(Figure(bench, f"lake size, {n} days", res["lake_mib"], "MiB", f"{res['partitions']} partitions"))
         out.append(Figure(bench, f"warehouse size, {n} days", res["warehouse_mib"], "MiB", "the published file"))
     if len(results) == 2:
         a, b = results
         out.append(Figure(bench, f"sync {b['history_days']} / {a['history_days']} days", b["sync"]["wall_s"] / a["sync"]["wall_s"], "x"))
+        if "cpu_s" in a["sync"]:
+            out.append(Figure(bench, f"sync CPU {b['history_days']} / {a['history_days']} days", b["sync"]["cpu_s"] / a["sync"]["cpu_s"], "x"))
         out.append(Figure(bench, f"peak RSS {b['history_days']} / {a['history_days']} days",
                           b["sync"]["peak_mib"] / a["sync"]["peak_mib"], "x"))
     return out
@@ -277,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes writing the synthetic history (default 2)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mida-history"), help="kept after the run, for a look")
     parser.add_argument("--json", type=Path, help="also write every timing here")
+    parser.add_argument("--reuse", action="store_true", help="keep the lakes an earlier run synthesised in --workdir")
     args = parser.parse_args(argv)
 
     config = SandboxConfig(seed=SEED, projects=args.projects, experiments_per_project=args.experiments)
@@ -284,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     with SandboxServer(config) as server:
         set_latency(server, args.latency_ms)
         for n in args.history:
-            results.append(measure(server, config, n, args.workdir, args.workers))
+            results.append(measure(server, config, n, args.workdir, args.workers, args.reuse))
             print(f"{n} days: sync {results[-1]['sync']['wall_s']:.1f} s", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))

@@ -31,7 +31,13 @@ import pandas as pd
 from mida_pipeline.report import charts
 from mida_pipeline.report.data import ProjectData, ReportData, load, series
 from mida_pipeline.report.page import (
-    FUNNEL, experiment_section, experiment_verdict, funnel_totals, index_page, project_page, store_section,
+    FUNNEL,
+    experiment_section,
+    experiment_verdict,
+    funnel_totals,
+    index_page,
+    project_page,
+    store_section,
 )
 
 STATE_DIR = ".report"  # beside the pages: what each was built from, and the sections drawn

@@ -40,7 +40,7 @@ def report(tmp_path):
 
 
 def test_the_first_build_draws_every_experiment_and_writes_every_page(report):
-    _, out, first = report
+    first = report[2]
     assert first.drawn == 3 * 4
     assert [p.name for p in first.written] == sorted(["index.html", *(f"{k}.html" for k in PROJECTS)])
 
