@@ -2,13 +2,26 @@
 
 Pages are rendered in memory first and each file is swapped in with a rename,
 so a failure leaves the previous report as it was, never half a page.
+
+A daily build redraws only what changed. Each experiment's section is keyed by
+a content hash of the rows it shows (its scorecard rows and the facts of
+dim_experiments it prints), each page by its sections and the store's rows;
+the hashes and the sections drawn are kept beside the report (`.report/`), and
+a page whose hash is unchanged is not written again. An ended experiment is
+drawn once after it ended and kept: its numbers no longer move, only the day
+they are "as of" would. Many sections to draw are drawn in parallel processes.
+`rerender=True` draws everything again (after a backfill that rewrote history).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import multiprocessing
 import os
 import uuid
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,10 +29,23 @@ from pathlib import Path
 import pandas as pd
 
 from mida_pipeline.report import charts
-from mida_pipeline.report.data import ProjectData, ReportData, load
+from mida_pipeline.report.data import ProjectData, ReportData, load, series
 from mida_pipeline.report.page import (
-    FUNNEL, experiment_section, experiment_verdict, funnel_totals, index_page, project_page, store_section,
+    FUNNEL,
+    experiment_section,
+    experiment_verdict,
+    funnel_totals,
+    index_page,
+    project_page,
+    store_section,
 )
+
+STATE_DIR = ".report"  # beside the pages: what each was built from, and the sections drawn
+STATE_VERSION = 1
+# The facts of dim_experiments a section prints or orders by; others (last_seen_on) move daily without showing.
+SHOWN_FACTS = ["test_name", "status", "primary_goal_name"]
+# Drawing a section takes ~0.1-0.2 s; under this many, starting worker processes costs more than it saves.
+PARALLEL_FROM = 24
 
 
 @dataclass
@@ -31,6 +57,8 @@ class ReportOutput:
     pages: dict[str, Path] = field(default_factory=dict)
     verdicts: dict[str, Counter] = field(default_factory=dict)  # project -> experiments by badge
     charts: dict[str, bytes] = field(default_factory=dict)  # overview PNGs for the Dagster UI
+    written: list[Path] = field(default_factory=list)  # the pages this build wrote; the others were unchanged
+    drawn: int = 0  # experiment sections drawn by this build; the others came from the last build
 
 
 def report_dir(settings) -> Path:
@@ -46,18 +74,62 @@ def _order(project: ProjectData) -> list[int]:
     return sorted(ids, key=lambda t: (t not in live, t))
 
 
-def _experiment(project: ProjectData, test_id: int) -> tuple[str, str]:
-    card = project.scorecard[project.scorecard["test_id"] == test_id].sort_values("variant_id").reset_index(drop=True)
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, pd.DataFrame):
+            h.update(pd.util.hash_pandas_object(part.reset_index(drop=True), index=False).values.tobytes())
+            h.update(repr(list(part.columns)).encode())
+        else:
+            h.update(json.dumps(part, sort_keys=True, default=str).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _card(project: ProjectData, test_id: int) -> pd.DataFrame:
+    return project.scorecard[project.scorecard["test_id"] == test_id].sort_values("variant_id").reset_index(drop=True)
+
+
+def _info(project: ProjectData, test_id: int) -> pd.Series | None:
     rows = project.experiments[project.experiments["test_id"] == test_id]
-    info = rows.iloc[0] if len(rows) else None
+    return rows.iloc[0] if len(rows) else None
+
+
+def _experiment_hash(project: ProjectData, test_id: int) -> str:
+    info = _info(project, test_id)
+    facts = {} if info is None else {k: info.get(k) for k in SHOWN_FACTS}
+    return _digest(facts, _card(project, test_id))
+
+
+def _draw(card: pd.DataFrame, info: pd.Series | None, cumulative: pd.DataFrame) -> tuple[str, str]:
+    """One experiment's section (with its charts) and its verdict; a module-level function, so workers can run it."""
     names = dict(zip(card["variant_id"], card["variant_name"]))
     pictures = {}
-    series = project.cumulative[project.cumulative["test_id"] == test_id]
-    if len(series):
-        pictures["Cumulative conversion rate"] = charts.cumulative_rate(series, names)
+    if len(cumulative):
+        pictures["Cumulative conversion rate"] = charts.cumulative_rate(cumulative, names)
     if (~card["is_control"].astype(bool)).any():
         pictures["Lift over control"] = charts.lift(card)
     return experiment_section(info, card, pictures), experiment_verdict(card)
+
+
+def _draw_many(tasks: list[tuple]) -> list[tuple[str, str]]:
+    return [_draw(*t) for t in tasks]
+
+
+def _draw_all(tasks: list[tuple], workers: int) -> list[tuple[str, str]]:
+    """Draw every task's section, in up to `workers` processes when there are many."""
+    if workers <= 1 or len(tasks) < PARALLEL_FROM:
+        return _draw_many(tasks)
+    n = min(workers, os.cpu_count() or 1)
+    chunks = [tasks[i::n * 4] for i in range(n * 4)]
+    # forkserver: the workers start from a clean process, not a fork of a multi-threaded Dagster run.
+    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        drawn = list(pool.map(_draw_many, chunks))
+    out: list = [None] * len(tasks)
+    for i, chunk in enumerate(drawn):
+        for j, result in enumerate(chunk):
+            out[i + j * n * 4] = result
+    return out
 
 
 def _store(data: ReportData) -> tuple[str, dict[str, bytes]]:
@@ -72,13 +144,17 @@ def _store(data: ReportData) -> tuple[str, dict[str, bytes]]:
     return store_section(data.store_daily, data.store_weekly, pictures), pictures
 
 
-def _write_all(files: dict[Path, str]) -> None:
+def _write_all(files: dict[Path, str | bytes]) -> None:
     """Write every file beside its target, then rename each into place."""
     staged = []
     try:
-        for target, text in files.items():
+        for target, content in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-            tmp.write_text(text, encoding="utf-8")
+            if isinstance(content, bytes):
+                tmp.write_bytes(content)
+            else:
+                tmp.write_text(content, encoding="utf-8")
             staged.append((tmp, target))
         for tmp, target in staged:
             os.replace(tmp, target)
@@ -87,40 +163,136 @@ def _write_all(files: dict[Path, str]) -> None:
             tmp.unlink(missing_ok=True)
 
 
+class _State:
+    """What the last build drew, kept in `<report>/.report/`: hashes in state.json, sections and charts beside it."""
+
+    def __init__(self, out_dir: Path, fresh: bool):
+        self.dir = out_dir / STATE_DIR
+        self.file = self.dir / "state.json"
+        saved = {}
+        if not fresh and self.file.exists():
+            try:
+                saved = json.loads(self.file.read_text())
+            except (OSError, ValueError):  # unreadable: the build draws everything, as the first one did
+                saved = {}
+        if saved.get("version") != STATE_VERSION:
+            saved = {}
+        self.saved = saved
+        self.new: dict = {"version": STATE_VERSION, "pages": dict(saved.get("pages", {})),
+                          "experiments": dict(saved.get("experiments", {}))}
+
+    def section_path(self, key: str, test_id: int) -> Path:
+        return self.dir / "sections" / key / f"{test_id}.html"
+
+    def chart_path(self, name: str) -> Path:
+        return self.dir / "charts" / f"{name}.png"
+
+    def kept_section(self, key: str, test_id: int, digest: str, ended: bool) -> dict | None:
+        """The last build's section of this experiment, when it still shows the same rows (or ended, once drawn)."""
+        before = self.saved.get("experiments", {}).get(f"{key}/{test_id}")
+        if not before or not self.section_path(key, test_id).exists():
+            return None
+        if before["hash"] == digest or (ended and before.get("ended")):
+            return before
+        return None
+
+    def page_unchanged(self, name: str, digest: str, path: Path) -> bool:
+        return self.saved.get("pages", {}).get(name) == digest and path.exists()
+
+
 def build_report(
     warehouse: Path,
     out_dir: Path,
     projects: tuple[str, ...] | None = None,
     lake_dir: str | os.PathLike | None = None,
     now: datetime | None = None,
+    *,
+    rerender: bool = False,
+    workers: int = 4,
 ) -> ReportOutput:
-    """Write one page per project and an index into out_dir from the published warehouse."""
+    """Write one page per project and an index into out_dir from the published warehouse, redrawing what changed."""
     now = now or datetime.now(timezone.utc)
-    data = load(warehouse, projects, lake_dir)
+    data = load(warehouse, projects, lake_dir, with_series=False)
     out_dir.mkdir(parents=True, exist_ok=True)
+    state = _State(out_dir, fresh=rerender)
     output = ReportOutput(directory=out_dir, index=out_dir / "index.html")
-    store_html, store_charts = _store(data)
-    output.charts.update({name if name.startswith("store") else f"store_{name}": png for name, png in store_charts.items()})
-    files: dict[Path, str] = {}
+    files: dict[Path, str | bytes] = {}
+
+    store_hash = _digest(data.store_daily, data.store_weekly)
+    store_file = state.dir / "store.html"
+    if state.saved.get("store") == store_hash and store_file.exists():
+        store_html = store_file.read_text(encoding="utf-8")
+        store_charts = {p.stem: p.read_bytes() for p in (state.dir / "charts").glob("store_*.png")}
+    else:
+        store_html, pictures = _store(data)
+        store_charts = {name if name.startswith("store") else f"store_{name}": png for name, png in pictures.items()}
+        files[store_file] = store_html
+        files.update({state.chart_path(name): png for name, png in store_charts.items()})
+    state.new["store"] = store_hash
+    output.charts.update(store_charts)
+
+    # Which sections to draw: those whose rows changed, and ended experiments not yet drawn as ended.
+    plans: dict[str, list[tuple[int, str, bool, dict | None]]] = {}
+    to_draw: list[tuple[str, int]] = []
+    for key, project in data.projects.items():
+        ended_ids = set(project.experiments.loc[project.experiments["status"] == "inactive", "test_id"])
+        plans[key] = []
+        for test_id in _order(project):
+            digest, ended = _experiment_hash(project, test_id), test_id in ended_ids
+            kept = state.kept_section(key, test_id, digest, ended)
+            plans[key].append((test_id, digest, ended, kept))
+            if kept is None:
+                to_draw.append((key, test_id))
+    cumulative = series(warehouse, to_draw, lake_dir)
+    tasks = []
+    for key, test_id in to_draw:
+        project = data.projects[key]
+        mine = cumulative[(cumulative["project_key"] == key) & (cumulative["test_id"] == test_id)].reset_index(drop=True)
+        tasks.append((_card(project, test_id), _info(project, test_id), mine))
+    drawn = dict(zip(to_draw, _draw_all(tasks, workers)))
+    output.drawn = len(drawn)
+
     index_rows = []
     for key, project in data.projects.items():
-        sections, badges = [], []
-        for test_id in _order(project):
-            html_text, verdict = _experiment(project, test_id)
+        sections, badges, section_hashes = [], [], []
+        for test_id, digest, ended, kept in plans[key]:
+            if kept is None:
+                html_text, verdict = drawn[(key, test_id)]
+                files[state.section_path(key, test_id)] = html_text
+                kept = {"hash": digest, "verdict": verdict, "ended": ended}
+            else:
+                html_text, verdict = state.section_path(key, test_id).read_text(encoding="utf-8"), kept["verdict"]
+            state.new["experiments"][f"{key}/{test_id}"] = kept
             sections.append(html_text)
             badges.append(verdict)
+            section_hashes.append(kept["hash"])
         verdicts = Counter(badges)
         scored = set(project.scorecard["test_id"])
         not_started = [str(r["test_name"]) for _, r in project.experiments.iterrows() if r["test_id"] not in scored]
         path = out_dir / f"{key}.html"
-        files[path] = project_page(key, sections, badges, not_started, store_html, now)
+        page_hash = _digest(section_hashes, badges, not_started, store_hash)
+        lift_png = state.chart_path(f"lift_{key}")
+        if not state.page_unchanged(key, page_hash, path):
+            files[path] = project_page(key, sections, badges, not_started, store_html, now)
+            variants = project.scorecard[~project.scorecard["is_control"].astype(bool)]
+            if len(variants):
+                labelled = variants.assign(label=variants["test_name"].astype(str) + " · " + variants["variant_name"].astype(str))
+                files[lift_png] = charts.lift(labelled, label_column="label")
+        state.new["pages"][key] = page_hash
+        if isinstance(files.get(lift_png), bytes):
+            output.charts[f"lift_{key}"] = files[lift_png]
+        elif lift_png.exists():
+            output.charts[f"lift_{key}"] = lift_png.read_bytes()
         output.pages[key] = path
         output.verdicts[key] = verdicts
-        variants = project.scorecard[~project.scorecard["is_control"].astype(bool)]
-        if len(variants):
-            labelled = variants.assign(label=variants["test_name"].astype(str) + " · " + variants["variant_name"].astype(str))
-            output.charts[f"lift_{key}"] = charts.lift(labelled, label_column="label")
         index_rows.append({"project_key": key, "file": path.name, "experiments": len(sections), "verdicts": verdicts})
-    files[output.index] = index_page(index_rows, store_html, now)
+
+    index_hash = _digest([{**r, "verdicts": dict(r["verdicts"])} for r in index_rows], store_hash)
+    if not state.page_unchanged("index.html", index_hash, output.index):
+        files[output.index] = index_page(index_rows, store_html, now)
+    state.new["pages"]["index.html"] = index_hash
+    output.written = sorted(p for p in files if p.suffix == ".html" and p.parent == out_dir)
+    # The pages and sections first, the hashes last: a build killed in between draws again, never skips a change.
     _write_all(files)
+    _write_all({state.file: json.dumps(state.new, sort_keys=True)})
     return output

@@ -58,14 +58,32 @@ def _register_lake(con: duckdb.DuckDBPyConnection, lake_dir: str | os.PathLike |
         register(con, lake_dir)  # nothing to do for a local lake
 
 
-def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str | os.PathLike | None = None) -> ReportData:
-    """The report's inputs for `projects` (default: every project the scorecard knows)."""
+SERIES_SQL = (
+    "SELECT project_key, test_id, variant_id, result_date, visitors, conversions "
+    "FROM staging.stg_mida_experiment_results WHERE result_window = 'cumulative' AND coalesce(is_primary_goal, true) {where}"
+    "ORDER BY project_key, test_id, variant_id, result_date"
+)
+SERIES_COLUMNS = ["project_key", "test_id", "variant_id", "result_date", "visitors", "conversions"]
+
+
+def _open(warehouse: Path, lake_dir: str | os.PathLike | None) -> duckdb.DuckDBPyConnection:
     if not warehouse.exists():
         raise ReportDataError(
             f"the warehouse {warehouse} does not exist yet; sync some data first (mida-pipeline sync --date YYYY-MM-DD)"
         )
-    with contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as con:
-        _register_lake(con, lake_dir)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    _register_lake(con, lake_dir)
+    return con
+
+
+def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str | os.PathLike | None = None,
+         with_series: bool = True) -> ReportData:
+    """The report's inputs for `projects` (default: every project the scorecard knows).
+
+    Without `with_series` the cumulative series are left empty: they are the one input read from the lake (every
+    synced day of every experiment), so a build that redraws few experiments asks for theirs alone (`series`).
+    """
+    with contextlib.closing(_open(warehouse, lake_dir)) as con:
         present = _existing(con)
         missing = [m for m in MARTS if f"marts.{m}" not in present]
         if missing:
@@ -74,14 +92,10 @@ def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str
             )
         experiments = _frame(con, "SELECT * FROM marts.dim_experiments ORDER BY project_key, test_id")
         scorecard = _frame(con, "SELECT * FROM marts.fct_experiment_scorecard ORDER BY project_key, test_id, variant_id")
-        cumulative = _frame(
-            con,
-            "SELECT project_key, test_id, variant_id, result_date, visitors, conversions "
-            "FROM staging.stg_mida_experiment_results WHERE result_window = 'cumulative' "
-            "ORDER BY project_key, test_id, variant_id, result_date",
-        ) if "staging.stg_mida_experiment_results" in present and len(scorecard) else pd.DataFrame(
-            columns=["project_key", "test_id", "variant_id", "result_date", "visitors", "conversions"]
-        )
+        if with_series and "staging.stg_mida_experiment_results" in present and len(scorecard):
+            cumulative = _frame(con, SERIES_SQL.format(where=""))
+        else:
+            cumulative = pd.DataFrame(columns=SERIES_COLUMNS)
         store_daily = _frame(con, "SELECT * FROM marts.fct_store_traffic_daily ORDER BY date")
         store_weekly = _frame(con, "SELECT * FROM marts.fct_store_traffic_weekly ORDER BY week_start")
     keys = projects if projects is not None else tuple(sorted(set(experiments["project_key"]) | set(scorecard["project_key"])))
@@ -94,3 +108,21 @@ def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str
             cumulative=cumulative[cumulative["project_key"] == key].reset_index(drop=True),
         )
     return data
+
+
+def series(warehouse: Path, experiments: list[tuple[str, int]], lake_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The cumulative series of the given (project, experiment) pairs only.
+
+    The filter names the projects, so DuckDB opens only their folders of the lake (project_key= partitions).
+    """
+    if not experiments:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    with contextlib.closing(_open(warehouse, lake_dir)) as con:
+        if "staging.stg_mida_experiment_results" not in _existing(con):
+            return pd.DataFrame(columns=SERIES_COLUMNS)
+        con.execute("CREATE TEMP TABLE wanted (project_key VARCHAR, test_id BIGINT)")
+        con.executemany("INSERT INTO wanted VALUES (?, ?)", [(k, int(t)) for k, t in experiments])
+        projects = sorted({k for k, _ in experiments})
+        where = (f"AND project_key IN ({', '.join('?' * len(projects))}) "
+                 "AND (project_key, test_id) IN (SELECT project_key, test_id FROM wanted) ")
+        return _frame(con, SERIES_SQL.format(where=where), projects)

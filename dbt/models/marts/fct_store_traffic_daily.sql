@@ -1,4 +1,7 @@
--- The store's daily analytics with the rates a funnel review needs; a zero denominator gives null.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='date',
+          full_refresh=rebuild_unless_synced_days()) }}
+-- The store's daily analytics with the rates a funnel review needs; a zero denominator gives null. A run replaces
+-- the days it synced (macros/synced_days.sql).
 select
     period_date as date,
     period_start,
@@ -30,3 +33,4 @@ select
     {{ safe_divide('successful_orders', 'checkout_started') }} as order_rate,
     {{ safe_divide('revenue', 'successful_orders') }} as average_order_value
 from {{ ref('stg_bss_analytics_daily') }}
+where {{ in_synced_days('period_date') }}

@@ -1,0 +1,361 @@
+"""A daily sync against a long history: what one morning's run costs at 28 and at 365 days of lake.
+
+The history is synthesised, not fetched: every past day's partitions are made
+from the sandbox's own numbers (SandboxData answers any window), the bodies the
+sandbox would send parsed by the API's own record parsers, turned into rows by
+extract/rows.py and written by the lake's writer, so an hour of API calls is
+not needed to have a year of lake. Then `mida-pipeline sync --date D` runs for
+the day after the history against the sandbox (a real server, injected
+latency), and the step timings are read back from the Dagster instance's event
+logs, with the peak RSS of the sync's process tree.
+
+Run: `python -m benchmarks.history` (see --help); `--projects 200 --experiments 50` is the size knob.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock
+from pathlib import Path
+
+from benchmarks.common import SEED, Figure, set_latency, yesterday
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = Path(sys.executable).with_name("mida-pipeline")
+DIMENSIONS = ("device",)  # MIDA_BREAKDOWNS' default
+
+
+# --- the synthetic history ------------------------------------------------------------------------------------
+
+def _on_time(day: date) -> datetime:
+    """When a morning sync would have captured `day`: one hour into the next UTC day."""
+    return datetime.combine(day + timedelta(days=1), clock(1), timezone.utc)
+
+
+def _project_days(args: tuple) -> int:
+    """Write every table's partitions of one project for `days` (in a worker process); returns partitions written."""
+    from mida_pipeline.extract import rows
+    from mida_pipeline.extract.mida import (
+        SegmentItem,
+        experiment_goals,
+        experiments_with_results,
+    )
+    from mida_pipeline.extract.rows import GoalOfResult
+    from mida_pipeline.lake.writer import write_partition
+    from mida_pipeline.sandbox import mida_bodies as bodies
+    from mida_pipeline.sandbox.data import SandboxData
+    from mida_pipeline.sources import records as r
+
+    config, pk, days, lake = args
+    data = SandboxData(config)
+    experiments = {e.test_id: e for e in data._experiments(pk)}
+    listed = [r.parse_experiment(item) for item in data.experiments(pk)]
+    details = [r.parse_experiment_detail(bodies.detail(data, e)) for e in experiments.values()]
+    goals = [r.parse_goal(g) for g in data.goals(pk)]
+    keys = {str(g.goal_profile_id): g.goal_key for g in goals if g.goal_key}
+    metrics = {e.test_id: r.parse_metrics(bodies.metrics(data, e, None, None)) for e in experiments.values()}
+    snapshots = {
+        "mida_experiments": details,
+        "mida_experiment_variants": [v for d in details for v in rows.variant_items(d)],
+        "mida_experiment_goals": [g for d in details for g in experiment_goals(d, metrics[d.test_id], keys)],
+        "mida_goals": goals,
+        "mida_events": [r.parse_event(ev) for ev in data.events(pk)],
+        "mida_project_configuration": [r.parse_configuration(data.configuration(pk))],
+    }
+    written = 0
+    for day in days:
+        captured = _on_time(day)
+        for table, items in snapshots.items():
+            write_partition(lake, table, rows.make_rows(table, items, day=day, captured_at=captured, project_key=pk, late=False),
+                            day=day, project_key=pk)
+        results, segments = [], []
+        for test_id in experiments_with_results(listed, day, "UTC"):
+            e = experiments[test_id]
+            cumulative = r.parse_result(bodies.result(data, e, None, day))
+            primary = GoalOfResult(cumulative.goal_key, cumulative.goal_name, cumulative.goal_type, True)
+            results += rows.result_items(r.parse_result(bodies.result(data, e, day, day)), window="day", goal=primary)
+            results += rows.result_items(cumulative, window="cumulative", goal=primary)
+            defined = r.parse_metrics(bodies.metrics(data, e, None, day)).definitions
+            for d in {d.goal_key: d for d in defined if d.goal_key and d.goal_key != primary.goal_key}.values():
+                goal = next(g for g in data.goals(pk) if g["goal_key"] == d.goal_key)
+                secondary = GoalOfResult(d.goal_key, d.goal_name, d.goal_type, False)
+                results += rows.result_items(r.parse_result(bodies.result(data, e, day, day, goal)), window="day", goal=secondary)
+                results += rows.result_items(r.parse_result(bodies.result(data, e, None, day, goal)), window="cumulative",
+                                             goal=secondary)
+            for dimension in DIMENSIONS:
+                split = r.parse_result(bodies.result(data, e, None, day, breakdown_by=dimension))
+                segments += [SegmentItem(test_id, split.goal_key, dimension, s, v, split.start_date, split.end_date)
+                             for s in split.breakdowns for v in s.variants]
+        for table, items in (("mida_experiment_results", results), ("mida_experiment_result_segments", segments)):
+            write_partition(lake, table, rows.make_rows(table, items, day=day, captured_at=captured, project_key=pk),
+                            day=day, project_key=pk)
+        written += len(snapshots) + 2
+    return written
+
+
+def _company_days(config, days: list[date], lake: str) -> int:
+    """The tables without a project level: the company's projects, the store's days and weeks."""
+    from mida_pipeline.extract import rows
+    from mida_pipeline.lake.writer import write_partition
+    from mida_pipeline.sandbox.data import SandboxData
+    from mida_pipeline.sources import records as r
+    from mida_pipeline.sources.bss import BssSync, parse_metrics
+
+    data = SandboxData(config)
+    projects = [r.parse_project(p) for p in data.projects(include_inactive=True)]
+    written = 0
+    for day in days:
+        write_partition(lake, "mida_projects", rows.make_rows("mida_projects", projects, day=day, captured_at=_on_time(day), late=False),
+                        day=day)
+        periods = [("daily", day, day)] + ([("weekly", day - timedelta(days=6), day)] if day.weekday() == 6 else [])
+        for frequency, start, end in periods:
+            body = {"data": data.bss(start, end)}
+            sync = BssSync(frequency, start, end, True, parse_metrics(body)[0], body)
+            table = f"bss_analytics_{frequency}"
+            write_partition(lake, table, [rows.make_row(table, sync, day=start, captured_at=_on_time(end))], day=start)
+            written += 1
+        written += 1
+    return written
+
+
+def synthesise(config, project_keys: list[str], days: list[date], lake: Path, workers: int) -> int:
+    """Write `days` of history for every project into `lake`; returns the partitions written."""
+    chunks = [(config, pk, days[i:i + 31], str(lake)) for pk in project_keys for i in range(0, len(days), 31)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        written = sum(pool.map(_project_days, chunks))
+    return written + _company_days(config, days, str(lake))
+
+
+# --- one measured sync ----------------------------------------------------------------------------------------
+
+# Wall time, CPU time and peak RSS of one command's process tree. CPU seconds are the steadier figure on a shared
+# machine: other work stretches the wall time, not the CPU a run needs.
+WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "wall = time.perf_counter() - t; u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "import json; print(json.dumps({'rc': p.returncode, 'wall_s': wall, 'out': p.stdout[-2000:], 'err': p.stderr[-4000:],\n"
+    "  'cpu_s': u.ru_utime + u.ru_stime, 'peak_mib': u.ru_maxrss / 1024, 'load': __import__('os').getloadavg()[0]}))\n"
+)
+
+
+def timed(env: dict[str, str], *command: str, cwd: Path = REPO) -> dict:
+    """`command` in a process of its own: wall and CPU seconds, and the peak RSS of its tree (for a sync: it and dbt)."""
+    proc = subprocess.run([sys.executable, "-c", WRAPPER, *command], env=env, cwd=cwd, capture_output=True, text=True, check=False,
+                          timeout=7200)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if out["rc"] != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {out['rc']}: {out['out']}{out['err']}")
+    return out
+
+
+def timed_sync(env: dict[str, str], day: date) -> dict:
+    return timed(env, str(CLI), "sync", "--date", day.isoformat())
+
+
+def dbt_builds(env: dict[str, str], root: Path, day: date) -> dict:
+    """`dbt build` of the published warehouse's copy: whole, then for the synced day alone (dbt vars sync_start,
+    sync_end), with the files the day's variant fact opens by DuckDB's EXPLAIN ANALYZE."""
+    import re
+
+    from mida_pipeline.defs.dbt_assets import DBT_DIR
+
+    scratch = root / "dbt-scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    shutil.copyfile(root / "warehouse.duckdb", scratch / "warehouse.duckdb")
+    env = {**env, "MIDA_DBT_BUILD_PATH": str(scratch / "warehouse.duckdb")}
+    base = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+            "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
+    out = {"whole": timed(env, *base, cwd=DBT_DIR)}
+    out["day"] = timed(env, *base, "--vars", f"{{sync_start: '{day}', sync_end: '{day}'}}", cwd=DBT_DIR)
+    import duckdb
+
+    sql = (scratch / "target" / "compiled" / "mida" / "models" / "marts" / "fct_experiment_variant_daily.sql").read_text()
+    with duckdb.connect(str(scratch / "warehouse.duckdb"), read_only=True) as con:
+        plan = "\n".join(r[1] for r in con.execute(f"EXPLAIN ANALYZE {sql}").fetchall())
+    out["files_read"] = [int(n) for n in re.findall(r"Total Files Read: (\d+)", plan)]
+    out["files_scanned_of"] = re.findall(r"Scanning Files: (\d+/\d+)", plan)
+    return out
+
+
+def step_timings(dagster_home: Path) -> dict[str, dict[str, float]]:
+    """Per run (by job name) and step: seconds from STEP_START to its success or failure, from the event logs."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    timings: dict[str, dict[str, float]] = defaultdict(dict)
+    with dg.DagsterInstance.get() as instance:
+        for run in instance.get_runs():
+            started: dict[str, float] = {}
+            for entry in instance.all_logs(run.run_id):
+                event = entry.dagster_event
+                if event is None or event.step_key is None:
+                    continue
+                if event.event_type == dg.DagsterEventType.STEP_START:
+                    started[event.step_key] = entry.timestamp
+                elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+                    timings[run.job_name][event.step_key] = entry.timestamp - started.get(event.step_key, entry.timestamp)
+            record = instance.get_run_record_by_id(run.run_id)
+            if record and record.start_time and record.end_time:
+                timings[run.job_name]["(run)"] = record.end_time - record.start_time
+    return dict(timings)
+
+
+def measure(server, config, history_days: int, workdir: Path, workers: int, reuse: bool = False) -> dict:
+    """Synthesise `history_days` before the last closed day, sync that day, and read its figures.
+
+    `reuse` keeps a lake synthesised by an earlier run (the synced day is simply synced again) and a fresh instance."""
+    from benchmarks.common import pipeline_env
+
+    day = yesterday()
+    root = workdir / f"history-{history_days}"
+    reuse = reuse and (root / "lake").exists()
+    if not reuse:
+        shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(root / "dagster_home", ignore_errors=True)
+    (root / "dagster_home").mkdir(parents=True)
+    (root / "dagster_home" / "dagster.yaml").write_text("")  # the defaults, said so (no notice on every load)
+    started = time.perf_counter()
+    partitions = sum(1 for _ in (root / "lake").rglob("*.parquet")) if reuse else synthesise(
+        config, server.data.project_keys, [day - timedelta(days=n) for n in range(history_days, 0, -1)], root / "lake", workers)
+    synthesis = time.perf_counter() - started
+    env = pipeline_env(server, root, 16)
+    env.update(MIDA_BSS_SECRET_KEY=server.bss_secret, MIDA_BSS_SYNC_URL=server.bss_sync_url,
+               MIDA_START_DATE=(day - timedelta(days=history_days + 7)).isoformat(), DAGSTER_HOME=str(root / "dagster_home"),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    # The first publish of an empty warehouse is not a daily run's cost: build once on the history, unmeasured.
+    warm = 0.0 if reuse else _models_only(env)
+    out = timed_sync(env, day)
+    lake_mib = sum(f.stat().st_size for f in (root / "lake").rglob("*.parquet")) / 2**20
+    return {"history_days": history_days, "partitions": partitions, "synthesis_s": synthesis, "warm_s": warm,
+            "lake_mib": lake_mib, "warehouse_mib": (root / "warehouse.duckdb").stat().st_size / 2**20,
+            "sync": out, "steps": step_timings(root / "dagster_home"), "dbt": dbt_builds(env, root, day)}
+
+
+MODELS_ONLY = (
+    "import dagster as dg\n"
+    "from mida_pipeline.definitions import defs\n"
+    "from mida_pipeline.runner import QUIET\n"
+    "r = defs.resolve_job_def('models').execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config=QUIET,"
+    " raise_on_error=False)\n"
+    "assert r.success, 'the models did not build on the synthetic history'\n"
+)
+
+
+def _models_only(env: dict[str, str]) -> float:
+    """The models job once over the synthetic history (an ephemeral instance: its steps are not in the figures)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", MODELS_ONLY], env={k: v for k, v in env.items() if k != "DAGSTER_HOME"},
+                   cwd=REPO, check=True, capture_output=True, text=True, timeout=7200)
+    return time.perf_counter() - started
+
+
+# --- the table ---------------------------------------------------------------------------------------------------
+
+GROUPS = {  # step keys -> the rows of the table
+    "Mida raw assets (API work and writes)": lambda job, step: job == "daily_raw" and step.startswith(("mida_",)) and
+    not step.endswith(tuple(_check_names())),
+    "BSS raw assets": lambda job, step: job in ("daily_raw", "weekly_raw") and step.startswith("bss_") and
+    not step.endswith(tuple(_check_names())),
+    "raw asset checks": lambda job, step: step.endswith(tuple(_check_names())),
+    "dbt build and publish": lambda job, step: job == "models" and "dbt" in step,
+    "experiment_report": lambda job, step: job == "models" and step == "experiment_report",
+}
+
+
+def _check_names() -> list[str]:
+    from mida_pipeline.defs.checks import CHECKS
+
+    return [name for name, *_ in CHECKS]
+
+
+def figures(results: list[dict], bench: str = "history") -> list[Figure]:
+    out = []
+    for res in results:
+        n = res["history_days"]
+        for label, wanted in GROUPS.items():
+            total = sum(s for job, steps in res["steps"].items() for step, s in steps.items() if step != "(run)" and wanted(job, step))
+            out.append(Figure(bench, f"{label}, {n} days", total, "s", "sum of its steps"))
+        for job, steps in sorted(res["steps"].items()):
+            if "(run)" in steps:
+                out.append(Figure(bench, f"{job} run, {n} days", steps["(run)"], "s", "run record start to end"))
+        out.append(Figure(bench, f"sync wall time, {n} days", res["sync"]["wall_s"], "s",
+                          f"mida-pipeline sync, one day; load average {res['sync'].get('load', float('nan')):.1f}"))
+        out.append(Figure(bench, f"sync CPU time, {n} days", res["sync"].get("cpu_s", float("nan")), "s", "user + system, whole tree"))
+        for kind, note in (("whole", "every mart rebuilt"), ("day", "dbt vars sync_start = sync_end = the day")):
+            if "dbt" in res:
+                build = res["dbt"][kind]
+                out.append(Figure(bench, f"dbt build {kind}, {n} days, wall", build["wall_s"], "s", note))
+                out.append(Figure(bench, f"dbt build {kind}, {n} days, CPU", build["cpu_s"], "s", note))
+                out.append(Figure(bench, f"dbt build {kind}, {n} days, peak RSS", build["peak_mib"], "MiB", note))
+        if "dbt" in res:
+            out.append(Figure(bench, f"lake files the day's variant fact opens, {n} days", max(res["dbt"]["files_read"] or [0]),
+                              "files", f"EXPLAIN ANALYZE scans: {', '.join(res['dbt']['files_scanned_of'])}"))
+        out.append(Figure(bench, f"sync peak RSS, {n} days", res["sync"]["peak_mib"], "MiB", "largest process of the sync's tree"))
+        out.append(Figure(bench, f"lake size, {n} days", res["lake_mib"], "MiB", f"{res['partitions']} partitions"))
+        out.append(Figure(bench, f"warehouse size, {n} days", res["warehouse_mib"], "MiB", "the published file"))
+    if len(results) == 2:
+        a, b = results
+        out.append(Figure(bench, f"sync {b['history_days']} / {a['history_days']} days", b["sync"]["wall_s"] / a["sync"]["wall_s"], "x"))
+        if "cpu_s" in a["sync"]:
+            out.append(Figure(bench, f"sync CPU {b['history_days']} / {a['history_days']} days", b["sync"]["cpu_s"] / a["sync"]["cpu_s"], "x"))
+        out.append(Figure(bench, f"peak RSS {b['history_days']} / {a['history_days']} days",
+                          b["sync"]["peak_mib"] / a["sync"]["peak_mib"], "x"))
+    return out
+
+
+def run(server, config, workdir: Path, history: tuple[int, ...] = (28, 365), workers: int = 2) -> list[Figure]:
+    """What `benchmarks.run` calls: the figures of a daily sync at each history length."""
+    return figures([measure(server, config, n, workdir, workers) for n in history])
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mida_pipeline.sandbox.data import SandboxConfig
+    from mida_pipeline.sandbox.server import SandboxServer
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.history", description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=5)
+    parser.add_argument("--experiments", type=int, default=20)
+    parser.add_argument("--history", type=int, nargs="+", default=[28, 365], help="days of history (default 28 365)")
+    parser.add_argument("--latency-ms", type=float, default=25.0, help="delay of every Mida call (default 25)")
+    parser.add_argument("--workers", type=int, default=2, help="processes writing the synthetic history (default 2)")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/mida-history"), help="kept after the run, for a look")
+    parser.add_argument("--json", type=Path, help="also write every timing here")
+    parser.add_argument("--reuse", action="store_true", help="keep the lakes an earlier run synthesised in --workdir")
+    args = parser.parse_args(argv)
+
+    config = SandboxConfig(seed=SEED, projects=args.projects, experiments_per_project=args.experiments)
+    results = []
+    with SandboxServer(config) as server:
+        set_latency(server, args.latency_ms)
+        for n in args.history:
+            results.append(measure(server, config, n, args.workdir, args.workers, args.reuse))
+            print(f"{n} days: sync {results[-1]['sync']['wall_s']:.1f} s", file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {args.projects} projects x {args.experiments} experiments, "
+          f"{args.latency_ms:g} ms per Mida call")
+    print("| figure | value | unit | note |\n|---|---:|---|---|")
+    for f in figures(results):
+        print(f"| {f.name} | {f.value:.2f} | {f.unit} | {f.note} |")
+    for res in results:
+        print(f"\nsteps at {res['history_days']} days (s):")
+        for job, steps in sorted(res["steps"].items()):
+            print(f"  {job}: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

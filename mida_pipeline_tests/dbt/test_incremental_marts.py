@@ -1,0 +1,185 @@
+"""The marts that grow by the day: a run that names its days (dbt vars sync_start/sync_end) replaces those days
+only, reads only their partitions, and leaves the marts exactly as a full rebuild of the same lake would.
+
+Real dbt builds the real project into a warehouse file whose raw views read a small lake written by the
+lake's writer: two projects, four days of results in both windows, the store's days and one week.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import sys
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from mida_pipeline.lake.catalog import refresh_raw_views
+from mida_pipeline.lake.writer import write_partition
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+DBT = Path(sys.executable).with_name("dbt")
+D1, D2, D3, D4 = (date(2026, 3, 2) + timedelta(days=i) for i in range(4))  # Monday to Thursday
+SUNDAY = D1 - timedelta(days=1)
+W0, W1 = SUNDAY - timedelta(days=13), SUNDAY - timedelta(days=6)  # the Mondays of the two weeks before D1
+PROJECTS = ("p1", "p2")
+FACTS = {"fct_experiment_variant_daily": "date", "fct_store_traffic_daily": "date", "fct_store_traffic_weekly": "week_start"}
+SELECT = ["--select", *(f"+{m}" for m in FACTS)]
+
+
+def captured(day: date, hours: int = 1) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(hours), timezone.utc)
+
+
+def results(project: str, day: date, scale: int = 1, hours: int = 1) -> list[dict]:
+    """Two experiments of two variants, in both windows, for the primary goal and one secondary goal."""
+    rows = []
+    for test_id in (1, 2):
+        for goal_key, primary in (("purchase", True), ("signup", False)):
+            for variant in ("0", "1"):
+                for window, n in (("day", 100), ("cumulative", 100 * (day - D1).days + 100)):
+                    visitors = n * scale + test_id
+                    rows.append({"project_key": project, "date": day, "test_id": test_id, "test_name": f"test {test_id}",
+                                 "goal_key": goal_key, "goal_name": goal_key, "is_primary_goal": primary, "variant_id": variant,
+                                 "window": window, "is_control": variant == "0", "visitors": visitors,
+                                 "conversions": visitors // (10 if variant == "0" else 8), "revenue": 1.5 * visitors,
+                                 "orders": visitors // 20, "captured_at": captured(day, hours), "raw": "{}"})
+    return rows
+
+
+def store(day: date, visitors: int, frequency: str = "daily") -> dict:
+    end = day + timedelta(days=6) if frequency == "weekly" else day
+    return {"date": day, "frequency": frequency, "period_start": day, "period_end": end, "period_stated": True,
+            "total_visitors": visitors, "total_sessions": visitors + 10, "successful_orders": visitors // 50,
+            "product_views": visitors // 2, "add_to_cart": visitors // 5, "checkout_started": visitors // 8,
+            "abandoned_carts": visitors // 10, "revenue": 20.0 * visitors, "captured_at": captured(end), "raw": "{}"}
+
+
+def write_day(lake: Path, day: date, scale: int = 1, hours: int = 1) -> None:
+    for project in PROJECTS:
+        write_partition(lake, "mida_experiment_results", results(project, day, scale, hours), day=day, project_key=project)
+    write_partition(lake, "bss_analytics_daily", [store(day, 1000 * scale + day.day)], day=day)
+
+
+def dbt(build_path: Path, target: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [str(DBT), "run", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
+         "--log-path", str(target / "logs"), *SELECT, *args],
+        cwd=DBT_DIR, env={**_env(), "MIDA_DBT_BUILD_PATH": str(build_path), "MIDA_LAKE_DIR": str(build_path.parent / "lake")},
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
+    return proc
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DBT_"))}
+
+
+def days(first: date, last: date) -> tuple[str, str]:
+    return "--vars", f"{{sync_start: '{first}', sync_end: '{last}'}}"
+
+
+def marts(build_path: Path) -> dict[str, list[tuple]]:
+    with contextlib.closing(duckdb.connect(str(build_path), read_only=True)) as con:
+        return {m: con.execute(f"SELECT * FROM marts.{m} ORDER BY ALL").fetchall() for m in FACTS}
+
+
+def of_day(rows: list[tuple], day: date, position: int) -> list[tuple]:
+    return [r for r in rows if r[position] == day]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A warehouse built whole over D1..D3, then two runs: D4 synced, then Sunday..D2 synced again (a backfill that
+    lands the week ending that Sunday and recaptures D2)."""
+    root = tmp_path_factory.mktemp("incremental")
+    lake, build, target = root / "lake", root / "warehouse.duckdb", root / "target"
+    for day in (D1, D2, D3):
+        write_day(lake, day)
+    write_partition(lake, "bss_analytics_weekly", [store(W0, 7000, "weekly")], day=W0)
+    with contextlib.closing(duckdb.connect(str(build))) as con:
+        refresh_raw_views(con, lake)
+    dbt(build, target)
+    states = {"whole": marts(build)}
+
+    write_day(lake, D4)
+    # D2 captured again, with other numbers: a run that did not sync D2 must neither read nor change it.
+    write_day(lake, D2, scale=3, hours=5)
+    write_partition(lake, "bss_analytics_weekly", [store(W1, 7100, "weekly")], day=W1)  # its Sunday is not D4
+    dbt(build, target, *days(D4, D4))
+    states["after D4"] = marts(build)
+    compiled = (target / "compiled" / "mida" / "models" / "marts" / "fct_experiment_variant_daily.sql").read_text()
+
+    dbt(build, target, *days(SUNDAY, D2))
+    states["after D2"] = marts(build)
+    rebuilt = root / "rebuilt.duckdb"
+    with contextlib.closing(duckdb.connect(str(rebuilt))) as con:
+        refresh_raw_views(con, lake)
+    dbt(rebuilt, target)
+    states["rebuilt"] = marts(rebuilt)
+    return {"states": states, "build": build, "target": target, "compiled_d4": compiled}
+
+
+def test_a_run_of_one_day_changes_only_that_days_rows(built):
+    whole, after = built["states"]["whole"], built["states"]["after D4"]
+    daily = after["fct_experiment_variant_daily"]
+    position = 6  # the `date` column
+    assert of_day(daily, D4, position) and not of_day(whole["fct_experiment_variant_daily"], D4, position)
+    for day in (D1, D2, D3):  # D2 was recaptured in the lake, but this run did not sync it
+        assert of_day(daily, day, position) == of_day(whole["fct_experiment_variant_daily"], day, position)
+    assert len(daily) == len(whole["fct_experiment_variant_daily"]) + 2 * 2 * 2 * 2  # projects x tests x goals x variants
+    assert [r[0] for r in after["fct_store_traffic_daily"]] == [D1, D2, D3, D4]
+    assert after["fct_store_traffic_daily"][:3] == whole["fct_store_traffic_daily"]
+
+
+def test_a_week_lands_with_the_run_that_syncs_its_sunday(built):
+    states = built["states"]
+    assert [r[0] for r in states["after D4"]["fct_store_traffic_weekly"]] == [W0]
+    assert [r[0] for r in states["after D2"]["fct_store_traffic_weekly"]] == [W0, W1]
+
+
+def test_a_run_of_a_past_day_replaces_that_day_with_its_latest_capture(built):
+    before, after = built["states"]["after D4"], built["states"]["after D2"]
+    position = 6
+    changed = of_day(after["fct_experiment_variant_daily"], D2, position)
+    assert changed != of_day(before["fct_experiment_variant_daily"], D2, position)
+    assert {r[10] for r in changed} == {300 + 1, 300 + 2}  # visitors of the 5 o'clock capture (scale 3)
+    for day in (D1, D3, D4):
+        assert of_day(after["fct_experiment_variant_daily"], day, position) == of_day(before["fct_experiment_variant_daily"], day, position)
+
+
+def test_the_marts_after_daily_runs_equal_a_full_rebuild_of_the_same_lake(built):
+    assert built["states"]["after D2"] == built["states"]["rebuilt"]
+
+
+def test_a_run_of_one_day_reads_only_that_days_files(built):
+    sql = built["compiled_d4"]
+    assert f"between date '{D4}' and date '{D4}'" in sql
+    with contextlib.closing(duckdb.connect(str(built["build"]), read_only=True)) as con:
+        plan = "\n".join(row[1] for row in con.execute(f"EXPLAIN ANALYZE {sql}").fetchall())
+    # Every scan of the lake (DuckDB may scan twice: the window's keys, then the rows it keeps) opens D4's file
+    # of each project and none of D1..D3's.
+    read = [int(n) for n in re.findall(r"Total Files Read: (\d+)", plan)]
+    assert read and set(read) == {len(PROJECTS)}, plan
+    assert set(re.findall(r"date=([0-9-]{10})/part\.parquet", plan)) == {D4.isoformat()}
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ("{sync_start: '2026-03-02'}", "sync_start and sync_end go together"),
+        ("{sync_start: '2026-03-02', sync_end: 'yesterday'}", "dbt var sync_end is yesterday; give a day as YYYY-MM-DD"),
+        ("{sync_start: '2026-03-05', sync_end: '2026-03-02'}", "sync_start 2026-03-05 is after sync_end 2026-03-02"),
+    ],
+)
+def test_days_given_wrong_fail_in_one_line_naming_the_var(built, variables, message):
+    proc = dbt(built["build"], built["target"], "--vars", variables, check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout
