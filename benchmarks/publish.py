@@ -73,7 +73,7 @@ def small_catalog(build: Path, facts_dir: Path, published: Path, day: date, run_
                 con.execute(f"CREATE VIEW marts.{name} AS SELECT * FROM read_parquet([{listed}], hive_partitioning = true)")
             else:
                 con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM b.marts.{name}")
-        for schema, name, sql in con.execute(
+        for schema, _name, sql in con.execute(
                 "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = 'b' AND NOT internal").fetchall():
             with contextlib.suppress(duckdb.Error):  # raw and staging views, as the build file has them
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

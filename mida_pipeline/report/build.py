@@ -87,7 +87,17 @@ def _digest(*parts) -> str:
 
 
 def _card(project: ProjectData, test_id: int) -> pd.DataFrame:
-    return project.scorecard[project.scorecard["test_id"] == test_id].sort_values("variant_id").reset_index(drop=True)
+    """The experiment's scorecard rows: its primary goal first, then each secondary goal, control first in each."""
+    rows = project.scorecard[project.scorecard["test_id"] == test_id]
+    order = rows.assign(_secondary=~rows["is_primary_goal"].fillna(True).astype(bool), _key=rows["goal_key"].fillna(""))
+    return (order.sort_values(["_secondary", "_key", "variant_id"]).drop(columns=["_secondary", "_key"])
+            .reset_index(drop=True))
+
+
+def _segments(project: ProjectData, test_id: int) -> pd.DataFrame:
+    if not len(project.segments):
+        return project.segments
+    return project.segments[project.segments["test_id"] == test_id].reset_index(drop=True)
 
 
 def _info(project: ProjectData, test_id: int) -> pd.Series | None:
@@ -98,18 +108,25 @@ def _info(project: ProjectData, test_id: int) -> pd.Series | None:
 def _experiment_hash(project: ProjectData, test_id: int) -> str:
     info = _info(project, test_id)
     facts = {} if info is None else {k: info.get(k) for k in SHOWN_FACTS}
-    return _digest(facts, _card(project, test_id))
+    return _digest(facts, _card(project, test_id), _segments(project, test_id))
 
 
-def _draw(card: pd.DataFrame, info: pd.Series | None, cumulative: pd.DataFrame) -> tuple[str, str]:
-    """One experiment's section (with its charts) and its verdict; a module-level function, so workers can run it."""
-    names = dict(zip(card["variant_id"], card["variant_name"]))
+def _draw(card: pd.DataFrame, info: pd.Series | None, cumulative: pd.DataFrame,
+          segments: pd.DataFrame | None = None) -> tuple[str, str]:
+    """One experiment's section (with its primary goal's charts) and its verdict; a module-level function, so
+    workers can run it. The charts over time read the daily scorecard (`cumulative`)."""
+    primary = card[card["is_primary_goal"].fillna(True).astype(bool)] if "is_primary_goal" in card else card
+    names = dict(zip(primary["variant_id"], primary["variant_name"], strict=True))
     pictures = {}
     if len(cumulative):
         pictures["Cumulative conversion rate"] = charts.cumulative_rate(cumulative, names)
-    if (~card["is_control"].astype(bool)).any():
-        pictures["Lift over control"] = charts.lift(card)
-    return experiment_section(info, card, pictures), experiment_verdict(card)
+    if (~primary["is_control"].astype(bool)).any():
+        pictures["Lift over control"] = charts.lift(primary)
+    if len(cumulative) and cumulative["chance_to_beat_control"].notna().any():
+        threshold = primary["confidence_threshold_percent"].dropna()
+        pictures["Chance to beat control and sequential p-value over time"] = charts.decision_history(
+            cumulative, names, float(threshold.iloc[0]) if len(threshold) else None)
+    return experiment_section(info, card, pictures, segments), experiment_verdict(card)
 
 
 def _draw_many(tasks: list[tuple]) -> list[tuple[str, str]]:
@@ -248,7 +265,7 @@ def build_report(
     for key, test_id in to_draw:
         project = data.projects[key]
         mine = cumulative[(cumulative["project_key"] == key) & (cumulative["test_id"] == test_id)].reset_index(drop=True)
-        tasks.append((_card(project, test_id), _info(project, test_id), mine))
+        tasks.append((_card(project, test_id), _info(project, test_id), mine, _segments(project, test_id)))
     drawn = dict(zip(to_draw, _draw_all(tasks, workers)))
     output.drawn = len(drawn)
 
@@ -274,7 +291,8 @@ def build_report(
         lift_png = state.chart_path(f"lift_{key}")
         if not state.page_unchanged(key, page_hash, path):
             files[path] = project_page(key, sections, badges, not_started, store_html, now)
-            variants = project.scorecard[~project.scorecard["is_control"].astype(bool)]
+            primary = project.scorecard[project.scorecard["is_primary_goal"].fillna(True).astype(bool)]
+            variants = primary[~primary["is_control"].astype(bool)]
             if len(variants):
                 labelled = variants.assign(label=variants["test_name"].astype(str) + " · " + variants["variant_name"].astype(str))
                 files[lift_png] = charts.lift(labelled, label_column="label")

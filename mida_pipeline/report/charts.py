@@ -3,34 +3,46 @@
 from __future__ import annotations
 
 import io
+import warnings
+from functools import cache
 
-import matplotlib
-
-matplotlib.use("Agg")
-import warnings  # noqa: E402
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import dates as mdates  # noqa: E402
-from matplotlib import font_manager
+import numpy as np
+import pandas as pd
 
 # Experiment and variant names may be in any script: fall back, glyph by glyph, to whichever
 # CJK font the machine has; without one a missing glyph draws as a box rather than failing.
 _FALLBACKS = ["Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans JP", "WenQuanYi Zen Hei", "Droid Sans Fallback"]
-_INSTALLED = {f.name for f in font_manager.fontManager.ttflist}
-matplotlib.rcParams["font.family"] = ["DejaVu Sans", *[f for f in _FALLBACKS if f in _INSTALLED]]
-warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+
+
+@cache
+def _pyplot():
+    """matplotlib, set up when the first chart is drawn (never on import): the Agg backend, the fonts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans", *[f for f in _FALLBACKS if f in installed]]
+    return plt
+
 
 PALETTE = ["#4C6EF5", "#F76707", "#12B886", "#AE3EC9", "#F03E3E"]
 VERDICT_COLOURS = {"winner": "#2B8A3E", "loser": "#C92A2A", "srm_warning": "#E67700", "inconclusive": "#495057"}
 Z95 = 1.959963984540054
 
 
+def _figure(width: float, height: float, rows: int = 1):
+    return _pyplot().subplots(rows, 1, figsize=(width, height))
+
+
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
-    plt.close(fig)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    _pyplot().close(fig)
     return buffer.getvalue()
 
 
@@ -42,6 +54,8 @@ def _style(ax, title: str) -> None:
 
 def _dates(ax, days: pd.Series) -> None:
     # A single day (one synced week) gives AutoDateLocator no range to split.
+    from matplotlib import dates as mdates
+
     locator = mdates.AutoDateLocator(maxticks=8) if days.nunique() > 1 else mdates.DayLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -60,7 +74,7 @@ def wilson_band(conversions: np.ndarray, visitors: np.ndarray) -> tuple[np.ndarr
 
 def cumulative_rate(series: pd.DataFrame, names: dict[str, str]) -> bytes:
     """Each variant's cumulative conversion rate by day, with its 95 % Wilson band."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    fig, ax = _figure(6.4, 3.0)
     for k, (variant_id, rows) in enumerate(series.sort_values("result_date").groupby("variant_id", sort=True)):
         rate, low, high = wilson_band(rows["conversions"].to_numpy(float), rows["visitors"].to_numpy(float))
         days = pd.to_datetime(rows["result_date"])
@@ -73,10 +87,36 @@ def cumulative_rate(series: pd.DataFrame, names: dict[str, str]) -> bytes:
     return _png(fig)
 
 
+def decision_history(series: pd.DataFrame, names: dict[str, str], threshold_percent: float | None) -> bytes:
+    """Each variant's chance to beat control and sequential p-value as of every synced day: how the evidence moved.
+
+    The sequential p-value stays valid however often it is read, so the day it crosses the line is a day a
+    decision could have been taken; the chance to beat control is the Bayesian view of the same days.
+    """
+    threshold = (threshold_percent or 95.0) / 100
+    fig, (top, bottom) = _figure(6.4, 4.4, rows=2)
+    variants = series[series["variant_id"] != "0"] if "0" in set(series["variant_id"]) else series
+    for k, (variant_id, rows) in enumerate(variants.sort_values("result_date").groupby("variant_id", sort=True)):
+        days, color = pd.to_datetime(rows["result_date"]), PALETTE[(k + 1) % len(PALETTE)]
+        label = names.get(variant_id, variant_id)
+        top.plot(days, rows["chance_to_beat_control"].astype(float) * 100, color=color, label=label, linewidth=1.8)
+        bottom.plot(days, rows["sequential_p_value"].astype(float), color=color, label=label, linewidth=1.8)
+    top.axhline(threshold * 100, color="#868E96", linewidth=1, linestyle="--")
+    top.set_ylim(0, 100)
+    bottom.axhline(1 - threshold, color="#868E96", linewidth=1, linestyle="--")
+    bottom.set_yscale("log")
+    _style(top, "Chance to beat control (%)")
+    _style(bottom, "Sequential p-value (safe to read daily)")
+    for ax in (top, bottom):
+        _dates(ax, pd.to_datetime(series["result_date"]))
+    bottom.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=4)
+    return _png(fig)
+
+
 def lift(card: pd.DataFrame, label_column: str = "variant_name") -> bytes:
     """Each variant's absolute lift over control (percentage points) with its 95 % interval, coloured by verdict."""
     rows = card[~card["is_control"].astype(bool)].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(6.4, 0.8 + 0.4 * max(len(rows), 1)))
+    fig, ax = _figure(6.4, 0.8 + 0.4 * max(len(rows), 1))
     for k, row in rows.iterrows():
         if pd.isna(row["abs_lift"]):
             continue
@@ -94,7 +134,7 @@ def lift(card: pd.DataFrame, label_column: str = "variant_name") -> bytes:
 
 def store_traffic(frame: pd.DataFrame, title: str, date_column: str) -> bytes:
     """Visitors, sessions and orders over time."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    fig, ax = _figure(6.4, 3.0)
     data = frame.sort_values(date_column)
     days = pd.to_datetime(data[date_column])
     for k, column in enumerate(["total_visitors", "total_sessions", "successful_orders"]):
@@ -107,7 +147,7 @@ def store_traffic(frame: pd.DataFrame, title: str, date_column: str) -> bytes:
 
 def funnel(totals: dict[str, float]) -> bytes:
     """The shopping funnel over the whole period, visitor to order."""
-    fig, ax = plt.subplots(figsize=(6.4, 2.6))
+    fig, ax = _figure(6.4, 2.6)
     labels = list(totals)
     values = [totals[k] for k in labels]
     bars = ax.barh(labels, values, color=PALETTE[0], alpha=0.85)

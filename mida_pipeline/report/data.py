@@ -1,11 +1,10 @@
 """What the report shows, read from the published warehouse (read-only), nothing computed twice.
 
-Every number on the page comes from a mart: the scorecard for each variant's
-totals, lift, interval and verdict; the store traffic marts for the store. The
-one series no mart holds, each variant's cumulative result on every synced day,
-comes from the staging view of the API's own cumulative window, so the chart
-ends exactly where the scorecard does (a running sum of daily visitors would
-not: a visitor seen on two days is one visitor cumulatively).
+Every number on the page comes from a mart: the scorecard for each goal and
+variant's totals, lift, intervals and both verdicts; the segment scorecard for
+the segments; the daily scorecard for every chart over time (the API's own
+cumulative window as of each day, so the charts end exactly where the scorecard
+does); the store traffic marts for the store.
 """
 
 from __future__ import annotations
@@ -30,7 +29,8 @@ class ProjectData:
     project_key: str
     experiments: pd.DataFrame  # marts.dim_experiments rows of the project
     scorecard: pd.DataFrame  # marts.fct_experiment_scorecard rows of the project
-    cumulative: pd.DataFrame  # per variant and day: result_date, visitors, conversions
+    cumulative: pd.DataFrame  # per variant and day of the primary goal: the scorecard as of that day
+    segments: pd.DataFrame = field(default_factory=pd.DataFrame)  # marts.fct_experiment_segment_scorecard rows
 
 
 @dataclass
@@ -58,12 +58,17 @@ def _register_lake(con: duckdb.DuckDBPyConnection, lake_dir: str | os.PathLike |
         register(con, lake_dir)  # nothing to do for a local lake
 
 
+# Each primary goal's scorecard as of every synced day: what the charts over time draw.
 SERIES_SQL = (
-    "SELECT project_key, test_id, variant_id, result_date, visitors, conversions "
-    "FROM staging.stg_mida_experiment_results WHERE result_window = 'cumulative' AND coalesce(is_primary_goal, true) {where}"
+    "SELECT project_key, test_id, variant_id, as_of_date::DATE AS result_date, visitors, conversions, abs_lift, "
+    "ci_low, ci_high, chance_to_beat_control, sequential_p_value "
+    "FROM marts.fct_experiment_scorecard_daily WHERE is_primary_goal {where}"
     "ORDER BY project_key, test_id, variant_id, result_date"
 )
-SERIES_COLUMNS = ["project_key", "test_id", "variant_id", "result_date", "visitors", "conversions"]
+SERIES_COLUMNS = ["project_key", "test_id", "variant_id", "result_date", "visitors", "conversions", "abs_lift", "ci_low",
+                  "ci_high", "chance_to_beat_control", "sequential_p_value"]
+SERIES_MART = "marts.fct_experiment_scorecard_daily"
+SEGMENTS_MART = "marts.fct_experiment_segment_scorecard"
 
 
 def _open(warehouse: Path, lake_dir: str | os.PathLike | None) -> duckdb.DuckDBPyConnection:
@@ -80,8 +85,8 @@ def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str
          with_series: bool = True) -> ReportData:
     """The report's inputs for `projects` (default: every project the scorecard knows).
 
-    Without `with_series` the cumulative series are left empty: they are the one input read from the lake (every
-    synced day of every experiment), so a build that redraws few experiments asks for theirs alone (`series`).
+    Without `with_series` the series over time are left empty: they are the largest input (every synced day of
+    every experiment), so a build that redraws few experiments asks for theirs alone (`series`).
     """
     with contextlib.closing(_open(warehouse, lake_dir)) as con:
         present = _existing(con)
@@ -91,8 +96,11 @@ def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str
                 f"the warehouse {warehouse} has no marts.{missing[0]}; build the marts first (the 'models' job, or mida-pipeline sync)"
             )
         experiments = _frame(con, "SELECT * FROM marts.dim_experiments ORDER BY project_key, test_id")
-        scorecard = _frame(con, "SELECT * FROM marts.fct_experiment_scorecard ORDER BY project_key, test_id, variant_id")
-        if with_series and "staging.stg_mida_experiment_results" in present and len(scorecard):
+        scorecard = _frame(con, "SELECT * FROM marts.fct_experiment_scorecard "
+                                "ORDER BY project_key, test_id, is_primary_goal DESC, goal_key, variant_id")
+        segments = _frame(con, f"SELECT * FROM {SEGMENTS_MART} ORDER BY ALL") if SEGMENTS_MART in present else pd.DataFrame(
+            columns=["project_key", "test_id"])
+        if with_series and SERIES_MART in present and len(scorecard):
             cumulative = _frame(con, SERIES_SQL.format(where=""))
         else:
             cumulative = pd.DataFrame(columns=SERIES_COLUMNS)
@@ -106,6 +114,7 @@ def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str
             experiments=experiments[experiments["project_key"] == key].reset_index(drop=True),
             scorecard=scorecard[scorecard["project_key"] == key].reset_index(drop=True),
             cumulative=cumulative[cumulative["project_key"] == key].reset_index(drop=True),
+            segments=segments[segments["project_key"] == key].reset_index(drop=True),
         )
     return data
 
@@ -113,12 +122,12 @@ def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str
 def series(warehouse: Path, experiments: list[tuple[str, int]], lake_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """The cumulative series of the given (project, experiment) pairs only.
 
-    The filter names the projects, so DuckDB opens only their folders of the lake (project_key= partitions).
+    The filter names the experiments, so only their rows of the daily scorecard are read.
     """
     if not experiments:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     with contextlib.closing(_open(warehouse, lake_dir)) as con:
-        if "staging.stg_mida_experiment_results" not in _existing(con):
+        if SERIES_MART not in _existing(con):
             return pd.DataFrame(columns=SERIES_COLUMNS)
         con.execute("CREATE TEMP TABLE wanted (project_key VARCHAR, test_id BIGINT)")
         con.executemany("INSERT INTO wanted VALUES (?, ?)", [(k, int(t)) for k, t in experiments])

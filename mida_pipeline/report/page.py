@@ -26,6 +26,7 @@ BADGES = {
     "inconclusive": ("Inconclusive", "#495057"),
     "srm_warning": ("SRM warning", "#E67700"),
     "control": ("Control", "#868E96"),
+    "not_enough_traffic": ("Not enough traffic", "#ADB5BD"),
     "no_data": ("No results yet", "#ADB5BD"),
 }
 
@@ -78,12 +79,15 @@ def interval(low, high) -> str:
 
 
 def experiment_verdict(card: pd.DataFrame) -> str:
-    """One badge per experiment from its variants' verdicts.
+    """One badge per experiment, from its primary goal's variants (Mida's own rule, `verdict`).
 
     An SRM warning wins, because when the traffic split is off no other number
     can be trusted; then a winner (some variant significantly beats control),
     then a loser (some variant is significantly worse), else inconclusive.
     """
+    if len(card) and "is_primary_goal" in card:
+        primary = card[card["is_primary_goal"].fillna(True).astype(bool)]
+        card = primary if len(primary) else card
     verdicts = set(card.loc[~card["is_control"].astype(bool), "verdict"]) if len(card) else set()
     for verdict in ("srm_warning", "winner", "loser", "inconclusive"):
         if verdict in verdicts:
@@ -97,7 +101,7 @@ def templates() -> jinja2.Environment:
         loader=jinja2.PackageLoader("mida_pipeline.report", "templates"), autoescape=True, trim_blocks=True,
         lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
-    env.filters.update(num=num, exact=attr, b64=lambda png: base64.b64encode(png).decode())
+    env.filters.update(num=num, exact=attr, missing=_missing, b64=lambda png: base64.b64encode(png).decode())
     env.globals.update(data_attrs=data_attrs, interval=interval, badges=BADGES)
     return env
 
@@ -106,26 +110,64 @@ def render(template: str, **context) -> str:
     return templates().get_template(template).render(**context)
 
 
-def experiment_section(info: pd.Series | None, card: pd.DataFrame, charts: dict[str, bytes]) -> Markup:
-    """One experiment: badge, facts, the variants' table, the cumulative-rate and lift charts."""
-    first = card.iloc[0]
-    with_revenue = bool(card["revenue"].fillna(0).sum() > 0)
+RULES = {("bayesian", None): "Bayesian: a winner needs a chance to beat control of at least {t:g} %",
+         ("frequentist", 1): "frequentist, one-tailed: a winner needs p < {p:g}",
+         ("frequentist", 2): "frequentist, two-tailed: a winner needs p < {p:g}"}
+
+
+def _rule(first: pd.Series) -> str | None:
+    """The rule Mida's own verdict follows for this goal, in words."""
+    framework = None if _missing(first.get("decision_framework")) else str(first["decision_framework"])
+    if framework is None:
+        return None
+    threshold = 95.0 if _missing(first.get("confidence_threshold_percent")) else float(first["confidence_threshold_percent"])
+    tails = None if framework == "bayesian" or _missing(first.get("tails")) else int(first["tails"])
+    text = RULES.get((framework, tails))
+    return text.format(t=threshold, p=round(1 - threshold / 100, 4)) if text else None
+
+
+def _goals(card: pd.DataFrame) -> list[dict]:
+    """The experiment's goals, the primary first, each with its variants' rows (control first)."""
+    if "goal_key" not in card:
+        card = card.assign(goal_key=None, goal_name=None, is_primary_goal=True)
+    out = []
+    ordered = card.assign(_primary=card["is_primary_goal"].fillna(True).astype(bool),
+                          _key=card["goal_key"].fillna("").astype(str))
+    for (_, key), rows in ordered.groupby(["_primary", "_key"], sort=False):
+        rows = rows.sort_values(["is_control", "variant_id"], ascending=[False, True])
+        first = rows.iloc[0]
+        out.append({
+            "key": key or None, "name": first.get("goal_name") if not _missing(first.get("goal_name")) else (key or "Primary goal"),
+            "primary": bool(first["_primary"]), "rows": [v for _, v in rows.iterrows()], "rule": _rule(first),
+            "with_revenue": bool(rows["revenue"].fillna(0).sum() > 0),
+        })
+    return sorted(out, key=lambda g: (not g["primary"], str(g["key"] or "")))
+
+
+def _segment_rows(segments: pd.DataFrame) -> list[pd.Series]:
+    if segments is None or not len(segments):
+        return []
+    variants = segments[~segments["is_control"].astype(bool)]
+    return [v for _, v in variants.sort_values(["dimension", "segment", "variant_id"]).iterrows()]
+
+
+def experiment_section(info: pd.Series | None, card: pd.DataFrame, charts: dict[str, bytes],
+                       segments: pd.DataFrame | None = None) -> Markup:
+    """One experiment: badge, facts, a table per goal (the primary first) with both verdicts, the charts of its
+    primary goal, and its segments (exploratory)."""
+    goals = _goals(card)
+    first = goals[0]["rows"][0]
     facts = [f"test {first['test_id']}", f"results to {attr(first['as_of_date'])}"]
     if info is not None:
         facts.insert(1, f"status {info['status']}")
-        if not _missing(info.get("primary_goal_name")):
-            facts.append(f"goal: {info['primary_goal_name']}")
     if not _missing(first.get("confidence_threshold_percent")):
-        facts.append(f"significance at {float(first['confidence_threshold_percent']):g} % confidence")
-    head = ["Variant", "Visitors", "Conversions", "Rate", "Lift", "Relative", "95 % interval", "p-value", "Chance to beat control"]
-    if with_revenue:
-        head += ["Revenue / visitor", "RPV lift"]
-    head.append("Verdict")
+        facts.append(f"decided at {float(first['confidence_threshold_percent']):g} % confidence")
     srm = bool(card["srm_flag"].fillna(False).astype(bool).any())
+    names = dict(zip(card["variant_id"], card["variant_name"], strict=True))
     return Markup(render(
         "experiment.html.j2", first=first, name=info["test_name"] if info is not None else first["test_name"],
         verdict=experiment_verdict(card), facts=facts, srm_p_value=card["srm_p_value"].iloc[0] if srm else None,
-        head=head, rows=[v for _, v in card.iterrows()], with_revenue=with_revenue, pictures=charts,
+        goals=goals, pictures=charts, segments=_segment_rows(segments), names=names,
     ))
 
 

@@ -71,28 +71,28 @@ def test_each_variant_on_the_page_equals_the_scorecard(browser, report_dir, mart
                "chance_to_beat_control", "revenue_per_visitor", "rpv_lift"]
     for key in sandbox.data.project_keys:
         expected = {
-            (str(r[0]), r[1]): r[2:]
+            (str(r[0]), r[1] or "", r[2]): r[3:]
             for r in marts.execute(
-                f"SELECT test_id, variant_id, {', '.join(columns)}, verdict FROM marts.fct_experiment_scorecard "
-                "WHERE project_key = ?", [key]
+                f"SELECT test_id, goal_key, variant_id, {', '.join(columns)}, verdict, safe_verdict "
+                "FROM marts.fct_experiment_scorecard WHERE project_key = ?", [key]
             ).fetchall()
         }
         page, _, _ = open_offline(browser, report_dir / f"{key}.html")
-        shown = {(a["testId"], a["variantId"]): a for a in attrs(page, "tr.variant")}
+        shown = {(a["testId"], a["goalKey"], a["variantId"]): a for a in attrs(page, "tr.variant")}
         assert set(shown) == set(expected) and expected
         for ident, row in expected.items():
             a = shown[ident]
-            for name, want in zip(columns, row[:-1]):
+            for name, want in zip(columns, row[:-2], strict=True):
                 got = value(a["".join(w.title() if i else w for i, w in enumerate(name.split("_")))])
                 assert same(got, want), (key, ident, name, got, want)
-            assert a["verdict"] == row[-1]
+            assert (a["verdict"], a["safeVerdict"]) == row[-2:]
         # What a person reads is the same number, formatted.
         cells = page.eval_on_selector_all(
-            "tr.variant", "rows => rows.map(r => [r.dataset.testId, r.dataset.variantId, "
+            "tr.variant", "rows => rows.map(r => [r.dataset.testId, r.dataset.goalKey, r.dataset.variantId, "
             "r.querySelector('[data-field=visitors]').textContent, r.querySelector('[data-field=conversion_rate]').textContent])"
         )
-        for test_id, variant_id, visitors, rate in cells:
-            row = expected[(test_id, variant_id)]
+        for test_id, goal_key, variant_id, visitors, rate in cells:
+            row = expected[(test_id, goal_key, variant_id)]
             assert visitors == f"{row[0]:,}" and rate == f"{row[2] * 100:.2f} %"
         page.close()
 
@@ -103,13 +103,38 @@ def test_each_experiment_badge_follows_its_variants(browser, report_dir, marts, 
             """SELECT test_id::varchar, CASE WHEN bool_or(verdict = 'srm_warning') THEN 'srm_warning'
                       WHEN bool_or(verdict = 'winner') THEN 'winner' WHEN bool_or(verdict = 'loser') THEN 'loser'
                       ELSE 'inconclusive' END
-               FROM marts.fct_experiment_scorecard WHERE project_key = ? AND NOT is_control GROUP BY 1""", [key]
+               FROM marts.fct_experiment_scorecard WHERE project_key = ? AND NOT is_control AND is_primary_goal
+               GROUP BY 1""", [key]
         ).fetchall())
         page, _, _ = open_offline(browser, report_dir / f"{key}.html")
         shown = {a["testId"]: a["verdict"] for a in attrs(page, "section.experiment")}
         assert shown == expected
         badges = page.eval_on_selector_all("section.experiment .head [data-badge]", "els => els.map(e => e.textContent)")
         assert len(badges) == len(expected) and set(badges) <= {"Winner", "Loser", "Inconclusive", "SRM warning"}
+        page.close()
+
+
+def test_secondary_goals_sit_beneath_the_primary_and_segments_are_flagged_exploratory(browser, report_dir, marts, sandbox):
+    for key in sandbox.data.project_keys:
+        goals = marts.execute(
+            "SELECT test_id::varchar, list(DISTINCT goal_key ORDER BY goal_key) FILTER (WHERE NOT is_primary_goal), "
+            "any_value(goal_key) FILTER (WHERE is_primary_goal) FROM marts.fct_experiment_scorecard WHERE project_key = ? "
+            "GROUP BY 1", [key]).fetchall()
+        page, _, _ = open_offline(browser, report_dir / f"{key}.html")
+        order = page.eval_on_selector_all(
+            "section.experiment", "els => els.map(e => [e.dataset.testId, [...e.querySelectorAll('div.goal')]"
+            ".map(g => [g.dataset.goalKey, g.dataset.primary])])")
+        shown = {test_id: listed for test_id, listed in order}
+        for test_id, secondary, primary in goals:
+            listed = shown[test_id]
+            assert listed[0] == [primary or "", "true"], (test_id, listed)
+            assert sorted(k for k, p in listed[1:]) == sorted(secondary or []) and all(p == "false" for _, p in listed[1:])
+        segments = marts.execute("SELECT count(*) FROM marts.fct_experiment_segment_scorecard WHERE project_key = ? "
+                                 "AND NOT is_control", [key]).fetchone()[0]
+        assert len(attrs(page, "tr.segment")) == segments > 0
+        assert page.locator("div.segments h4").first.inner_text().endswith("Exploratory")
+        charts = page.eval_on_selector_all("section.experiment img", "els => els.map(e => e.alt)")
+        assert "Chance to beat control and sequential p-value over time" in charts
         page.close()
 
 
