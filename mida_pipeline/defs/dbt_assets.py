@@ -1,58 +1,35 @@
 """The dbt project as Dagster assets: staging views and marts, tests as asset checks.
 
 dbt builds into the private build file and the finished file is published in
-one rename (see lake/warehouse.py), so BI tools never see half-built marts.
+one rename (see lake/warehouse.py), so BI tools never see half-built marts. The
+manifest is read, never made, here (see dbt_project.py).
 """
 
-
-import fcntl
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
+import json
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from mida_pipeline.defs.dbt_project import DBT, DBT_DIR, project
 from mida_pipeline.defs.resources import Lake
-
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
-project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+from mida_pipeline.defs.schedules import MODELS_FOLLOW_RAW
 
 
-def ensure_manifest() -> Path:
-    """Parse the project when the manifest is missing or older than a model, so a fresh clone loads.
-
-    Several processes may load the code location at once (two syncs, the
-    webserver and a run): the check and the parse hold a lock, and the parse
-    writes into a private folder whose manifest is renamed into place, so no
-    process ever reads a half-written manifest.
-    """
-    manifest = project.manifest_path
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    with open(manifest.parent / ".parse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".py"} and "target" not in p.parts]
-        if manifest.exists() and max(p.stat().st_mtime for p in sources) <= manifest.stat().st_mtime:
-            return manifest
-        private = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
-        try:
-            subprocess.run(
-                [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--project-dir", str(DBT_DIR),
-                 "--profiles-dir", str(DBT_DIR), "--target-path", str(private)],
-                check=True, cwd=DBT_DIR, capture_output=True,
-            )
-            os.replace(private / "manifest.json", manifest)
-        finally:
-            shutil.rmtree(private, ignore_errors=True)
-    return manifest
+def _manifest() -> Path:
+    if not project.manifest_path.exists():
+        # One line that says what to do, instead of dagster-dbt's traceback about a missing file.
+        raise FileNotFoundError(
+            f"the dbt manifest {project.manifest_path} is missing: run `python -m mida_pipeline.defs.dbt_project` "
+            "(or `make install`) once, then load the code location again"
+        )
+    return project.manifest_path
 
 
 class Translator(DagsterDbtTranslator):
-    """dbt sources are the raw lake assets; models are grouped by their folder (staging, marts)."""
+    """dbt sources are the raw lake assets; models are grouped by their folder (staging, marts) and rebuilt by
+    the daemon after raw data lands (schedules.MODELS_FOLLOW_RAW)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -63,9 +40,12 @@ class Translator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
 
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> Optional[dg.AutomationCondition]:
+        return MODELS_FOLLOW_RAW
+
 
 @dbt_assets(
-    manifest=ensure_manifest(),
+    manifest=_manifest(),
     project=project,
     dagster_dbt_translator=Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
@@ -74,13 +54,14 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
     warehouse = lake.warehouse()
     with warehouse.exclusive() as build_path:
         warehouse.refresh_raw()
-        os.environ["MIDA_DBT_BUILD_PATH"] = str(build_path)
+        # The build file reaches dbt's profile as a variable: nothing in this process's environment changes.
+        build = ["build", "--vars", json.dumps({"mida_build_path": str(build_path)})]
         # Raw runs publish the build file too: a failed or killed build must leave no half-built marts in it.
         with warehouse.rebuilding():
-            yield from dbt.cli(["build"], context=context).stream()
+            yield from dbt.cli(build, context=context).stream()
         warehouse.publish()
     context.log.info(f"published {warehouse.published_path}")
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=project, profiles_dir=str(DBT_DIR), dbt_executable=str(Path(sys.executable).with_name("dbt")))
+    return DbtCliResource(project_dir=project, profiles_dir=str(DBT_DIR), dbt_executable=str(DBT))

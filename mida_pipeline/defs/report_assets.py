@@ -6,6 +6,7 @@ import base64
 import dagster as dg
 
 from mida_pipeline.defs.resources import Lake
+from mida_pipeline.defs.schedules import MODELS_FOLLOW_RAW
 from mida_pipeline.report import ReportOutput, build_report
 from mida_pipeline.report.build import report_dir
 
@@ -50,6 +51,7 @@ def report_metadata(output: ReportOutput) -> dict:
     group_name=GROUP,
     kinds={"python", "html"},
     deps=READS,
+    automation_condition=MODELS_FOLLOW_RAW,  # rebuilt with the marts it reads, in the same run
     description="The experiment report: one self-contained HTML page per project (index.html links them). "
     "For each experiment, each variant's cumulative conversion rate with its 95 % band, the lift over control "
     "with its interval, a verdict badge (winner, loser, inconclusive, SRM warning) and revenue per visitor; "
