@@ -88,6 +88,8 @@ def dagster(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 
 def instance(env: dict[str, str]) -> dg.DagsterInstance:
+    """The instance the daemon uses, read by the test process (a shared one names its database by variables)."""
+    os.environ.update({k: v for k, v in env.items() if k.startswith("DAGSTER_PG_")})
     return dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
 
 

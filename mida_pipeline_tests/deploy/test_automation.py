@@ -8,14 +8,17 @@ not as the schedules' jobs.
 from __future__ import annotations
 
 import subprocess
+from datetime import timedelta
 
 import duckdb
 import pytest
 
 from mida_pipeline_tests.deploy.conftest import BIN, MART, automation_ticks_after, daemon, instance, runs_of, settled, wait_for
+from mida_pipeline import days as cal
 from mida_pipeline_tests.conftest import REPO
 
-DAY = "2025-06-02"
+# A recent closed day: the sandbox's experiments have results for the last weeks only.
+DAY = (cal.latest_complete_day("UTC") - timedelta(days=2)).isoformat()
 SELECTION = "mida_experiments,mida_experiment_variants,mida_experiment_results,mida_goals"
 
 
