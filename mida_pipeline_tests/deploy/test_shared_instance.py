@@ -21,12 +21,14 @@ from mida_pipeline.sandbox.in_flight import InFlight
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline_tests.conftest import run_cli, sandbox_env
 from mida_pipeline_tests.deploy.conftest import (
+    BIN,
     MART,
     automation_ticks_after,
     daemon,
     dagster,
     instance,
     launch_backfill_as_the_ui_does,
+    process,
     runs_of,
     settled,
     shared_instance_env,
@@ -191,7 +193,10 @@ def test_the_daily_schedule_ticked_by_the_daemon_launches_the_day_that_closed_in
     # 01:00 on 2 March in Auckland (UTC+13) is 12:00 on 1 March in UTC: the day that closed there is 1 March, and
     # a schedule that thought in UTC would sync 28 February.
     env = shared_instance_env(postgres, sandbox_env(sandbox, tmp_path), "schedule") | {"MIDA_TIMEZONE": "Pacific/Auckland"}
-    dagster(at(env, "2026-03-01 11:58:00"), "schedule", "start", "daily_raw_schedule", "-w", "workspace.yaml")
+    # The command starts a code server that outlives it: its process group is ended once the command is done.
+    with process([str(BIN / "dagster"), "schedule", "start", "daily_raw_schedule", "-w", "workspace.yaml"],
+                 at(env, "2026-03-01 11:58:00"), tmp_path / "schedule-start.log") as started:
+        assert started.wait(timeout=600) == 0, (tmp_path / "schedule-start.log").read_text()[-3000:]
     with daemon(at(env, "2026-03-01 11:59:40"), tmp_path / "daemon.log"):
         inst = instance(env)
         scheduled = wait_for("the scheduled run", lambda: [r for r in inst.get_runs(dg.RunsFilter(job_name="daily_raw")) if r.is_finished])
