@@ -193,13 +193,23 @@ def test_the_daily_schedule_ticked_by_the_daemon_launches_the_day_that_closed_in
     # 01:00 on 2 March in Auckland (UTC+13) is 12:00 on 1 March in UTC: the day that closed there is 1 March, and
     # a schedule that thought in UTC would sync 28 February.
     env = shared_instance_env(postgres, sandbox_env(sandbox, tmp_path), "schedule") | {"MIDA_TIMEZONE": "Pacific/Auckland"}
-    # The command starts a code server that outlives it: its process group is ended once the command is done.
-    with process([str(BIN / "dagster"), "schedule", "start", "daily_raw_schedule", "-w", "workspace.yaml"],
-                 at(env, "2026-03-01 11:58:00"), tmp_path / "schedule-start.log") as started:
-        assert started.wait(timeout=600) == 0, (tmp_path / "schedule-start.log").read_text()[-3000:]
-    with daemon(at(env, "2026-03-01 11:59:40"), tmp_path / "daemon.log"):
-        inst = instance(env)
-        scheduled = wait_for("the scheduled run", lambda: [r for r in inst.get_runs(dg.RunsFilter(job_name="daily_raw")) if r.is_finished])
+
+    def dagster_at(moment: str | None, *args: str, log: str) -> None:
+        # The command starts a code server that outlives it: its process group is ended once the command is done.
+        with process([str(BIN / "dagster"), *args, "-w", "workspace.yaml"], at(env, moment) if moment else env,
+                     tmp_path / log) as command:
+            assert command.wait(timeout=600) == 0, (tmp_path / log).read_text()[-3000:]
+
+    dagster_at("2026-03-01 11:58:00", "schedule", "start", "daily_raw_schedule", log="schedule-start.log")
+    inst = instance(env)
+    # The scheduler ticks on its own clock; libfaketime also stalls the daemon's other threads' timed waits, so the
+    # faked daemon only ticks the schedule, and a daemon on the real clock runs what it queued.
+    with daemon(at(env, "2026-03-01 11:59:40"), tmp_path / "daemon-at-01h.log"):
+        wait_for("the scheduled run", lambda: list(inst.get_runs(dg.RunsFilter(job_name="daily_raw"))))
+    dagster_at(None, "schedule", "stop", "daily_raw_schedule", log="schedule-stop.log")  # no catch-up to today
+    with daemon(env, tmp_path / "daemon.log"):
+        scheduled = wait_for("the scheduled run to end",
+                             lambda: (runs := list(inst.get_runs(dg.RunsFilter(job_name="daily_raw")))) and all(r.is_finished for r in runs) and runs)
     assert [(r.tags.get("dagster/schedule_name"), r.tags.get("dagster/partition"), r.status.value) for r in scheduled] == [
         ("daily_raw_schedule", "2026-03-01", "SUCCESS")]
     landed = {p.parent.name for p in Path(env["MIDA_LAKE_DIR"]).glob("mida_experiments/*/*/part.parquet")}
