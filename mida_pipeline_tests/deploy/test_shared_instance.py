@@ -202,9 +202,10 @@ def test_the_daily_schedule_ticked_by_the_daemon_launches_the_day_that_closed_in
 
     dagster_at("2026-03-01 11:58:00", "schedule", "start", "daily_raw_schedule", log="schedule-start.log")
     inst = instance(env)
-    # The scheduler ticks on its own clock; libfaketime also stalls the daemon's other threads' timed waits, so the
-    # faked daemon only ticks the schedule, and a daemon on the real clock runs what it queued.
-    with daemon(at(env, "2026-03-01 11:59:40"), tmp_path / "daemon-at-01h.log"):
+    # The scheduler's clock starts just after 01:00 in Auckland: its first look covers the 01:00 tick since the
+    # schedule was started. libfaketime also stalls the daemon's timed waits, so the faked daemon only ticks the
+    # schedule, and a daemon on the real clock runs what it queued.
+    with daemon(at(env, "2026-03-01 12:00:30"), tmp_path / "daemon-at-01h.log"):
         wait_for("the scheduled run", lambda: list(inst.get_runs(dg.RunsFilter(job_name="daily_raw"))))
     dagster_at(None, "schedule", "stop", "daily_raw_schedule", log="schedule-stop.log")  # no catch-up to today
     with daemon(env, tmp_path / "daemon.log"):
