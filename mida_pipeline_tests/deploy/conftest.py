@@ -70,8 +70,12 @@ def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
+                pass
+            try:  # whatever of the group outlived its leader (a code server waiting out its heartbeat)
                 os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            except ProcessLookupError:
+                pass
+            proc.wait()
 
 
 @contextmanager
