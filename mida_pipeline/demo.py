@@ -47,6 +47,9 @@ def demo_env(sandbox, data_dir: Path) -> dict[str, str]:
 
 def phase_totals(days: int, weeks: int) -> dict[str, int]:
     """How many materializations each phase records: one per raw asset and day (or week), dbt model, report."""
+    from mida_pipeline.defs.dbt_project import prepare_manifest
+
+    prepare_manifest()
     from mida_pipeline.definitions import defs
 
     daily = defs.resolve_job_def("daily_raw").asset_layer.executable_asset_keys

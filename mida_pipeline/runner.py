@@ -105,6 +105,9 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 def run_range(start: date, end: date, *, models: bool = True, settings: Settings | None = None) -> list[str]:
     """Sync every source for start..end (and the weeks inside), then dbt and the report. Returns run ids."""
+    from mida_pipeline.defs.dbt_project import prepare_manifest
+
+    prepare_manifest()  # the code location reads the manifest; a model edited since is parsed again first
     from mida_pipeline.definitions import defs
 
     settings = settings or Settings.from_env()

@@ -16,6 +16,14 @@ REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("mida-pipeline")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest():
+    """The dbt manifest the code location reads, prepared once (as `make install` does), never on import."""
+    from mida_pipeline.defs.dbt_project import prepare_manifest
+
+    return prepare_manifest()
+
+
 @pytest.fixture(scope="session")
 def sandbox():
     with SandboxServer(SandboxConfig(seed=11, projects=2, experiments_per_project=5)) as server:

@@ -1,58 +1,36 @@
 """The dbt project as Dagster assets: staging views and marts, tests as asset checks.
 
 dbt builds into the private build file and the finished file is published in
-one rename (see lake/warehouse.py), so BI tools never see half-built marts.
+one rename (see lake/warehouse.py), so BI tools never see half-built marts. The
+manifest is read, never made, here (see dbt_project.py).
 """
 
-
-import fcntl
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
+import json
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from mida_pipeline.defs.automation import MODELS_FOLLOW_RAW
+from mida_pipeline.defs.dbt_project import DBT, DBT_DIR, project
+from mida_pipeline.defs.rebuild import synced_days
 from mida_pipeline.defs.resources import Lake
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
-project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
-
-def ensure_manifest() -> Path:
-    """Parse the project when the manifest is missing or older than a model, so a fresh clone loads.
-
-    Several processes may load the code location at once (two syncs, the
-    webserver and a run): the check and the parse hold a lock, and the parse
-    writes into a private folder whose manifest is renamed into place, so no
-    process ever reads a half-written manifest.
-    """
-    manifest = project.manifest_path
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    with open(manifest.parent / ".parse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".py"} and "target" not in p.parts]
-        if manifest.exists() and max(p.stat().st_mtime for p in sources) <= manifest.stat().st_mtime:
-            return manifest
-        private = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
-        try:
-            subprocess.run(
-                [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--project-dir", str(DBT_DIR),
-                 "--profiles-dir", str(DBT_DIR), "--target-path", str(private)],
-                check=True, cwd=DBT_DIR, capture_output=True,
-            )
-            os.replace(private / "manifest.json", manifest)
-        finally:
-            shutil.rmtree(private, ignore_errors=True)
-    return manifest
+def _manifest() -> Path:
+    if not project.manifest_path.exists():
+        # One line that says what to do, instead of dagster-dbt's traceback about a missing file.
+        raise FileNotFoundError(
+            f"the dbt manifest {project.manifest_path} is missing: run `python -m mida_pipeline.defs.dbt_project` "
+            "(or `make install`) once, then load the code location again"
+        )
+    return project.manifest_path
 
 
 class Translator(DagsterDbtTranslator):
-    """dbt sources are the raw lake assets; models are grouped by their folder (staging, marts)."""
+    """dbt sources are the raw lake assets; models are grouped by their folder (staging, marts) and rebuilt by
+    the daemon after raw data lands (automation.MODELS_FOLLOW_RAW)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -63,24 +41,53 @@ class Translator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
 
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> Optional[dg.AutomationCondition]:
+        return MODELS_FOLLOW_RAW
+
+
+class BuildConfig(dg.Config):
+    """`full_refresh`: rebuild the marts that grow by the day from every day of the lake (never by default)."""
+
+    full_refresh: bool = False
+
+
+# A mart every build writes: its last materialization is when the models were last built.
+LAST_BUILT = dg.AssetKey(["marts", "fct_experiment_variant_daily"])
+
+
+def build_vars(context: dg.AssetExecutionContext, lake: Lake, build_path: Path, config: BuildConfig) -> dict:
+    """What dbt is told: its build file, the statistics' tuning, and (unless a full refresh is asked) the days the
+    raw runs since the last build synced, so the marts that grow by the day read and replace only those."""
+    variables = {"mida_build_path": str(build_path), "sequential_tuning": lake.settings().sequential_tuning}
+    if not config.full_refresh:
+        last = context.instance.get_latest_materialization_event(LAST_BUILT)
+        days = synced_days(context.instance, last.timestamp if last else None)
+        if days:
+            variables.update(sync_start=days[0], sync_end=days[1])
+    return variables
+
 
 @dbt_assets(
-    manifest=ensure_manifest(),
+    manifest=_manifest(),
     project=project,
-    dagster_dbt_translator=Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    dagster_dbt_translator=Translator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)),
 )
-def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake):
+def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake, config: BuildConfig):
     """Refresh raw views, build the dbt project in the private file, then publish it."""
     warehouse = lake.warehouse()
     with warehouse.exclusive() as build_path:
         warehouse.refresh_raw()
-        os.environ["MIDA_DBT_BUILD_PATH"] = str(build_path)
+        variables = build_vars(context, lake, build_path, config)
+        context.log.info("dbt vars: " + ", ".join(f"{k}={v}" for k, v in variables.items() if k != "mida_build_path"))
+        # The build file reaches dbt's profile as a variable: nothing in this process's environment changes.
+        build = ["build", "--vars", json.dumps(variables), *(["--full-refresh"] if config.full_refresh else [])]
         # Raw runs publish the build file too: a failed or killed build must leave no half-built marts in it.
         with warehouse.rebuilding():
-            yield from dbt.cli(["build"], context=context).stream()
+            yield from dbt.cli(build, context=context).stream()
         warehouse.publish()
     context.log.info(f"published {warehouse.published_path}")
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=project, profiles_dir=str(DBT_DIR), dbt_executable=str(Path(sys.executable).with_name("dbt")))
+    return DbtCliResource(project_dir=project, profiles_dir=str(DBT_DIR), dbt_executable=str(DBT))

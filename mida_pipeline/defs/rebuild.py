@@ -8,6 +8,7 @@ and a run that wrote nothing leaves the published warehouse exactly as it was.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timezone
 
 import dagster as dg
 
@@ -35,3 +36,24 @@ def rebuild_models(instance: dg.DagsterInstance, run_ids: Iterable[str]) -> bool
     if all(run is not None and run.status == dg.DagsterRunStatus.SUCCESS for run in runs):
         return True
     return any(landed(instance, run_id) for run_id in run_ids)
+
+
+RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+
+
+def synced_days(instance: dg.DagsterInstance, since: float | None) -> tuple[str, str] | None:
+    """The first and last partition day of the raw runs started after `since` (the models' last build), for the
+    marts that grow by the day; None (rebuild them whole) when the models were never built or no raw run says
+    which days it covered. A weekly run's key is its Monday, which the weekly marts are keyed by."""
+    if since is None:
+        return None
+    records = instance.get_run_records(dg.RunsFilter(created_after=datetime.fromtimestamp(since, timezone.utc)))
+    days = []
+    for record in records:
+        tags = record.dagster_run.tags
+        if all(tag in tags for tag in RANGE_TAGS):
+            days += [tags[RANGE_TAGS[0]], tags[RANGE_TAGS[1]]]
+        elif "dagster/partition" in tags:
+            days.append(tags["dagster/partition"])
+    days = [d for d in days if len(d) == 10]
+    return (min(days), max(days)) if days else None

@@ -6,19 +6,21 @@ import base64
 import dagster as dg
 import pandas as pd
 
+from mida_pipeline.defs.automation import MODELS_FOLLOW_RAW
 from mida_pipeline.defs.metadata import table
 from mida_pipeline.defs.resources import Lake, MidaApi
 from mida_pipeline.report import ReportOutput, build_report
 from mida_pipeline.report.build import report_dir
 
 GROUP = "report"
-# The marts the report reads, and the staging view that gives its cumulative series.
+# The marts the report reads (the daily scorecard gives its charts over time).
 READS = [
     dg.AssetKey(["marts", "fct_experiment_scorecard"]),
+    dg.AssetKey(["marts", "fct_experiment_scorecard_daily"]),
+    dg.AssetKey(["marts", "fct_experiment_segment_scorecard"]),
     dg.AssetKey(["marts", "dim_experiments"]),
     dg.AssetKey(["marts", "fct_store_traffic_daily"]),
     dg.AssetKey(["marts", "fct_store_traffic_weekly"]),
-    dg.AssetKey(["staging", "stg_mida_experiment_results"]),
 ]
 
 
@@ -51,9 +53,12 @@ def report_metadata(output: ReportOutput) -> dict:
     group_name=GROUP,
     kinds={"python", "html"},
     deps=READS,
+    automation_condition=MODELS_FOLLOW_RAW,  # rebuilt with the marts it reads, in the same run
     description="The experiment report: one self-contained HTML page per project (index.html links them). "
-    "For each experiment, each variant's cumulative conversion rate with its 95 % band, the lift over control "
-    "with its interval, a verdict badge (winner, loser, inconclusive, SRM warning) and revenue per visitor; "
+    "For each experiment, a table per goal (the primary first) with each variant's lift, intervals, chance to beat "
+    "control, Mida's verdict and the safe verdict; the primary goal's cumulative conversion rate with its 95 % band, "
+    "the lift over control with its interval, the chance to beat control and sequential p-value over time; the "
+    "segments, flagged exploratory; "
     "then the store's daily and weekly traffic and funnel. Written to MIDA_REPORT_DIR (default: a report "
     "folder beside the warehouse); the overview charts show below.",
 )

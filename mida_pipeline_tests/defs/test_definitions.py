@@ -3,7 +3,7 @@
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +11,14 @@ import duckdb
 import pytest
 
 from mida_pipeline_tests.conftest import REPO
+
+
+@pytest.fixture(scope="module", autouse=True)
+def dbt_manifest():
+    """The code location reads a prepared manifest (`make install` prepares it); prepared here explicitly too."""
+    from mida_pipeline.defs.dbt_project import prepare_manifest
+
+    return prepare_manifest()
 
 
 def test_definitions_load_and_validate():
@@ -67,3 +75,69 @@ def test_raw_checks_and_dbt_tests_show_as_asset_checks():
     assert any(n.startswith("relationships_fct_experiment_scorecard_test_id") for n in scorecard), scorecard
     assert any(n.startswith("not_above_stg_mida_experiment_results_visitors__conversions")
                for key, n in checks if key == "staging/stg_mida_experiment_results")
+
+
+@pytest.fixture(scope="module")
+def warehouse_columns(sandbox, tmp_path_factory) -> dict[str, dict[str, str]]:
+    """Every column of every staging view and mart as DuckDB built them from a synced day: {model: {column: type}}."""
+    from mida_pipeline_tests.conftest import run_cli, sandbox_env
+
+    env = sandbox_env(sandbox, tmp_path_factory.mktemp("columns"))
+    from mida_pipeline import days as cal
+
+    run_cli(env, "sync", "--date", (cal.latest_complete_day("UTC") - timedelta(days=2)).isoformat())
+    with duckdb.connect(env["MIDA_DUCKDB_PATH"], read_only=True) as con:
+        rows = con.execute("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                           "WHERE table_schema IN ('staging', 'marts')").fetchall()
+    models: dict[str, dict[str, str]] = {}
+    for schema, table, column, type_ in rows:
+        models.setdefault(f"{schema}/{table}", {})[column] = type_
+    return models
+
+
+@pytest.mark.slow
+def test_every_staging_and_mart_column_has_a_type_and_a_description_in_the_ui(warehouse_columns):
+    from mida_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    missing = []
+    for model, columns in sorted(warehouse_columns.items()):
+        schema = graph.get(dg.AssetKey.from_user_string(model)).metadata.get("dagster/column_schema")
+        shown = {c.name: c for c in schema.columns} if schema else {}
+        for name in columns:
+            column = shown.get(name)
+            gaps = ([] if column else ["not documented"]) + (
+                [] if column and column.type not in ("", "?") else ["type"]) + (
+                [] if column and column.description.strip() else ["description"])
+            if gaps:
+                missing.append(f"{model}.{name}: {', '.join(dict.fromkeys(gaps))}")
+    assert not missing, f"{len(missing)} columns lack a type or description in the dbt YAML:\n" + "\n".join(missing)
+
+
+# Dagster itself asks `file` for the interpreter's architecture when imported (its vendored croniter), and numpy sets
+# and unsets a variable around loading OpenBLAS: both happen on `import dagster`, before the project's code runs.
+IMPORT_PROBE = """
+import json, os, sys
+import dagster, numpy
+before = dict(os.environ)
+events = []
+def hook(event, args):
+    if event in ("subprocess.Popen", "os.system", "os.fork", "os.forkpty", "os.posix_spawn", "os.exec", "os.spawn",
+                 "os.putenv", "os.unsetenv"):
+        events.append([event, repr(args)[:200]])
+sys.addaudithook(hook)
+import mida_pipeline.definitions
+after = dict(os.environ)
+print(json.dumps({"events": events, "changed": sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))}))
+"""
+
+
+def test_importing_the_code_location_starts_no_process_and_changes_no_environment_variable():
+    # The manifest is prepared (dbt_manifest above), as the command line and `make install` do: the import only reads it.
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_IS_DEV_CLI"}
+    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen == {"events": [], "changed": []}

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from dagster._core.instance.config import dagster_instance_config
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in DEPLOY.glob("*.yaml")))

@@ -1,0 +1,69 @@
+"""The dbt project and its manifest, prepared before the code location loads.
+
+The manifest is made by `prepare_manifest()`: from the command line (`python -m
+mida_pipeline.defs.dbt_project`, which `make install` runs), from `mida-pipeline`
+before it loads the definitions, from the tests, and under `dagster dev`, whose
+`prepare_if_dev` calls the same function. Importing this module starts nothing
+outside `dagster dev`.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+from filelock import FileLock
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+DBT = Path(sys.executable).with_name("dbt")
+
+
+project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def manifest_is_stale(dbt_project: DbtProject = project) -> bool:
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    sources = [p for p in Path(dbt_project.project_dir).rglob("*")
+               if p.suffix in {".sql", ".yml", ".py"} and "target" not in p.parts]
+    return max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime
+
+
+def prepare_manifest(dbt_project: DbtProject = project) -> Path:
+    """Parse the project when the manifest is missing or older than a model.
+
+    Several processes may ask at once (two syncs, the webserver, the daemon): the
+    check and the parse hold a lock, and the parse writes into a private folder
+    whose manifest is renamed into place, so no process reads a half-written one.
+    """
+    manifest = dbt_project.manifest_path
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(manifest.parent / ".parse.lock"):
+        if not manifest_is_stale(dbt_project):
+            return manifest
+        private = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
+        try:
+            subprocess.run(
+                [str(DBT), "parse", "--quiet", "--project-dir", str(dbt_project.project_dir),
+                 "--profiles-dir", str(dbt_project.profiles_dir), "--target-path", str(private)],
+                check=True, cwd=dbt_project.project_dir, capture_output=True,
+            )
+            os.replace(private / "manifest.json", manifest)
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+    return manifest
+
+
+# Under `dagster dev` only (the switch DbtProject.prepare_if_dev reads), so a model edited while developing shows
+# on reload. Dagster's own preparer would parse in every process `dagster dev` starts, each run's too, writing the
+# manifest in place; this one parses once, when a model changed, and renames a whole manifest into place.
+if project.preparer.using_dagster_dev():
+    prepare_manifest()
+
+
+if __name__ == "__main__":  # pragma: no cover - the command that prepares the manifest
+    print(prepare_manifest())
