@@ -26,12 +26,15 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import Figure
+from mida_pipeline.stats.scorecard import DTYPES
+
+SQL_TYPES = {"string": "VARCHAR", "Int64": "BIGINT", "Float64": "DOUBLE", "boolean": "BOOLEAN", "datetime64[us]": "TIMESTAMP"}
 
 STATUS = ["live", "live", "inactive", "live", "draft", "inactive", "live", "live"]  # the sandbox's experiment j % 8
 
 
 def write_marts(path: Path, projects: int, experiments: int, days: int, last: date, seed: int = 7) -> None:
-    """A warehouse with the marts and the staging series the report reads, for `projects` x `experiments`."""
+    """A warehouse with the marts the report reads, for `projects` x `experiments`."""
     rng = np.random.default_rng(seed)
     keys = [f"shop-{i:03d}" for i in range(projects)]
     dims, cards, series = [], [], []
@@ -71,8 +74,23 @@ def write_marts(path: Path, projects: int, experiments: int, days: int, last: da
             "srm_flag BOOLEAN, srm_p_value DOUBLE)")
         frame = pd.DataFrame(cards)  # noqa: F841  read by DuckDB below
         con.execute("INSERT INTO marts.fct_experiment_scorecard SELECT * FROM frame")
+        # Every other column of the scorecard, typed as the mart has it; one goal per experiment, the primary.
+        have = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
+                                          "WHERE table_name = 'fct_experiment_scorecard'").fetchall()}
+        for column, dtype in DTYPES.items():
+            if column not in have:
+                con.execute(f"ALTER TABLE marts.fct_experiment_scorecard ADD COLUMN {column} {SQL_TYPES[dtype]}")
+        con.execute("UPDATE marts.fct_experiment_scorecard SET goal_key = 'purchase', goal_name = 'Purchase', "
+                    "is_primary_goal = true, safe_verdict = CASE WHEN is_control THEN 'control' ELSE 'inconclusive' END")
         stg = pd.concat(series, ignore_index=True) if series else pd.DataFrame()  # noqa: F841
-        con.execute("CREATE TABLE staging.stg_mida_experiment_results AS SELECT * FROM stg")
+        # The daily scorecard the charts over time read: the series, with a chance to beat control and a
+        # sequential p-value that drift as the days go by.
+        con.execute("""CREATE TABLE marts.fct_experiment_scorecard_daily AS SELECT project_key, test_id, 'purchase' AS goal_key,
+                           true AS is_primary_goal, variant_id, result_date::TIMESTAMP AS as_of_date, visitors, conversions,
+                           NULL::DOUBLE AS abs_lift, NULL::DOUBLE AS ci_low, NULL::DOUBLE AS ci_high,
+                           0.5 + 0.4 * sin(visitors / 5000.0) AS chance_to_beat_control,
+                           0.05 + 0.9 * abs(cos(visitors / 7000.0)) AS sequential_p_value
+                       FROM stg""")
         store = pd.DataFrame({"date": pd.date_range(last - timedelta(days=days - 1), periods=days).date})
         for column, scale in (("total_visitors", 1000), ("total_sessions", 1300), ("product_views", 700), ("add_to_cart", 200),
                               ("checkout_started", 90), ("successful_orders", 40), ("revenue", 3000.0)):
@@ -92,8 +110,9 @@ def a_day_later(path: Path, day: date) -> None:
         con.execute("UPDATE marts.fct_experiment_scorecard s SET visitors = visitors + 150, conversions = conversions + 8 "
                     "FROM marts.dim_experiments d WHERE d.project_key = s.project_key AND d.test_id = s.test_id AND d.status = 'live'")
         con.execute("UPDATE marts.fct_experiment_scorecard SET as_of_date = ?", [day])
-        con.execute("INSERT INTO staging.stg_mida_experiment_results SELECT project_key, test_id, variant_id, ?::DATE, "
-                    "visitors, conversions, 'cumulative', true FROM marts.fct_experiment_scorecard", [day])
+        con.execute("INSERT INTO marts.fct_experiment_scorecard_daily SELECT project_key, test_id, goal_key, true, variant_id, "
+                    "?::TIMESTAMP, visitors, conversions, abs_lift, ci_low, ci_high, 0.6, 0.2 "
+                    "FROM marts.fct_experiment_scorecard", [day])
         con.execute("INSERT INTO marts.fct_store_traffic_daily SELECT ?::DATE, 1000, 1300, 700, 200, 90, 40, 3000.0, 0.8", [day])
 
 
