@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from datetime import date
 
 import click
@@ -27,6 +28,12 @@ def _fail(message: str) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Mida and MIDA Session Replay data into Parquet, DuckDB and dbt marts."""
+    import dagster as dg
+
+    # Single-run backfill policies, pools and the automation sensor are deliberate; their beta notices would only
+    # clutter the command's output. Set here, for this command's process, never by importing the package.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 
 def _run(start: date, end: date) -> None:
