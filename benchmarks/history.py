@@ -174,11 +174,12 @@ def dbt_builds(env: dict[str, str], root: Path, day: date) -> dict:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     shutil.copyfile(root / "warehouse.duckdb", scratch / "warehouse.duckdb")
-    env = {**env, "MIDA_DBT_BUILD_PATH": str(scratch / "warehouse.duckdb")}
+    build_path = {"mida_build_path": str(scratch / "warehouse.duckdb")}
     base = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
             "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
-    out = {"whole": timed(env, *base, cwd=DBT_DIR)}
-    out["day"] = timed(env, *base, "--vars", f"{{sync_start: '{day}', sync_end: '{day}'}}", cwd=DBT_DIR)
+    out = {"whole": timed(env, *base, "--vars", json.dumps(build_path), cwd=DBT_DIR)}
+    day_vars = {**build_path, "sync_start": str(day), "sync_end": str(day)}
+    out["day"] = timed(env, *base, "--vars", json.dumps(day_vars), cwd=DBT_DIR)
     import duckdb
 
     sql = (scratch / "target" / "compiled" / "mida" / "models" / "marts" / "fct_experiment_variant_daily.sql").read_text()

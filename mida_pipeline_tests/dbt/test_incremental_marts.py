@@ -8,6 +8,7 @@ lake's writer: two projects, four days of results in both windows, the store's d
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import subprocess
 import sys
@@ -64,11 +65,14 @@ def write_day(lake: Path, day: date, scale: int = 1, hours: int = 1) -> None:
     write_partition(lake, "bss_analytics_daily", [store(day, 1000 * scale + day.day)], day=day)
 
 
-def dbt(build_path: Path, target: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def dbt(build_path: Path, target: Path, *args: str, variables: dict | None = None,
+        check: bool = True) -> subprocess.CompletedProcess:
+    """`dbt run` of the facts into `build_path` (passed as the profile's var, as the dbt asset does), with `variables`."""
+    given = json.dumps({"mida_build_path": str(build_path), **(variables or {})})
     proc = subprocess.run(
         [str(DBT), "run", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
-         "--log-path", str(target / "logs"), *SELECT, *args],
-        cwd=DBT_DIR, env={**_env(), "MIDA_DBT_BUILD_PATH": str(build_path), "MIDA_LAKE_DIR": str(build_path.parent / "lake")},
+         "--log-path", str(target / "logs"), *SELECT, "--vars", given, *args],
+        cwd=DBT_DIR, env={**_env(), "MIDA_LAKE_DIR": str(build_path.parent / "lake")},
         capture_output=True, text=True, timeout=600, check=False,
     )
     if check and proc.returncode != 0:
@@ -82,8 +86,8 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DBT_"))}
 
 
-def days(first: date, last: date) -> tuple[str, str]:
-    return "--vars", f"{{sync_start: '{first}', sync_end: '{last}'}}"
+def days(first: date, last: date) -> dict[str, str]:
+    return {"sync_start": first.isoformat(), "sync_end": last.isoformat()}
 
 
 def marts(build_path: Path) -> dict[str, list[tuple]]:
@@ -113,11 +117,11 @@ def built(tmp_path_factory):
     # D2 captured again, with other numbers: a run that did not sync D2 must neither read nor change it.
     write_day(lake, D2, scale=3, hours=5)
     write_partition(lake, "bss_analytics_weekly", [store(W1, 7100, "weekly")], day=W1)  # its Sunday is not D4
-    dbt(build, target, *days(D4, D4))
+    dbt(build, target, variables=days(D4, D4))
     states["after D4"] = marts(build)
     compiled = (target / "compiled" / "mida" / "models" / "marts" / "fct_experiment_variant_daily.sql").read_text()
 
-    dbt(build, target, *days(SUNDAY, D2))
+    dbt(build, target, variables=days(SUNDAY, D2))
     states["after D2"] = marts(build)
     rebuilt = root / "rebuilt.duckdb"
     with contextlib.closing(duckdb.connect(str(rebuilt))) as con:
@@ -174,12 +178,12 @@ def test_a_run_of_one_day_reads_only_that_days_files(built):
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
-        ("{sync_start: '2026-03-02'}", "sync_start and sync_end go together"),
-        ("{sync_start: '2026-03-02', sync_end: 'yesterday'}", "dbt var sync_end is yesterday; give a day as YYYY-MM-DD"),
-        ("{sync_start: '2026-03-05', sync_end: '2026-03-02'}", "sync_start 2026-03-05 is after sync_end 2026-03-02"),
+        ({"sync_start": "2026-03-02"}, "sync_start and sync_end go together"),
+        ({"sync_start": "2026-03-02", "sync_end": "yesterday"}, "dbt var sync_end is yesterday; give a day as YYYY-MM-DD"),
+        ({"sync_start": "2026-03-05", "sync_end": "2026-03-02"}, "sync_start 2026-03-05 is after sync_end 2026-03-02"),
     ],
 )
 def test_days_given_wrong_fail_in_one_line_naming_the_var(built, variables, message):
-    proc = dbt(built["build"], built["target"], "--vars", variables, check=False)
+    proc = dbt(built["build"], built["target"], variables=variables, check=False)
     assert proc.returncode != 0
     assert message in proc.stdout
