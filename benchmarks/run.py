@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import backfill, bi_query, dlt_rest, extraction, load_time, memory
-from benchmarks.common import Figure, Target, sandbox, yesterday
+from benchmarks.common import Figure, Target, environ, pipeline_env, sandbox, yesterday
 from mida_pipeline.config import Settings
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -67,6 +67,14 @@ def targets(f: dict[str, float]) -> list[Target]:
     ]
 
 
+def load_code_location(server, workdir: Path, concurrency: int) -> None:
+    """Load the Definitions once, with the pipeline's settings set as a deployment has them: a resource field
+    is bound to its variable only when that variable is set as the code location loads (its value is read when
+    each run starts), so loaded without them the in-process runs would ask Mida's real host."""
+    with environ(pipeline_env(server, workdir, concurrency)):
+        import mida_pipeline.definitions  # noqa: F401
+
+
 def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[list[Figure], list[str]]:
     figures, failures = [], []
     day = yesterday()
@@ -106,6 +114,7 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
                 key=lambda figs: figs[1].value))
         else:
             failures.append(f"one-day extraction: dlt: {dlt_rest.MISSING}")
+        load_code_location(server, workdir / "backfill" / "single", args.concurrency)
         step(f"{args.backfill_days}-day backfill", lambda: backfill.run(
             server, day, args.backfill_days, args.per_day_sample, workdir / "backfill", args.concurrency,
             args.latency_ms))

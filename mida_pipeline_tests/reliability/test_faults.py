@@ -275,7 +275,8 @@ def test_a_refused_key_names_the_setting_to_fix_at_every_new_endpoint(refused, r
     }
     for asset, (project, path) in expected.items():
         line = lines.get(asset, "")
-        assert f"{project}: MIDA GET /project/{project}/" in line and path in line, (asset, done.stderr[-3000:])
+        # A results unit is a project-day: its day follows the project.
+        assert f"{project}: " in line and f"MIDA GET /project/{project}/" in line and path in line, (asset, done.stderr[-3000:])
         assert ("401" in line or "403" in line) and "MIDA_API_KEY" in line, (asset, line)
     # Every project's configuration refused (401 for the active ones, 403 for the paused one), and named.
     assert all(pk in lines["mida_project_configuration"].split(";")[0] for pk in (paused, alpha, beta, gamma))
