@@ -23,7 +23,12 @@ import pyarrow.parquet as pq
 from benchmarks.common import Figure, calls_by_endpoint, count_requests, set_latency
 from mida_pipeline.config import Settings
 from mida_pipeline.extract.mida import (
-    extract_experiments, extract_projects, extract_results, extract_segments, extract_snapshot, now_utc,
+    extract_experiments,
+    extract_projects,
+    extract_results,
+    extract_segments,
+    extract_snapshot,
+    now_utc,
 )
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline.sources import AsyncMidaClient
