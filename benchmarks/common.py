@@ -69,6 +69,17 @@ def count_requests(server: SandboxServer, work: Callable[[], object]) -> tuple[o
     return result, sum(1 for _, path in server.requests[before:] if path.startswith("/v2/")), elapsed
 
 
+def calls_by_endpoint(requests: list[tuple[str, str]]) -> str:
+    """The Mida calls of a sandbox log, by endpoint (`result` holds every goal's and every breakdown's)."""
+    counts: dict[str, int] = {}
+    for _, path in requests:
+        if path.startswith("/v2/project/"):
+            parts = path.split("/")[4:]
+            kind = parts[2] if len(parts) > 2 else parts[0]
+            counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def pipeline_env(server: SandboxServer, workdir, concurrency: int) -> dict[str, str]:
     """The settings a pipeline process reads, pointed at the sandbox and at `workdir` (never ./data)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_HOME"))}

@@ -3,12 +3,16 @@ the third the benchmark compares, is in dlt_rest.py).
 
 The pipeline's figure is its extract layer (what the Dagster assets call),
 writing the day's Parquet partitions; Dagster's own cost per run is measured
-by the backfill benchmark.
+by the backfill benchmark. It is measured twice: as a sync runs by default
+(every experiment's secondary goals, and segments by one dimension, MIDA_BREAKDOWNS'
+default), and for experiments that measure their primary goal alone with
+MIDA_BREAKDOWNS empty, so the figures say what the extra calls cost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import date
 from pathlib import Path
@@ -17,38 +21,94 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.common import Figure, count_requests, set_latency
-from mida_pipeline.extract.mida import extract_experiments, extract_results, extract_snapshot, now_utc
+from benchmarks.common import Figure, calls_by_endpoint, count_requests, set_latency
+from mida_pipeline.config import Settings
+from mida_pipeline.extract.mida import (
+    extract_experiments,
+    extract_projects,
+    extract_results,
+    extract_segments,
+    extract_snapshot,
+    now_utc,
+)
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline.sources import AsyncMidaClient
 
 BENCH = "one-day extraction"
+BREAKDOWNS = Settings().breakdowns  # MIDA_BREAKDOWNS' default: one dimension
+PRIMARY_ONLY = "primary goal only"
 
 
-async def _pipeline(server: SandboxServer, day: date, lake: Path, concurrency: int) -> None:
+class PrimaryGoalOnly(AsyncMidaClient):
+    """Reads `/metrics` as every sync does, and finds no secondary goal there: the experiments of a company
+    that measures each one's primary goal alone, without changing the sandbox's numbers."""
+
+    async def get_metrics(self, *args, **kwargs):
+        return dataclasses.replace(await super().get_metrics(*args, **kwargs), definitions=[])
+
+
+async def _pipeline(server: SandboxServer, day: date, lake: Path, concurrency: int, secondary_goals: bool = True,
+                    breakdowns: tuple[str, ...] = BREAKDOWNS) -> None:
     captured = now_utc()
     keys = server.data.project_keys
-    async with AsyncMidaClient(server.api_key, base_url=server.mida_base_url, max_concurrency=concurrency) as client:
-        # The snapshots first (results read that day's experiment list), as the asset graph orders them.
+    client_class = AsyncMidaClient if secondary_goals else PrimaryGoalOnly
+    async with client_class(server.api_key, base_url=server.mida_base_url, max_concurrency=concurrency) as client:
+        # The snapshots first, then the day's results and segments, as a sync's asset order has them.
         outcomes = await asyncio.gather(
             extract_experiments(client, lake, keys, [day], "UTC", captured),
-            extract_snapshot(client, lake, "mida_goals", keys, [day], "UTC", captured),
-            extract_snapshot(client, lake, "mida_events", keys, [day], "UTC", captured),
+            *(extract_snapshot(client, lake, table, keys, [day], "UTC", captured)
+              for table in ("mida_goals", "mida_events", "mida_project_configuration")),
+            extract_projects(client, lake, keys[0], [day], "UTC", captured),
         )
-        outcomes.append(await extract_results(client, lake, keys, [day], "UTC", captured))
+        outcomes += await asyncio.gather(
+            extract_results(client, lake, keys, [day], "UTC", captured),
+            extract_segments(client, lake, keys if breakdowns else [], [day], "UTC", captured, breakdowns),
+        )
     errors = {pk: err for o in outcomes for pk, err in o.errors.items()}
     if errors:
         raise RuntimeError(f"pipeline extraction failed: {errors}")
 
 
 def run_pipeline(server: SandboxServer, day: date, workdir: Path, concurrency: int, latency_ms: float) -> list[Figure]:
+    """A day as a sync extracts it by default: every goal, and segments by MIDA_BREAKDOWNS' default."""
+    before = len(server.requests)
     _, requests, wall = count_requests(server, lambda: asyncio.run(_pipeline(server, day, workdir / "lake", concurrency)))
     bound = requests * latency_ms / 1000 / concurrency
     return [
-        Figure(BENCH, "pipeline requests", requests, "req"),
-        Figure(BENCH, "pipeline wall time", wall, "s", f"concurrency {concurrency}"),
+        Figure(BENCH, "pipeline requests", requests, "req", calls_by_endpoint(server.requests[before:])),
+        Figure(BENCH, "pipeline wall time", wall, "s", f"concurrency {concurrency}; secondary goals, breakdown by "
+               f"{', '.join(BREAKDOWNS)}"),
         Figure(BENCH, "latency bound", bound, "s", "requests x latency / concurrency"),
         Figure(BENCH, "pipeline / latency bound", wall / bound if bound else float("nan"), "x"),
+    ]
+
+
+def run_primary_only(server: SandboxServer, day: date, workdir: Path, concurrency: int, latency_ms: float) -> list[Figure]:
+    """The same day with no secondary goal on any experiment and MIDA_BREAKDOWNS empty."""
+    before = len(server.requests)
+    _, requests, wall = count_requests(server, lambda: asyncio.run(
+        _pipeline(server, day, workdir / "lake", concurrency, secondary_goals=False, breakdowns=())))
+    bound = requests * latency_ms / 1000 / concurrency
+    return [
+        Figure(BENCH, f"{PRIMARY_ONLY}: requests", requests, "req", calls_by_endpoint(server.requests[before:])),
+        Figure(BENCH, f"{PRIMARY_ONLY}: wall time", wall, "s",
+               f"concurrency {concurrency}; no secondary goal, MIDA_BREAKDOWNS empty"),
+        Figure(BENCH, f"{PRIMARY_ONLY}: latency bound", bound, "s", "requests x latency / concurrency"),
+        Figure(BENCH, f"{PRIMARY_ONLY} / latency bound", wall / bound if bound else float("nan"), "x"),
+    ]
+
+
+def extra_calls(figures: list[Figure]) -> list[Figure]:
+    """What secondary goals and one breakdown add to the day, from the two runs above."""
+    f = {x.name: x.value for x in figures}
+    full, primary = f.get("pipeline wall time"), f.get(f"{PRIMARY_ONLY}: wall time")
+    if full is None or primary is None:
+        return []
+    return [
+        Figure(BENCH, "secondary goals and breakdown: extra requests",
+               f["pipeline requests"] - f[f"{PRIMARY_ONLY}: requests"], "req"),
+        Figure(BENCH, "secondary goals and breakdown: wall time ratio", full / primary, "x",
+               f"x{f['pipeline requests'] / f[f'{PRIMARY_ONLY}: requests']:.2f} the requests"),
     ]
 
 

@@ -5,10 +5,11 @@ call of one project refused with 403) and counts the calls it is answering at
 once. The child is the pipeline: the raw assets for one day through the runner
 the CLI uses, then the dbt models, and reports its wall times and peak RSS.
 
-Figures: wall time of the raw sync against the latency bound
-(calls x latency / MIDA_MAX_CONCURRENCY, what a perfect client would need),
-peak calls in flight against the bound, peak RSS, and which projects the run
-named as failed. Run: `python -m benchmarks.many_projects` (see --help).
+Figures: wall time of the raw sync (every goal, segments by MIDA_BREAKDOWNS'
+default, the configuration and the company's projects) against the latency bound
+(calls x latency / MIDA_MAX_CONCURRENCY, what a perfect client would need), the
+calls by endpoint, peak calls in flight against the bound, peak RSS, and which
+projects the run named as failed. Run: `python -m benchmarks.many_projects` (see --help).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import duckdb
 
+    from benchmarks.common import calls_by_endpoint
     from mida_pipeline.sandbox.data import SandboxConfig
     from mida_pipeline.sandbox.in_flight import InFlight
     from mida_pipeline.sandbox.server import SandboxServer
@@ -96,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         calls = sum(1 for _, path in server.requests[before:] if path.startswith("/v2/"))
+        by_endpoint = calls_by_endpoint(server.requests[before:])
         with duckdb.connect() as con:
             landed = con.execute(
                 f"SELECT count(DISTINCT project_key) FROM read_parquet('{work}/lake/mida_experiment_results/**/*.parquet', "
@@ -108,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("projects x experiments", f"{args.projects} x {args.experiments}", f"one day ({day}); {failing} refused with 403"),
         ("Mida calls", f"{calls}", f"{args.latency_ms:g} ms each, MIDA_MAX_CONCURRENCY={args.concurrency}"),
+        ("Mida calls by endpoint", by_endpoint, "result: every goal's day and cumulative, and each breakdown"),
         ("raw sync wall time", f"{out['raw_s']:.1f} s", f"latency bound {bound:.1f} s: {out['raw_s'] / bound:.2f}x the bound"),
         ("dbt models wall time", f"{out['models_s']:.1f} s", "built" if out["models_ok"] else "FAILED"),
         ("peak calls in flight", f"{counter.peak}", f"bound {args.concurrency} (per API host)"),

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import backfill, bi_query, dlt_rest, extraction, load_time, memory
-from benchmarks.common import Figure, Target, sandbox, yesterday
+from benchmarks.common import Figure, Target, environ, pipeline_env, sandbox, yesterday
 from mida_pipeline.config import Settings
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -54,15 +54,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def targets(f: dict[str, float]) -> list[Target]:
     get = lambda name: f.get(name, float("nan"))  # noqa: E731  a missing figure misses its target
-    pipeline = get("pipeline wall time")
+    # dlt and the sequential loop read each experiment's primary goal and no segment: they are held against the
+    # pipeline doing that same day (which still asks /metrics, the configuration and the projects besides).
+    primary_only = get(f"{extraction.PRIMARY_ONLY}: wall time")
     return [
         Target("extraction within 1.3x of the latency bound", get("pipeline / latency bound"), 1.3),
-        Target("at least 2x faster than dlt's REST API source", get("dlt wall time") / pipeline, 2.0, at_least=True),
-        Target("at least 5x faster than the sequential loop", get("sequential wall time") / pipeline, 5.0, at_least=True),
+        Target("at least 2x faster than dlt's REST API source", get("dlt wall time") / primary_only, 2.0, at_least=True),
+        Target("at least 5x faster than the sequential loop", get("sequential wall time") / primary_only, 5.0, at_least=True),
         Target("90-day single run at least 10x faster than one run per day", get("per-day / single-run"), 10.0, at_least=True),
         Target("10x the experiments under 3x the peak memory", get("10x / 1x peak RSS"), 3.0),
         Target("Definitions load under 1.5x a bare import dagster", get("Definitions / import dagster"), 1.5),
     ]
+
+
+def load_code_location(server, workdir: Path, concurrency: int) -> None:
+    """Load the Definitions once, with the pipeline's settings set as a deployment has them: a resource field
+    is bound to its variable only when that variable is set as the code location loads (its value is read when
+    each run starts), so loaded without them the in-process runs would ask Mida's real host."""
+    with environ(pipeline_env(server, workdir, concurrency)):
+        import mida_pipeline.definitions  # noqa: F401
 
 
 def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[list[Figure], list[str]]:
@@ -89,6 +99,11 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
         step("one-day extraction: pipeline", lambda: min(
             (extraction.run_pipeline(server, day, workdir / f"pipeline{i}", args.concurrency, args.latency_ms) for i in range(args.repeats)),
             key=lambda figs: figs[1].value))
+        step(f"one-day extraction: pipeline, {extraction.PRIMARY_ONLY}, no breakdown", lambda: min(
+            (extraction.run_primary_only(server, day, workdir / f"primary{i}", args.concurrency, args.latency_ms)
+             for i in range(args.repeats)),
+            key=lambda figs: figs[1].value))
+        figures.extend(extraction.extra_calls(figures))
         step("one-day extraction: pipeline, no latency", lambda: min(
             (extraction.run_floor(server, day, workdir / f"floor{i}", args.concurrency, args.latency_ms) for i in range(args.repeats)),
             key=lambda figs: figs[0].value))
@@ -99,6 +114,7 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
                 key=lambda figs: figs[1].value))
         else:
             failures.append(f"one-day extraction: dlt: {dlt_rest.MISSING}")
+        load_code_location(server, workdir / "backfill" / "single", args.concurrency)
         step(f"{args.backfill_days}-day backfill", lambda: backfill.run(
             server, day, args.backfill_days, args.per_day_sample, workdir / "backfill", args.concurrency,
             args.latency_ms))

@@ -20,6 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 FIGURES = [
     "import dagster", "import dagster_dbt", "load the Definitions", "Definitions / import dagster",
     "pipeline requests", "pipeline wall time", "latency bound", "pipeline / latency bound",
+    "primary goal only: requests", "primary goal only: wall time", "primary goal only: latency bound",
+    "primary goal only / latency bound", "secondary goals and breakdown: extra requests",
+    "secondary goals and breakdown: wall time ratio",
     "pipeline wall time without latency", "sequential requests", "sequential wall time",
     "dlt requests", "dlt wall time", "dlt extract step",
     "single run: total", "single run: per partition", "single run: requests", "single run / its latency bound",

@@ -1,7 +1,8 @@
 """Many projects in one daily sync: bounded concurrency per API host, and one failing project isolated.
 
 The sandbox serves 40 projects of 5 experiments and refuses every call for one
-of them; the sync (the CLI, as a user runs it) lands the other 39 exactly,
+of them; the sync (the CLI, as a user runs it) lands the other 39 exactly in
+every table (every goal, segments and configuration included),
 never has more calls in flight than MIDA_MAX_CONCURRENCY, and names the
 failing project and the reason. The 200 x 50 run is benchmarks/many_projects.py.
 """
@@ -24,7 +25,11 @@ pytestmark = pytest.mark.slow
 
 DAY = cal.latest_complete_day("UTC") - timedelta(days=1)
 MAX_CONCURRENCY = 4
-MIDA_TABLES = ("mida_experiments", "mida_experiment_variants", "mida_experiment_results", "mida_goals", "mida_events")
+MIDA_TABLES = ("mida_experiments", "mida_experiment_variants", "mida_experiment_goals", "mida_experiment_results",
+               "mida_experiment_result_segments", "mida_goals", "mida_events", "mida_project_configuration")
+# The assets that call the failing project's endpoints (the experiments asset's line covers its variants and goals).
+FAILING_STEPS = ("mida_experiments", "mida_experiment_results", "mida_experiment_result_segments", "mida_goals", "mida_events",
+                 "mida_project_configuration")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +59,7 @@ def test_one_failing_project_is_named_and_the_other_39_land_with_bounded_concurr
         sandbox.faults.clear()
 
     assert proc.returncode != 0
-    for step in ("mida_experiments", "mida_experiment_results", "mida_goals", "mida_events"):
+    for step in FAILING_STEPS:
         # One line per failed step names the project and the reason the API gave.
         line = next((line for line in proc.stderr.splitlines() if f"{step}: {step} failed" in line and failing in line), "")
         assert "403" in line and "Forbidden" in line, (step, proc.stderr)
@@ -66,6 +71,12 @@ def test_one_failing_project_is_named_and_the_other_39_land_with_bounded_concurr
                 "hive_partitioning = true) ORDER BY 1"
             ).fetchall()
             assert [pk for (pk,) in landed] == sorted(others), table
+        # The company's projects are listed through the first key, which still works: every project, the failing
+        # one and the paused ones included.
+        listed = con.execute(
+            f"SELECT DISTINCT project_key FROM read_parquet('{env['MIDA_LAKE_DIR']}/mida_projects/**/*.parquet')"
+        ).fetchall()
+        assert sorted(pk for (pk,) in listed) == sorted(p["project_key"] for p in sandbox.data.projects(include_inactive=True))
     with duckdb.connect(env["MIDA_DUCKDB_PATH"], read_only=True) as con:
         for window in ("day", "cumulative"):
             want = {k: v for k, v in expected(sandbox, DAY, window).items() if k[0] != failing}

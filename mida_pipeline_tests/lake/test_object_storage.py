@@ -31,8 +31,10 @@ from mida_pipeline_tests.defs.test_pipeline_end_to_end import expected, results
 NOW = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
 DAY = cal.latest_complete_day("UTC") - timedelta(days=3)
 KEY_ID, SECRET = "AKIAMIDATESTKEY00001", "mida-s3-secret-" + uuid.uuid4().hex
-TABLES = ("mida_experiments", "mida_experiment_variants", "mida_experiment_results", "mida_goals", "mida_events")
-ALL_TABLES = (*TABLES, "bss_analytics_daily")
+# Partitioned by project and day; the company's projects (one listing) by day alone.
+TABLES = ("mida_experiments", "mida_experiment_variants", "mida_experiment_goals", "mida_experiment_results",
+          "mida_experiment_result_segments", "mida_goals", "mida_events", "mida_project_configuration")
+ALL_TABLES = (*TABLES, "mida_projects", "bss_analytics_daily")
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +206,12 @@ def test_a_backfill_lands_every_day_in_the_bucket_and_bi_tools_read_the_marts_wi
                 "hive_partitioning = true)"
             ).fetchall()
             assert set(landed) == {(pk, d) for pk in sandbox.data.project_keys for d in days}, table
+        listed = con.execute(
+            f"SELECT DISTINCT project_key, date FROM read_parquet('{s3_env['MIDA_LAKE_DIR']}/mida_projects/**/*.parquet', "
+            "hive_partitioning = true)"
+        ).fetchall()
+        company = [p["project_key"] for p in sandbox.data.projects(include_inactive=True)]
+        assert set(listed) == {(pk, d) for pk in company for d in days}
     # A plain DuckDB client: the marts are tables in the file and need nothing registered.
     with duckdb.connect(s3_env["MIDA_DUCKDB_PATH"], read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0] > 0

@@ -6,6 +6,7 @@ Every process this suite starts is registered, so the secrets test can search al
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import os
 import shutil
@@ -20,6 +21,7 @@ import pytest
 
 from mida_pipeline import days as cal
 from mida_pipeline.sandbox.data import SandboxConfig
+from mida_pipeline.sandbox.faults import FaultBook
 from mida_pipeline.sandbox.server import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,11 +45,55 @@ class Artifacts:
 ARTIFACTS = Artifacts()
 
 
+# The query string of the request being answered, for the fault book below.
+_QUERY: contextvars.ContextVar[str] = contextvars.ContextVar("query", default="")
+
+
+# Every request the suite's sandbox answered, with its query (the sandbox's own log holds method and path).
+REQUESTS_WITH_QUERY: list[tuple[str, str, str]] = []
+
+
+class _KeepQuery:
+    """ASGI: notes each request's query string before the sandbox picks the fault for its path."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        query = scope.get("query_string", b"").decode("latin-1") if scope["type"] == "http" else ""
+        if scope["type"] == "http":
+            REQUESTS_WITH_QUERY.append((scope["method"], scope["path"], query))
+        token = _QUERY.set(query)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _QUERY.reset(token)
+
+
+class QueryFaultBook(FaultBook):
+    """The sandbox's fault book, where a route holding `?` also matches the query string.
+
+    One path serves a goal's result, a secondary goal's (`goal_key=`) and a breakdown (`breakdown_by=`), so a
+    fault meant for one of those calls names its query: `.../result?*goal_key=*`. A route without `?` matches
+    the path alone, whatever the query, exactly as the sandbox's own book does.
+    """
+
+    def add(self, route: str, kind: str, times: int | None = None, **params):
+        return super().add(route if "?" in route else f"{route}[?]*", kind, times, **params)
+
+    def take(self, path: str, kind: str | None = None):
+        return super().take(f"{path}?{_QUERY.get()}", kind)
+
+
 @pytest.fixture(scope="session")
 def rel_sandbox():
-    """Three projects of two experiments: every endpoint is called for every project, and little else."""
+    """Three active projects of two experiments (and one paused): every endpoint is called for every project,
+    and little else."""
     config = SandboxConfig(seed=5, projects=3, experiments_per_project=2)
-    with SandboxServer(config, api_key=SENTINEL_KEY, bss_secret=SENTINEL_BSS) as server:
+    server = SandboxServer(config, api_key=SENTINEL_KEY, bss_secret=SENTINEL_BSS)
+    server.app.add_middleware(_KeepQuery)  # outermost: the query is known before the sandbox takes a fault
+    server.app.state.faults = QueryFaultBook()
+    with server:
         yield server
 
 

@@ -23,41 +23,53 @@ pytestmark = pytest.mark.slow
 
 KILLER = Path(__file__).with_name("killer")
 
-# A sync of one Sunday, in the order its writes happen (read from a run under MIDA_TEST_COUNT_TO): 17 Parquet
-# partitions, each written, fsynced and renamed into place (the day's store analytics 1, events 2-4, results 5-7,
-# experiments and variants 8-13, goals 14-16, the week's store analytics 17); after each raw asset the warehouse
-# is refreshed and published (copy, fsync, rename: renames 2, 6, 10, 17, 21, 23); dbt builds the marts and the
-# last publish is rename 24; the report's pages are renames 25-28. A run copies the warehouse 7 times (six raw
-# assets and dbt), one more when it first restores a build file a killed run left; points never count on that.
+# A sync of one Sunday, in the order its writes happen (read from a run under MIDA_TEST_COUNT_TO): 27 Parquet
+# partitions, each written, fsynced and renamed into place (the day's store analytics 1, events 2-4, segments 5-7,
+# results 8-10, experiments 11-13, their variants 14-16 and goals 17-19, goals 20-22, configuration 23-25, the
+# company's projects 26, the week's store analytics 27); each partition's rename is followed by the fsync of its
+# folder (fsyncs 1-54). Raw assets write the lake only: after them the build file is opened to refresh the raw
+# views (connect 28), dbt builds the marts, and the one publish of the run copies the warehouse (copy 1, fsync 55)
+# and swaps it in (rename 28); the report's pages are renames 29-32. Connections 1-9 read back what each raw asset
+# wrote, 10-27 are the asset checks. A run copies the warehouse once, one more time when it first restores a
+# build file a killed dbt left; points never count on that.
+#
+# Before raw assets stopped publishing, a run copied the warehouse 7 times. The points that named those copies
+# now name their equivalents: the publish after dbt half copied (was copy-mid:7, now copy-mid:1), copied and not
+# yet swapped (was replace-before:21, now fsync:55, the copy written whole and not yet on disk), the last swap
+# (replace-before:24 -> replace-before:28), a swap done with nothing after it (replace-after:6 -> replace-after:28),
+# the build file opened for the raw views (connect:7 -> connect:28), the last partition (parquet-mid:17 ->
+# parquet-mid:27). The publishes after a raw asset (copy-mid:1 and copy-mid:4 as they were) no longer happen;
+# their places go to the new tables: the company's projects, half written (parquet-mid:26), and the experiments'
+# goals half renamed into place (replace-after:17).
 LANES = [
     [
         "parquet-mid:1",      # the first partition, half written
-        "replace-after:1",    # ... renamed into place, the warehouse not yet refreshed
-        "copy-mid:1",         # the first publish: half the warehouse copied
+        "replace-after:1",    # ... renamed into place, nothing else yet
         "parquet-mid:3",      # a later partition, half written
-        "fsync:4",            # a partition written whole, not yet on disk
+        "fsync:4",            # a partition renamed into place, its folder entry not yet on disk
+        "parquet-mid:26",     # the company's projects (partitioned by date alone), half written
         "dbt-started:2",      # dbt building the marts; its parent gone
     ],
     [
         "replace-before:1",   # the first partition complete, not renamed
         "fsync:2",            # renamed, its folder entry not yet on disk
         "connect:1",          # the first connection of the run
-        "replace-after:6",    # the warehouse swapped in after a raw asset, nothing after
-        "replace-before:24",  # the last swap: marts built and copied, not yet renamed
+        "replace-before:28",  # the one swap: marts built and copied, not yet renamed
+        "replace-after:28",   # the warehouse swapped in, nothing after (the report not yet written)
     ],
     [
         "replace-before:8",   # a partition written, not yet renamed
-        "replace-after:13",   # experiments renamed, their variants not yet (or the reverse)
-        "connect:7",          # opening the build file to refresh the raw views
-        "parquet-mid:15",     # a late partition, half written
-        "replace-before:21",  # a publish: copied, not yet swapped in
-        "copy-mid:7",         # the publish after dbt (the 7th copy of a whole run), half copied
+        "replace-after:13",   # experiments renamed, their variants not yet (or the reverse: projects write side by side)
+        "connect:28",         # opening the build file to refresh the raw views
+        "parquet-mid:15",     # a partition in the middle of the run, half written
+        "fsync:55",           # the publish: copied whole, not yet on disk nor swapped in
+        "copy-mid:1",         # the publish after dbt (the one copy of a whole run), half copied
     ],
     [
         "replace-after:8",    # some of an asset's partitions in place, the others not
         "parquet-mid:10",     # a partition in the middle of the run, half written
-        "copy-mid:4",         # a publish in the middle of the run, half copied
-        "parquet-mid:17",     # the last partition (the week's store analytics), half written
+        "replace-after:17",   # the experiments asset's tables half renamed (its goals among them)
+        "parquet-mid:27",     # the last partition (the week's store analytics), half written
         "connect:20",         # the asset checks reading the lake
     ],
 ]

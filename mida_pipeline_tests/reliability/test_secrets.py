@@ -1,7 +1,8 @@
 """Item 6, secrets: every run of this suite used sentinel keys; not one byte of them may be anywhere.
 
-Searched: each run's lake, warehouse and Dagster storage under DAGSTER_HOME (SQLite files as bytes), dbt's
-target and logs folders, and everything the processes printed (including every failure's message). This
+Searched: each run's lake (every table, the goals, segments, configuration and projects among them), warehouse
+and Dagster storage under DAGSTER_HOME (SQLite files as bytes), dbt's target and logs folders, and everything the
+processes printed (including every failure's message, from every endpoint). This
 module runs last in the suite, so it searches what all the other tests' runs left, plus runs of its own
 that fail on purpose with a key placed in both APIs' URLs.
 """
@@ -14,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 import mida_pipeline
+from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline.sandbox.bss_api import SYNC_PATH
 from mida_pipeline_tests.reliability.conftest import ARTIFACTS, SENTINEL_BSS, SENTINEL_KEY, make_env, sync
 
@@ -44,11 +46,16 @@ def test_keys_in_urls_are_never_shown(rel_sandbox, tmp_path):
     )
     sandbox.faults.add("/v2/project/*/goals", "status", status=401)
     sandbox.faults.add("/v2/project/*/experiments", "status", status=503, retry_after=0.1)
+    # The calls a sync added with every goal, segments, the configuration and the company's projects fail too,
+    # each its own way, so their messages are among what is searched.
+    sandbox.faults.add("/v2/project/*/configuration", "status", status=403, message="Forbidden")
+    sandbox.faults.add("/v2/project/*/projects", "html", status=502)
     sandbox.faults.add(SYNC_PATH, "html", status=500)
     done = sync(env, check=False)
     sandbox.faults.clear()
     assert done.returncode != 0
     assert "MIDA GET /project/" in done.stderr and "BSS POST /apiv1/analytics/sync" in done.stderr
+    assert "/configuration failed" in done.stderr and "/projects failed" in done.stderr
     for needle in (SENTINEL_KEY, SENTINEL_BSS):
         assert needle not in done.stdout + done.stderr
 
@@ -58,5 +65,6 @@ def test_no_sentinel_anywhere_the_suite_wrote_or_printed(baseline):
     assert leaks_in([*ARTIFACTS.dirs, DBT_DIR / "target", DBT_DIR / "logs"]) == []
     printed = "\n".join(ARTIFACTS.texts)
     assert [s for s in (SENTINEL_KEY, SENTINEL_BSS) if s in printed] == []
-    # The search is not vacuous: the storage it read holds the runs and their failures.
+    # The search is not vacuous: the storage it read holds the runs and their failures, and every lake table.
     assert any((d / "dagster_home").rglob("*.db") for d in ARTIFACTS.dirs)
+    assert {t for t in TABLES if any(baseline.lake_dir.joinpath(t).rglob("part.parquet"))} == set(TABLES)
