@@ -43,9 +43,13 @@ class SourceError(Exception):
 class AuthError(SourceError):
     """401 or 403: the key is wrong, revoked, or lacks the right."""
 
-    def __init__(self, api: str, *args, **kwargs):
+    def __init__(self, api: str, method: str, path: str, status: int | None = None, *args, **kwargs):
+        if api == "mida" and status == 403 and path.rstrip("/").endswith("/projects"):
+            # Mida lists the company's projects through any project's key, but answers 403 when that project is paused.
+            kwargs.setdefault("hint", "the first key of MIDA_PROJECT_KEYS is the project the company's projects are "
+                                      "listed through, and it is paused: put an active project's key first")
         kwargs.setdefault("hint", f"check {KEY_VARIABLE.get(api, 'the API key')}" + (" and MIDA_REGION (keys are per region)" if api == "mida" else ""))
-        super().__init__(api, *args, **kwargs)
+        super().__init__(api, method, path, status, *args, **kwargs)
 
 
 class NotFoundError(SourceError):

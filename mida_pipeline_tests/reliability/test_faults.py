@@ -295,8 +295,6 @@ def test_a_refused_key_names_the_setting_to_fix_at_every_new_endpoint(refused, r
     assert not (root / "lake" / "mida_projects").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="the 403 from /projects through a paused project says to check MIDA_API_KEY and "
-                   "MIDA_REGION; it should say to put an active project first in MIDA_PROJECT_KEYS")
 def test_a_paused_project_first_in_the_keys_is_named_as_what_to_fix(refused):
     done, paused, _ = refused
     line = asset_lines(done.stderr)["mida_projects"]
