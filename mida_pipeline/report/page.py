@@ -126,10 +126,12 @@ def _rule(first: pd.Series) -> str | None:
     return text.format(t=threshold, p=round(1 - threshold / 100, 4)) if text else None
 
 
+SECTION_COLUMNS = ("goal_key", "goal_name", "is_primary_goal", "decision_framework", "tails", "rel_ci_low", "rel_ci_high",
+                   "sequential_p_value_holm", "expected_loss", "days_remaining", "safe_verdict")
+
+
 def _goals(card: pd.DataFrame) -> list[dict]:
     """The experiment's goals, the primary first, each with its variants' rows (control first)."""
-    if "goal_key" not in card:
-        card = card.assign(goal_key=None, goal_name=None, is_primary_goal=True)
     out = []
     ordered = card.assign(_primary=card["is_primary_goal"].fillna(True).astype(bool),
                           _key=card["goal_key"].fillna("").astype(str))
@@ -155,6 +157,8 @@ def experiment_section(info: pd.Series | None, card: pd.DataFrame, charts: dict[
                        segments: pd.DataFrame | None = None) -> Markup:
     """One experiment: badge, facts, a table per goal (the primary first) with both verdicts, the charts of its
     primary goal, and its segments (exploratory)."""
+    # A scorecard built before the goals and the sequential statistics existed reads as "not known" there.
+    card = card.reindex(columns=[*card.columns, *(c for c in SECTION_COLUMNS if c not in card.columns)])
     goals = _goals(card)
     first = goals[0]["rows"][0]
     facts = [f"test {first['test_id']}", f"results to {attr(first['as_of_date'])}"]
