@@ -58,7 +58,7 @@ def _project_days(args: tuple) -> int:
 
     config, pk, days, lake = args
     data = SandboxData(config)
-    experiments = {e.test_id: e for e in data._experiments(pk)}
+    experiments = {e.test_id: e for e in data.experiment_records(pk)}
     listed = [r.parse_experiment(item) for item in data.experiments(pk)]
     details = [r.parse_experiment_detail(bodies.detail(data, e)) for e in experiments.values()]
     goals = [r.parse_goal(g) for g in data.goals(pk)]

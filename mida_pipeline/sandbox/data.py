@@ -165,6 +165,10 @@ class SandboxData:
             ))
         return tuple(out)
 
+    def experiment_records(self, project_key: str) -> tuple[Experiment, ...]:
+        """A project's experiments as the sandbox holds them: what tests compute their expectations from."""
+        return self._experiments(project_key)
+
     def experiments(self, project_key: str) -> list[dict]:
         """The listing items, as the API sends them (status as an int)."""
         return [self.list_item(e) for e in self._experiments(project_key)]

@@ -68,7 +68,7 @@ def expected(sandbox, day: date, window: str) -> dict:
     data = sandbox.data
     out = {}
     for pk in data.project_keys:
-        for exp in data._experiments(pk):
+        for exp in data.experiment_records(pk):
             if exp.status == 9 or exp.created > day:
                 continue
             start = day if window == "day" else exp.created
@@ -193,7 +193,7 @@ def test_after_a_backfill_every_mart_is_filled(history, sandbox):
         for mart in MARTS:
             assert con.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()[0] > 0, mart
         scored = con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0]
-    truth = sum(len(e.variant_ids) for pk in sandbox.data.project_keys for e in sandbox.data._experiments(pk)
+    truth = sum(len(e.variant_ids) for pk in sandbox.data.project_keys for e in sandbox.data.experiment_records(pk)
                 if e.status != 9 and e.created <= YESTERDAY)
     assert scored == truth
 

@@ -34,7 +34,7 @@ DOCUMENTED_VARIANT = [
 @pytest.fixture(scope="module")
 def revenue_result():
     data = SandboxData(SandboxConfig(seed=3, projects=1, experiments_per_project=4, today=date(2026, 3, 10)))
-    experiment = next(e for e in data._experiments(data.project_keys[0]) if e.revenue_goal and e.status != 9 and e.created <= DAY)
+    experiment = next(e for e in data.experiment_records(data.project_keys[0]) if e.revenue_goal and e.status != 9 and e.created <= DAY)
     return experiment, result(data, experiment, None, DAY)
 
 

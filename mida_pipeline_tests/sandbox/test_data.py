@@ -28,7 +28,7 @@ def test_any_window_is_the_sum_of_its_days():
     data = world()
     rnd = random.Random(1)
     for pk in data.project_keys:
-        for e in data._experiments(pk):
+        for e in data.experiment_records(pk):
             span = data.running_days(e)
             if span is None:
                 continue
@@ -47,15 +47,15 @@ def test_any_window_is_the_sum_of_its_days():
 def test_at_least_400_days_of_history():
     data = world()
     assert (data.today - data.first_day).days >= 400
-    oldest = min(e.created for pk in data.project_keys for e in data._experiments(pk))
+    oldest = min(e.created for pk in data.project_keys for e in data.experiment_records(pk))
     assert (data.today - oldest).days >= 400
-    long_one = next(e for e in data._experiments(data.project_keys[0]) if (data.today - e.created).days >= 400)
+    long_one = next(e for e in data.experiment_records(data.project_keys[0]) if (data.today - e.created).days >= 400)
     assert data.daily(long_one.project_key, long_one.test_id, "0", long_one.created).visitors > 0
 
 
 def test_every_status_variant_count_and_special_case_is_present():
     data = world(experiments_per_project=8)
-    experiments = [e for pk in data.project_keys for e in data._experiments(pk)]
+    experiments = [e for pk in data.project_keys for e in data.experiment_records(pk)]
     assert len(data.project_keys) >= 2
     assert {e.status for e in experiments} == {0, 1, 9}
     assert all(2 <= len(e.variant_ids) <= 5 for e in experiments)
@@ -77,7 +77,7 @@ def test_size_knobs_scale_the_world():
 
 def test_a_draft_has_no_numbers():
     data = world()
-    draft = next(e for pk in data.project_keys for e in data._experiments(pk) if e.status == 9)
+    draft = next(e for pk in data.project_keys for e in data.experiment_records(pk) if e.status == 9)
     assert data.window(draft.project_key, draft.test_id, "0", data.first_day, TODAY).visitors == 0
 
 
@@ -93,7 +93,7 @@ def test_a_weekly_bss_total_is_the_sum_of_its_days():
 def test_local_days_at_any_offset_add_up_to_their_window():
     data = world()
     rnd = random.Random(4)
-    for e in data._experiments(data.project_keys[0]):
+    for e in data.experiment_records(data.project_keys[0]):
         span = data.running_days(e)
         if span is None:
             continue
@@ -111,7 +111,7 @@ def test_local_days_at_any_offset_add_up_to_their_window():
 
 def test_the_whole_history_is_the_same_at_every_offset_and_a_day_is_not():
     data = world()
-    e = next(e for e in data._experiments(data.project_keys[0]) if e.status == 0)
+    e = next(e for e in data.experiment_records(data.project_keys[0]) if e.status == 0)
     span = data.running_days(e)
     wide = (span[0] - timedelta(days=2), span[1] + timedelta(days=2))
     assert len({data.window(e.project_key, e.test_id, "0", *wide, tz_offset=tz) for tz in (0, 2, -5, 5.5)}) == 1
@@ -124,7 +124,7 @@ def test_a_local_day_is_the_utc_instants_shifted_by_the_offset():
     # A local day D at offset h covers [D - h, D + 1 - h) in UTC: a whole day's shift is the neighbouring UTC day,
     # and D at +12 is the same instants as the day before at -12.
     data = world()
-    e = data._experiments(data.project_keys[0])[1]
+    e = data.experiment_records(data.project_keys[0])[1]
     day = data.running_days(e)[0] + timedelta(days=10)
     before, after = day - timedelta(days=1), day + timedelta(days=1)
     for vid in e.variant_ids:
@@ -142,7 +142,7 @@ def test_every_experiment_has_its_primary_goal_first_and_some_have_secondary_one
     counts = []
     for pk in data.project_keys:
         keys = {g["goal_key"] for g in data.goals(pk)}
-        for e in data._experiments(pk):
+        for e in data.experiment_records(pk):
             goals = data.experiment_goals(pk, e.test_id)
             assert goals[0]["is_primary"] and goals[0]["goal_key"] == data.primary_goal(e)["goal_key"]
             assert len({g["goal_key"] for g in goals}) == len(goals) and {g["goal_key"] for g in goals} <= keys
@@ -155,7 +155,7 @@ def test_a_variant_can_win_one_goal_and_lose_another():
     data = world()
     pk = data.project_keys[0]
     split = []
-    for e in data._experiments(pk):
+    for e in data.experiment_records(pk):
         span = data.running_days(e)
         if span is None or not e.secondary_goals:
             continue
@@ -171,7 +171,7 @@ def test_a_variant_can_win_one_goal_and_lose_another():
 def test_revenue_belongs_to_revenue_goals_only():
     data = world()
     pk = data.project_keys[0]
-    e = next(e for e in data._experiments(pk) if not e.revenue_goal and e.status != 9)
+    e = next(e for e in data.experiment_records(pk) if not e.revenue_goal and e.status != 9)
     span = data.running_days(e)
     assert data.window(pk, e.test_id, "0", *span).revenue == 0
     assert data.window(pk, e.test_id, "0", *span, goal_key="purchase").revenue > 0
@@ -183,7 +183,7 @@ def test_breakdowns_partition_every_window_exactly():
 
     data = world()
     pk = data.project_keys[1]
-    for e in data._experiments(pk)[:4]:
+    for e in data.experiment_records(pk)[:4]:
         span = data.running_days(e)
         if span is None:
             continue

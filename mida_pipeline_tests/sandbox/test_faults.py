@@ -11,7 +11,7 @@ import pytest
 def new_routes(server) -> dict[str, tuple[str, dict, str]]:
     """Per route glob: a path, its query, and the key its body holds its payload under."""
     pk = server.data.project_keys[0]
-    e = next(e for e in server.data._experiments(pk) if e.status == 1 and e.secondary_goals)
+    e = next(e for e in server.data.experiment_records(pk) if e.status == 1 and e.secondary_goals)
     base = f"/v2/project/{pk}"
     return {
         "*/metrics": (f"{base}/experiment/{e.test_id}/metrics", {}, "metric_definitions"),

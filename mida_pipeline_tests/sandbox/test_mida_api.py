@@ -19,7 +19,7 @@ def path(pk: str, rest: str) -> str:
 def experiment(data, *, revenue: bool | None = None, secondaries: int = 0, running_days: int = 10):
     """The first experiment of the first project that ran long enough and has what is asked."""
     pk = data.project_keys[0]
-    for e in data._experiments(pk):
+    for e in data.experiment_records(pk):
         span = data.running_days(e)
         if span and (span[1] - span[0]).days >= running_days and len(e.secondary_goals) >= secondaries \
                 and (revenue is None or e.revenue_goal == revenue):
@@ -136,7 +136,7 @@ def test_one_experiment_per_project_repeats_its_primary_goal_and_one_warns_of_a_
     data = server.data
     for pk in data.project_keys:
         repeats, warned = [], []
-        for e in data._experiments(pk):
+        for e in data.experiment_records(pk):
             body = http.get(path(pk, f"/experiment/{e.test_id}/metrics")).json()
             keys = [d["metric_key"] for d in body["metric_definitions"]]
             assert keys == [k for k in data.metric_keys(pk, e.test_id) if k != DELETED_GOAL]
@@ -161,7 +161,7 @@ def test_metrics_refuse_breakdown_by_and_follow_the_offset(server, http):
 
 def test_distribution_is_the_configured_split(server, http):
     data = server.data
-    for e in data._experiments(data.project_keys[0]):
+    for e in data.experiment_records(data.project_keys[0]):
         body = http.get(path(e.project_key, f"/experiment/{e.test_id}/distribution")).json()
         assert shape_mismatches(body, documented.DISTRIBUTION) == []
         result = http.get(path(e.project_key, f"/experiment/{e.test_id}/result")).json()
