@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import backfill, bi_query, dlt_rest, extraction, load_time, memory
+from benchmarks import scorecard as scorecard_bench
 from benchmarks.common import Figure, Target, environ, pipeline_env, sandbox, yesterday
 from mida_pipeline.config import Settings
 
@@ -121,6 +122,10 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
         step("BI query", lambda: bi_query.run(workdir / "backfill" / "single" / "warehouse.duckdb",
                                               workdir / "backfill" / "single" / "lake", args.repeats))
         step("peak memory", lambda: memory.run(server, large, day, workdir / "memory", args.concurrency))
+    # The statistics at an agency's size (200 x 50 x 3 goals) and a year of history, unless --quick.
+    step("scorecard", lambda: scorecard_bench.run(
+        projects=4 if args.quick else 200, experiments=3 if args.quick else 50, goals=3,
+        history_days=14 if args.quick else 365, repeats=args.repeats, workdir=workdir / "scorecard"))
     return figures, failures
 
 
