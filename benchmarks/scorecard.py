@@ -83,6 +83,7 @@ def run(projects: int = 200, experiments: int = 50, goals: int = 3, variants: in
         repeats: int = 3, workdir: Path | None = None, sequential_tuning: float = 5000.0) -> list[Figure]:
     with contextlib.ExitStack() as stack:
         root = Path(workdir) if workdir else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        root.mkdir(parents=True, exist_ok=True)
         con = stack.enter_context(contextlib.closing(duckdb.connect(str(root / "scorecard-bench.duckdb"))))
         con.execute("SET enable_progress_bar = false; DROP TABLE IF EXISTS results; DROP TABLE IF EXISTS configuration")
         _generate(con, projects, experiments, goals, variants, history_days)
