@@ -41,14 +41,3 @@ def _check(name: str, table: str, description: str, sql: str) -> dg.AssetChecksD
 
 
 checks = [_check(*c) for c in CHECKS]
-
-
-def _dbt_source_tests() -> dg.AssetSelection:
-    from mida_pipeline.defs.dbt_assets import mida_dbt_models
-
-    return dg.AssetSelection.checks(*(k for k in mida_dbt_models.check_keys if k.asset_key not in mida_dbt_models.keys))
-
-
-# The raw assets' checks that dbt's source tests carry. They run in `dbt build` with the models: a raw job selects
-# its assets minus these (else it would start dbt), the models job adds them.
-DBT_SOURCE_TESTS = _dbt_source_tests()

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mida_pipeline.defs.checks import DBT_SOURCE_TESTS
 from mida_pipeline.defs.partitions import daily, weekly
 
-# The raw assets' checks that dbt's source tests carry run in `dbt build`, with the models: a raw job selects its
-# assets without them (else it would start dbt), the models job adds them.
-DAILY_RAW = (dg.AssetSelection.groups("mida_raw") | dg.AssetSelection.assets("bss_analytics_daily")) - DBT_SOURCE_TESTS
-WEEKLY_RAW = dg.AssetSelection.assets("bss_analytics_weekly") - DBT_SOURCE_TESTS
-MODELS = dg.AssetSelection.groups("staging", "marts", "report") | DBT_SOURCE_TESTS
+DAILY_RAW = dg.AssetSelection.groups("mida_raw") | dg.AssetSelection.assets("bss_analytics_daily")
+WEEKLY_RAW = dg.AssetSelection.assets("bss_analytics_weekly")
+MODELS = dg.AssetSelection.groups("staging", "marts", "report")
 
 daily_raw_job = dg.define_asset_job("daily_raw", selection=DAILY_RAW, partitions_def=daily)
 weekly_raw_job = dg.define_asset_job("weekly_raw", selection=WEEKLY_RAW, partitions_def=weekly)

@@ -193,7 +193,9 @@ def test_after_a_backfill_every_mart_is_filled(history, sandbox):
         for mart in MARTS:
             assert con.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()[0] > 0, mart
         scored = con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0]
-    truth = sum(len(e.variant_ids) for pk in sandbox.data.project_keys for e in sandbox.data.experiment_records(pk)
+    # One row per goal and variant of every experiment with results.
+    truth = sum(len(e.variant_ids) * len(sandbox.data.experiment_goals(pk, e.test_id))
+                for pk in sandbox.data.project_keys for e in sandbox.data.experiment_records(pk)
                 if e.status != 9 and e.created <= YESTERDAY)
     assert scored == truth
 
