@@ -28,7 +28,7 @@ from mida_pipeline_tests.deploy.conftest import (
 
 # A recent closed day: the sandbox's experiments have results for the last weeks only.
 DAY = (cal.latest_complete_day("UTC") - timedelta(days=2)).isoformat()
-SELECTION = "mida_experiments,mida_experiment_variants,mida_experiment_results,mida_goals"
+SELECTION = "mida_experiments,mida_experiment_variants,mida_experiment_goals,mida_experiment_results,mida_goals"
 
 
 def materialize(env, *, check: bool = True):

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from mida_pipeline import days as cal
+from mida_pipeline.defs import mida_assets
 from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.in_flight import InFlight
 from mida_pipeline.sandbox.server import SandboxServer
@@ -38,7 +39,8 @@ from mida_pipeline_tests.deploy.conftest import (
 
 pytestmark = pytest.mark.slow
 
-MIDA_RAW = ["mida_experiments", "mida_experiment_variants", "mida_experiment_results", "mida_goals", "mida_events"]
+# The group `mida_raw`, as a user selects it in the UI.
+MIDA_RAW = [key.to_user_string() for asset in mida_assets.assets for key in asset.keys]
 # Recent closed days: the sandbox's experiments have results for the last weeks only.
 START = cal.latest_complete_day("UTC") - timedelta(days=6)
 DAYS = [(START + timedelta(days=i)).isoformat() for i in range(3)]
