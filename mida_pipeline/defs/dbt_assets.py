@@ -84,9 +84,11 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
         context.log.info("dbt vars: " + ", ".join(f"{k}={v}" for k, v in variables.items() if k != "mida_build_path"))
         # The build file reaches dbt's profile as a variable: nothing in this process's environment changes.
         build = ["build", "--vars", json.dumps(variables), *(["--full-refresh"] if config.full_refresh else [])]
-        # Raw runs publish the build file too: a failed or killed build must leave no half-built marts in it.
+        # A raw write that lands a first partition publishes the build file too: a failed or killed build must leave
+        # no half-built marts in it.
         with warehouse.rebuilding():
             yield from dbt.cli(build, context=context).stream()
+            warehouse.drop_build_leftovers()
         warehouse.publish()
     context.log.info(f"published {warehouse.published_path}")
 

@@ -112,6 +112,17 @@ class Warehouse:
                     raise
                 time.sleep(0.5)
 
+    def drop_build_leftovers(self) -> None:
+        """Drop the staging tables an incremental dbt model leaves in the build file (`main.*__dbt_tmp`), so the
+        published warehouse holds the marts only (call while holding `exclusive`)."""
+        with contextlib.closing(self._connect_build()) as con:
+            leftovers = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                                    "WHERE contains(table_name, '__dbt_tmp')").fetchall()
+            for schema, name in leftovers:
+                con.execute(f'DROP TABLE IF EXISTS "{schema}"."{name}"')
+            if leftovers:
+                con.execute("CHECKPOINT")
+
     def publish(self) -> Path:
         """Swap the build file in as the published file (call while holding `exclusive`)."""
         self.published_path.parent.mkdir(parents=True, exist_ok=True)

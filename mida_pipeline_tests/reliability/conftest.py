@@ -159,7 +159,8 @@ def lake_rows(lake_dir: Path) -> dict[str, list[tuple]]:
 
 
 def marts(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every table dbt built in the published warehouse, sorted, capture times left out."""
+    """Every table dbt built in the published warehouse, sorted, capture times (`captured_at`, `source_captured_at`)
+    left out."""
     out = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = con.execute(
@@ -168,7 +169,7 @@ def marts(warehouse: Path) -> dict[str, list[tuple]]:
         for schema, name in tables:
             cols = [c for (c,) in con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [schema, name]).fetchall() if c != "captured_at"]
+                [schema, name]).fetchall() if not c.endswith("captured_at")]
             select = ", ".join(f'"{c}"' for c in cols)
             out[f"{schema}.{name}"] = con.execute(f'SELECT {select} FROM "{schema}"."{name}" ORDER BY ALL').fetchall()
     return out
