@@ -113,10 +113,10 @@ def test_negative_metrics_fail_checks_and_an_endless_listing_is_refused(rel_sand
     events = next(line for line in done.stderr.splitlines() if "mida_events" in line)
     assert "the same page came back twice; the listing never ends" in events
     assert not (tmp_path / "lake" / "mida_events").exists()
+    # The raw tables' own tests run as dbt source tests in the models' build; the staging checks show the failure.
     verdicts = check_verdicts(tmp_path / "dagster_home")
-    assert verdicts["results_counts_non_negative"] is False
-    assert verdicts["bss_analytics_daily_counts_non_negative"] is False
-    assert verdicts["mida_experiments_key_unique"] is True
+    assert any(name.startswith("non_negative_stg_mida_experiment_results") and passed is False
+               for name, passed in verdicts.items()), verdicts
     # Written: the lake, the warehouse and its private build folder, Dagster's storage; nothing else.
     tops = {Path(p).parts[0] for p in files_under(tmp_path)}
     assert tops <= {"lake", "warehouse.duckdb", ".build", "dagster_home"}, tops
