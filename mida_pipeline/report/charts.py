@@ -53,10 +53,17 @@ def _style(ax, title: str) -> None:
 
 
 def _dates(ax, days: pd.Series) -> None:
-    # A single day (one synced week) gives AutoDateLocator no range to split.
     from matplotlib import dates as mdates
 
-    locator = mdates.AutoDateLocator(maxticks=8) if days.nunique() > 1 else mdates.DayLocator()
+    if days.nunique() > 1:
+        locator = mdates.AutoDateLocator(maxticks=8)
+    else:
+        # A single day (one synced day or week) gives AutoDateLocator no range to split, and matplotlib widens a
+        # one-date axis to four years, where a tick a day is 1,600 ticks: the day with a day either side.
+        locator = mdates.DayLocator()
+        if len(days.dropna()):
+            day = days.dropna().iloc[0]
+            ax.set_xlim(day - pd.Timedelta(days=1), day + pd.Timedelta(days=1))
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 

@@ -315,6 +315,18 @@ def test_days_remaining_is_zero_once_both_arms_hold_the_sample():
     assert variant_row(scorecard(cumulative, None, daily)).days_remaining == 0
 
 
+def test_the_figures_do_not_depend_on_the_order_the_rows_arrive_in():
+    """A warehouse scans in no fixed order; a re-run over the same rows must give the same figures to the last bit."""
+    cumulative, daily = history([(1_003, 101), (997, 123), (1_011, 95)])
+    cumulative = pd.concat([cumulative, pd.DataFrame(goal_rows(1, [(1_000, 50), (990, 61), (1_020, 44)], goal_key="cart",
+                                                               primary=False))], ignore_index=True)
+    daily = daily.assign(visitors=daily.visitors + np.arange(len(daily)) * 0.1)  # means of floats: order shows
+    card = scorecard(cumulative, None, daily)
+    for seed in range(3):
+        shuffled = scorecard(cumulative.sample(frac=1, random_state=seed), None, daily.sample(frac=1, random_state=seed))
+        pd.testing.assert_frame_equal(shuffled, card, check_exact=True)
+
+
 # ---- The history ----------------------------------------------------------------------------------------------------
 
 def test_each_days_rows_of_the_history_equal_the_scorecard_computed_on_that_day():
