@@ -24,9 +24,10 @@ test: $(BENCH_STAMP)
 test-fast: $(BENCH_STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# Python by ruff ([tool.ruff] in pyproject.toml), the dbt models by sqlfluff (.sqlfluff).
+# Python by ruff, lint and format ([tool.ruff] in pyproject.toml), the dbt models by sqlfluff (.sqlfluff).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt/models
 
 demo: $(STAMP)

@@ -29,19 +29,26 @@ def _runs(start: date, end: date) -> list[str]:
 def build_models() -> None:
     """Staging and marts over the lake as it is (the report is left out: it is not being measured)."""
     import dagster as dg
+
     from mida_pipeline.definitions import defs
     from mida_pipeline.runner import QUIET
 
     graph = defs.resolve_asset_graph()
-    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name in {"staging", "marts"} and graph.get(k).is_executable]
+    keys = [
+        k
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).group_name in {"staging", "marts"} and graph.get(k).is_executable
+    ]
     with contextlib.redirect_stdout(io.StringIO()):  # dbt's progress lines would drown the table
         result = defs.resolve_job_def("models").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), asset_selection=keys, raise_on_error=True, run_config=QUIET)
+            instance=dg.DagsterInstance.ephemeral(), asset_selection=keys, raise_on_error=True, run_config=QUIET
+        )
     assert result.success
 
 
-def run(server: SandboxServer, end: date, days: int, sample: int, workdir: Path, concurrency: int,
-        latency_ms: float) -> list[Figure]:
+def run(
+    server: SandboxServer, end: date, days: int, sample: int, workdir: Path, concurrency: int, latency_ms: float
+) -> list[Figure]:
     from mida_pipeline.definitions import defs  # noqa: F401  loading the code location is not a backfill's cost
 
     start = end - timedelta(days=days - 1)
@@ -62,8 +69,13 @@ def run(server: SandboxServer, end: date, days: int, sample: int, workdir: Path,
         Figure(BENCH, "single run: total", single, "s", f"{days} days in {len(single_runs)} run"),
         Figure(BENCH, "single run: per partition", single / days, "s"),
         Figure(BENCH, "single run: requests", requests, "req"),
-        Figure(BENCH, "single run / its latency bound", single / bound if bound else float("nan"), "x",
-               "how close a long backfill gets to its request cost alone"),
+        Figure(
+            BENCH,
+            "single run / its latency bound",
+            single / bound if bound else float("nan"),
+            "x",
+            "how close a long backfill gets to its request cost alone",
+        ),
         Figure(BENCH, "one run per day: per partition", per_day, "s", f"mean of {len(sample_days)} runs"),
         Figure(BENCH, "one run per day: total", per_day * days, "s", f"{days} runs{extrapolated}"),
         Figure(BENCH, "per-day / single-run", per_day * days / single, "x"),

@@ -26,7 +26,9 @@ KEY = ["project_key", "test_id", "is_primary_goal", "goal_key", "variant_id"]
 
 def from_mart(warehouse: Path):
     with contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as con:
-        return con.execute("SELECT * FROM marts.fct_experiment_scorecard ORDER BY project_key, test_id, is_primary_goal, goal_key, variant_id").df()
+        return con.execute(
+            "SELECT * FROM marts.fct_experiment_scorecard ORDER BY project_key, test_id, is_primary_goal, goal_key, variant_id"
+        ).df()
 
 
 def from_raw(lake: Path):
@@ -60,10 +62,18 @@ def _best(fn, repeats: int):
 def run(warehouse: Path, lake: Path, repeats: int) -> list[Figure]:
     mart_s, mart = _best(lambda: from_mart(warehouse), repeats)
     raw_s, raw = _best(lambda: from_raw(lake), repeats)
-    if len(mart) != len(raw) or list(mart[KEY].astype(str).itertuples(index=False)) != list(raw[KEY].astype(str).itertuples(index=False)):
+    if len(mart) != len(raw) or list(mart[KEY].astype(str).itertuples(index=False)) != list(
+        raw[KEY].astype(str).itertuples(index=False)
+    ):
         raise RuntimeError(f"the mart ({len(mart)} rows) and the raw computation ({len(raw)} rows) disagree")
     return [
         Figure(BENCH, "scorecard from the mart", mart_s, "s", f"{len(mart)} rows, best of {repeats}"),
-        Figure(BENCH, "scorecard from raw Parquet", raw_s, "s", f"DuckDB over the lake + the same statistics, best of {repeats}"),
+        Figure(
+            BENCH,
+            "scorecard from raw Parquet",
+            raw_s,
+            "s",
+            f"DuckDB over the lake + the same statistics, best of {repeats}",
+        ),
         Figure(BENCH, "raw / mart", raw_s / mart_s, "x"),
     ]

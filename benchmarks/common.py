@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterator
 
 from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.server import SandboxServer

@@ -41,23 +41,46 @@ def _resources(project_key: str, day: date) -> list[dict]:
     base = f"project/{project_key}"
 
     def result(window: str, params: dict) -> dict:
-        return {"name": f"results_{window}_{name}", "parallelized": True,
-                "endpoint": {"path": f"{base}/experiment/{{test_id}}/result", "params": {"test_id": resolve, **params},
-                             "data_selector": "variants", "paginator": "single_page"},
-                "include_from_parent": ["test_id"]}
+        return {
+            "name": f"results_{window}_{name}",
+            "parallelized": True,
+            "endpoint": {
+                "path": f"{base}/experiment/{{test_id}}/result",
+                "params": {"test_id": resolve, **params},
+                "data_selector": "variants",
+                "paginator": "single_page",
+            },
+            "include_from_parent": ["test_id"],
+        }
 
     return [
-        {"name": f"experiments_{name}", "parallelized": True,
-         "endpoint": {"path": f"{base}/experiments", "data_selector": "experiments", "paginator": listing},
-         # Drafts have no results; dropping them here spares dlt their detail calls too (fewer requests than the pipeline).
-         "processing_steps": [{"filter": lambda e: e["status"] != 9}]},
-        {"name": f"experiment_{name}", "parallelized": True,
-         "endpoint": {"path": f"{base}/experiment/{{test_id}}", "params": {"test_id": resolve},
-                      "data_selector": "experiment", "paginator": "single_page"}},
-        {"name": f"goals_{name}", "parallelized": True,
-         "endpoint": {"path": f"{base}/goals", "data_selector": "goals", "paginator": listing}},
-        {"name": f"events_{name}", "parallelized": True,
-         "endpoint": {"path": f"{base}/events", "data_selector": "events", "paginator": listing}},
+        {
+            "name": f"experiments_{name}",
+            "parallelized": True,
+            "endpoint": {"path": f"{base}/experiments", "data_selector": "experiments", "paginator": listing},
+            # Drafts have no results; dropping them here spares dlt their detail calls too (fewer requests than the pipeline).
+            "processing_steps": [{"filter": lambda e: e["status"] != 9}],
+        },
+        {
+            "name": f"experiment_{name}",
+            "parallelized": True,
+            "endpoint": {
+                "path": f"{base}/experiment/{{test_id}}",
+                "params": {"test_id": resolve},
+                "data_selector": "experiment",
+                "paginator": "single_page",
+            },
+        },
+        {
+            "name": f"goals_{name}",
+            "parallelized": True,
+            "endpoint": {"path": f"{base}/goals", "data_selector": "goals", "paginator": listing},
+        },
+        {
+            "name": f"events_{name}",
+            "parallelized": True,
+            "endpoint": {"path": f"{base}/events", "data_selector": "events", "paginator": listing},
+        },
         result("day", {"start_date": day.isoformat(), "end_date": day.isoformat()}),
         result("cumulative", {"end_date": day.isoformat()}),
     ]
@@ -67,27 +90,45 @@ def extract_with_dlt(server: SandboxServer, day: date, workdir: Path, workers: i
     import dlt
     from dlt.sources.rest_api import rest_api_source
 
-    source = rest_api_source({
-        "client": {"base_url": server.mida_base_url + "/", "auth": {"type": "bearer", "token": server.api_key}},
-        "resource_defaults": {"write_disposition": "replace"},
-        "resources": [r for pk in server.data.project_keys for r in _resources(pk, day)],
-    })
-    pipeline = dlt.pipeline(pipeline_name="mida_bench", pipelines_dir=str(workdir / "pipelines"),
-                            destination=dlt.destinations.filesystem((workdir / "lake").resolve().as_uri()),
-                            dataset_name="mida")
+    source = rest_api_source(
+        {
+            "client": {"base_url": server.mida_base_url + "/", "auth": {"type": "bearer", "token": server.api_key}},
+            "resource_defaults": {"write_disposition": "replace"},
+            "resources": [r for pk in server.data.project_keys for r in _resources(pk, day)],
+        }
+    )
+    pipeline = dlt.pipeline(
+        pipeline_name="mida_bench",
+        pipelines_dir=str(workdir / "pipelines"),
+        destination=dlt.destinations.filesystem((workdir / "lake").resolve().as_uri()),
+        dataset_name="mida",
+    )
     pipeline.run(source, loader_file_format="parquet")
     return pipeline.last_trace
 
 
 def run_dlt(server: SandboxServer, day: date, workdir: Path, workers: int) -> list[Figure]:
-    env = dict(os.environ, RUNTIME__DLTHUB_TELEMETRY="false", EXTRACT__WORKERS=str(workers),
-               EXTRACT__MAX_PARALLEL_ITEMS=str(max(20, workers)), DLT_DATA_DIR=str(workdir / "dlt_home"))
+    env = dict(
+        os.environ,
+        RUNTIME__DLTHUB_TELEMETRY="false",
+        EXTRACT__WORKERS=str(workers),
+        EXTRACT__MAX_PARALLEL_ITEMS=str(max(20, workers)),
+        DLT_DATA_DIR=str(workdir / "dlt_home"),
+    )
     with environ(env):
         trace, requests, wall = count_requests(server, lambda: extract_with_dlt(server, day, workdir / "dlt", workers))
     extract = next((s for s in trace.steps if s.step == "extract"), None)
     extract_s = (extract.finished_at - extract.started_at).total_seconds() if extract else float("nan")
     return [
         Figure(BENCH, "dlt requests", requests, "req"),
-        Figure(BENCH, "dlt wall time", wall, "s", f"rest_api, parallelized, {workers} extract workers, extract + normalize + load to Parquet files"),
-        Figure(BENCH, "dlt extract step", extract_s, "s", "of which extract (the calls and their JSON, nothing written)"),
+        Figure(
+            BENCH,
+            "dlt wall time",
+            wall,
+            "s",
+            f"rest_api, parallelized, {workers} extract workers, extract + normalize + load to Parquet files",
+        ),
+        Figure(
+            BENCH, "dlt extract step", extract_s, "s", "of which extract (the calls and their JSON, nothing written)"
+        ),
     ]

@@ -47,8 +47,14 @@ class PrimaryGoalOnly(AsyncMidaClient):
         return dataclasses.replace(await super().get_metrics(*args, **kwargs), definitions=[])
 
 
-async def _pipeline(server: SandboxServer, day: date, lake: Path, concurrency: int, secondary_goals: bool = True,
-                    breakdowns: tuple[str, ...] = BREAKDOWNS) -> None:
+async def _pipeline(
+    server: SandboxServer,
+    day: date,
+    lake: Path,
+    concurrency: int,
+    secondary_goals: bool = True,
+    breakdowns: tuple[str, ...] = BREAKDOWNS,
+) -> None:
     captured = now_utc()
     keys = server.data.project_keys
     client_class = AsyncMidaClient if secondary_goals else PrimaryGoalOnly
@@ -56,8 +62,10 @@ async def _pipeline(server: SandboxServer, day: date, lake: Path, concurrency: i
         # The snapshots first, then the day's results and segments, as a sync's asset order has them.
         outcomes = await asyncio.gather(
             extract_experiments(client, lake, keys, [day], "UTC", captured),
-            *(extract_snapshot(client, lake, table, keys, [day], "UTC", captured)
-              for table in ("mida_goals", "mida_events", "mida_project_configuration")),
+            *(
+                extract_snapshot(client, lake, table, keys, [day], "UTC", captured)
+                for table in ("mida_goals", "mida_events", "mida_project_configuration")
+            ),
             extract_projects(client, lake, keys[0], [day], "UTC", captured),
         )
         outcomes += await asyncio.gather(
@@ -72,27 +80,45 @@ async def _pipeline(server: SandboxServer, day: date, lake: Path, concurrency: i
 def run_pipeline(server: SandboxServer, day: date, workdir: Path, concurrency: int, latency_ms: float) -> list[Figure]:
     """A day as a sync extracts it by default: every goal, and segments by MIDA_BREAKDOWNS' default."""
     before = len(server.requests)
-    _, requests, wall = count_requests(server, lambda: asyncio.run(_pipeline(server, day, workdir / "lake", concurrency)))
+    _, requests, wall = count_requests(
+        server, lambda: asyncio.run(_pipeline(server, day, workdir / "lake", concurrency))
+    )
     bound = requests * latency_ms / 1000 / concurrency
     return [
         Figure(BENCH, "pipeline requests", requests, "req", calls_by_endpoint(server.requests[before:])),
-        Figure(BENCH, "pipeline wall time", wall, "s", f"concurrency {concurrency}; secondary goals, breakdown by "
-               f"{', '.join(BREAKDOWNS)}"),
+        Figure(
+            BENCH,
+            "pipeline wall time",
+            wall,
+            "s",
+            f"concurrency {concurrency}; secondary goals, breakdown by {', '.join(BREAKDOWNS)}",
+        ),
         Figure(BENCH, "latency bound", bound, "s", "requests x latency / concurrency"),
         Figure(BENCH, "pipeline / latency bound", wall / bound if bound else float("nan"), "x"),
     ]
 
 
-def run_primary_only(server: SandboxServer, day: date, workdir: Path, concurrency: int, latency_ms: float) -> list[Figure]:
+def run_primary_only(
+    server: SandboxServer, day: date, workdir: Path, concurrency: int, latency_ms: float
+) -> list[Figure]:
     """The same day with no secondary goal on any experiment and MIDA_BREAKDOWNS empty."""
     before = len(server.requests)
-    _, requests, wall = count_requests(server, lambda: asyncio.run(
-        _pipeline(server, day, workdir / "lake", concurrency, secondary_goals=False, breakdowns=())))
+    _, requests, wall = count_requests(
+        server,
+        lambda: asyncio.run(
+            _pipeline(server, day, workdir / "lake", concurrency, secondary_goals=False, breakdowns=())
+        ),
+    )
     bound = requests * latency_ms / 1000 / concurrency
     return [
         Figure(BENCH, f"{PRIMARY_ONLY}: requests", requests, "req", calls_by_endpoint(server.requests[before:])),
-        Figure(BENCH, f"{PRIMARY_ONLY}: wall time", wall, "s",
-               f"concurrency {concurrency}; no secondary goal, MIDA_BREAKDOWNS empty"),
+        Figure(
+            BENCH,
+            f"{PRIMARY_ONLY}: wall time",
+            wall,
+            "s",
+            f"concurrency {concurrency}; no secondary goal, MIDA_BREAKDOWNS empty",
+        ),
         Figure(BENCH, f"{PRIMARY_ONLY}: latency bound", bound, "s", "requests x latency / concurrency"),
         Figure(BENCH, f"{PRIMARY_ONLY} / latency bound", wall / bound if bound else float("nan"), "x"),
     ]
@@ -105,10 +131,19 @@ def extra_calls(figures: list[Figure]) -> list[Figure]:
     if full is None or primary is None:
         return []
     return [
-        Figure(BENCH, "secondary goals and breakdown: extra requests",
-               f["pipeline requests"] - f[f"{PRIMARY_ONLY}: requests"], "req"),
-        Figure(BENCH, "secondary goals and breakdown: wall time ratio", full / primary, "x",
-               f"x{f['pipeline requests'] / f[f'{PRIMARY_ONLY}: requests']:.2f} the requests"),
+        Figure(
+            BENCH,
+            "secondary goals and breakdown: extra requests",
+            f["pipeline requests"] - f[f"{PRIMARY_ONLY}: requests"],
+            "req",
+        ),
+        Figure(
+            BENCH,
+            "secondary goals and breakdown: wall time ratio",
+            full / primary,
+            "x",
+            f"x{f['pipeline requests'] / f[f'{PRIMARY_ONLY}: requests']:.2f} the requests",
+        ),
     ]
 
 
@@ -116,11 +151,20 @@ def run_floor(server: SandboxServer, day: date, workdir: Path, concurrency: int,
     """The same extraction with the latency switched off: the CPU cost of client and sandbox together."""
     set_latency(server, 0)
     try:
-        _, requests, wall = count_requests(server, lambda: asyncio.run(_pipeline(server, day, workdir / "lake", concurrency)))
+        _, requests, wall = count_requests(
+            server, lambda: asyncio.run(_pipeline(server, day, workdir / "lake", concurrency))
+        )
     finally:
         set_latency(server, latency_ms)
-    return [Figure(BENCH, "pipeline wall time without latency", wall, "s",
-                   f"{1000 * wall / requests:.1f} ms per request: client and in-process sandbox, no waiting")]
+    return [
+        Figure(
+            BENCH,
+            "pipeline wall time without latency",
+            wall,
+            "s",
+            f"{1000 * wall / requests:.1f} ms per request: client and in-process sandbox, no waiting",
+        )
+    ]
 
 
 def _listing(client: httpx.Client, path: str, key: str) -> list[dict]:
@@ -146,13 +190,23 @@ def sequential(server: SandboxServer, day: date, out: Path) -> int:
             for e in experiments:
                 if e["status"] == 9 or str(e["created_at"])[:10] > day.isoformat():
                     continue  # drafts, and experiments created after the day, have no results; the pipeline skips both
-                for params in ({"start_date": day.isoformat(), "end_date": day.isoformat()}, {"end_date": day.isoformat()}):
-                    bodies.append(client.get(f"{base}/experiment/{e['test_id']}/result", params=params).raise_for_status().json())
+                for params in (
+                    {"start_date": day.isoformat(), "end_date": day.isoformat()},
+                    {"end_date": day.isoformat()},
+                ):
+                    bodies.append(
+                        client.get(f"{base}/experiment/{e['test_id']}/result", params=params).raise_for_status().json()
+                    )
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({"raw": [json.dumps(b) for b in bodies]}), out)
     return len(bodies)
 
 
 def run_sequential(server: SandboxServer, day: date, workdir: Path) -> list[Figure]:
-    _, requests, wall = count_requests(server, lambda: sequential(server, day, workdir / "sequential" / "bodies.parquet"))
-    return [Figure(BENCH, "sequential requests", requests, "req"), Figure(BENCH, "sequential wall time", wall, "s", "httpx, one call at a time")]
+    _, requests, wall = count_requests(
+        server, lambda: sequential(server, day, workdir / "sequential" / "bodies.parquet")
+    )
+    return [
+        Figure(BENCH, "sequential requests", requests, "req"),
+        Figure(BENCH, "sequential wall time", wall, "s", "httpx, one call at a time"),
+    ]

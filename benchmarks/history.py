@@ -37,6 +37,7 @@ DIMENSIONS = ("device",)  # MIDA_BREAKDOWNS' default
 
 # --- the synthetic history ------------------------------------------------------------------------------------
 
+
 def _on_time(day: date) -> datetime:
     """When a morning sync would have captured `day`: one hour into the next UTC day."""
     return datetime.combine(day + timedelta(days=1), clock(1), timezone.utc)
@@ -76,8 +77,13 @@ def _project_days(args: tuple) -> int:
     for day in days:
         captured = _on_time(day)
         for table, items in snapshots.items():
-            write_partition(lake, table, rows.make_rows(table, items, day=day, captured_at=captured, project_key=pk, late=False),
-                            day=day, project_key=pk)
+            write_partition(
+                lake,
+                table,
+                rows.make_rows(table, items, day=day, captured_at=captured, project_key=pk, late=False),
+                day=day,
+                project_key=pk,
+            )
         results, segments = [], []
         for test_id in experiments_with_results(listed, day, "UTC"):
             e = experiments[test_id]
@@ -89,16 +95,27 @@ def _project_days(args: tuple) -> int:
             for d in {d.goal_key: d for d in defined if d.goal_key and d.goal_key != primary.goal_key}.values():
                 goal = next(g for g in data.goals(pk) if g["goal_key"] == d.goal_key)
                 secondary = GoalOfResult(d.goal_key, d.goal_name, d.goal_type, False)
-                results += rows.result_items(r.parse_result(bodies.result(data, e, day, day, goal)), window="day", goal=secondary)
-                results += rows.result_items(r.parse_result(bodies.result(data, e, None, day, goal)), window="cumulative",
-                                             goal=secondary)
+                results += rows.result_items(
+                    r.parse_result(bodies.result(data, e, day, day, goal)), window="day", goal=secondary
+                )
+                results += rows.result_items(
+                    r.parse_result(bodies.result(data, e, None, day, goal)), window="cumulative", goal=secondary
+                )
             for dimension in DIMENSIONS:
                 split = r.parse_result(bodies.result(data, e, None, day, breakdown_by=dimension))
-                segments += [SegmentItem(test_id, split.goal_key, dimension, s, v, split.start_date, split.end_date)
-                             for s in split.breakdowns for v in s.variants]
+                segments += [
+                    SegmentItem(test_id, split.goal_key, dimension, s, v, split.start_date, split.end_date)
+                    for s in split.breakdowns
+                    for v in s.variants
+                ]
         for table, items in (("mida_experiment_results", results), ("mida_experiment_result_segments", segments)):
-            write_partition(lake, table, rows.make_rows(table, items, day=day, captured_at=captured, project_key=pk),
-                            day=day, project_key=pk)
+            write_partition(
+                lake,
+                table,
+                rows.make_rows(table, items, day=day, captured_at=captured, project_key=pk),
+                day=day,
+                project_key=pk,
+            )
         written += len(snapshots) + 2
     return written
 
@@ -115,8 +132,12 @@ def _company_days(config, days: list[date], lake: str) -> int:
     projects = [r.parse_project(p) for p in data.projects(include_inactive=True)]
     written = 0
     for day in days:
-        write_partition(lake, "mida_projects", rows.make_rows("mida_projects", projects, day=day, captured_at=_on_time(day), late=False),
-                        day=day)
+        write_partition(
+            lake,
+            "mida_projects",
+            rows.make_rows("mida_projects", projects, day=day, captured_at=_on_time(day), late=False),
+            day=day,
+        )
         periods = [("daily", day, day)] + ([("weekly", day - timedelta(days=6), day)] if day.weekday() == 6 else [])
         for frequency, start, end in periods:
             body = {"data": data.bss(start, end)}
@@ -130,7 +151,7 @@ def _company_days(config, days: list[date], lake: str) -> int:
 
 def synthesise(config, project_keys: list[str], days: list[date], lake: Path, workers: int) -> int:
     """Write `days` of history for every project into `lake`; returns the partitions written."""
-    chunks = [(config, pk, days[i:i + 31], str(lake)) for pk in project_keys for i in range(0, len(days), 31)]
+    chunks = [(config, pk, days[i : i + 31], str(lake)) for pk in project_keys for i in range(0, len(days), 31)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         written = sum(pool.map(_project_days, chunks))
     return written + _company_days(config, days, str(lake))
@@ -151,8 +172,15 @@ WRAPPER = (
 
 def timed(env: dict[str, str], *command: str, cwd: Path = REPO) -> dict:
     """`command` in a process of its own: wall and CPU seconds, and the peak RSS of its tree (for a sync: it and dbt)."""
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, *command], env=env, cwd=cwd, capture_output=True, text=True, check=False,
-                          timeout=7200)
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *command],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=7200,
+    )
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     if out["rc"] != 0:
         raise RuntimeError(f"{' '.join(command)} exited {out['rc']}: {out['out']}{out['err']}")
@@ -175,14 +203,26 @@ def dbt_builds(env: dict[str, str], root: Path, day: date) -> dict:
     scratch.mkdir()
     shutil.copyfile(root / "warehouse.duckdb", scratch / "warehouse.duckdb")
     build_path = {"mida_build_path": str(scratch / "warehouse.duckdb")}
-    base = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-            "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
+    base = [
+        str(Path(sys.executable).with_name("dbt")),
+        "build",
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(scratch / "target"),
+        "--log-path",
+        str(scratch / "logs"),
+    ]
     out = {"whole": timed(env, *base, "--vars", json.dumps(build_path), cwd=DBT_DIR)}
     day_vars = {**build_path, "sync_start": str(day), "sync_end": str(day)}
     out["day"] = timed(env, *base, "--vars", json.dumps(day_vars), cwd=DBT_DIR)
     import duckdb
 
-    sql = (scratch / "target" / "compiled" / "mida" / "models" / "marts" / "fct_experiment_variant_daily.sql").read_text()
+    sql = (
+        scratch / "target" / "compiled" / "mida" / "models" / "marts" / "fct_experiment_variant_daily.sql"
+    ).read_text()
     with duckdb.connect(str(scratch / "warehouse.duckdb"), read_only=True) as con:
         plan = "\n".join(r[1] for r in con.execute(f"EXPLAIN ANALYZE {sql}").fetchall())
     out["files_read"] = [int(n) for n in re.findall(r"Total Files Read: (\d+)", plan)]
@@ -206,7 +246,9 @@ def step_timings(dagster_home: Path) -> dict[str, dict[str, float]]:
                 if event.event_type == dg.DagsterEventType.STEP_START:
                     started[event.step_key] = entry.timestamp
                 elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
-                    timings[run.job_name][event.step_key] = entry.timestamp - started.get(event.step_key, entry.timestamp)
+                    timings[run.job_name][event.step_key] = entry.timestamp - started.get(
+                        event.step_key, entry.timestamp
+                    )
             record = instance.get_run_record_by_id(run.run_id)
             if record and record.start_time and record.end_time:
                 timings[run.job_name]["(run)"] = record.end_time - record.start_time
@@ -228,20 +270,41 @@ def measure(server, config, history_days: int, workdir: Path, workers: int, reus
     (root / "dagster_home").mkdir(parents=True)
     (root / "dagster_home" / "dagster.yaml").write_text("")  # the defaults, said so (no notice on every load)
     started = time.perf_counter()
-    partitions = sum(1 for _ in (root / "lake").rglob("*.parquet")) if reuse else synthesise(
-        config, server.data.project_keys, [day - timedelta(days=n) for n in range(history_days, 0, -1)], root / "lake", workers)
+    partitions = (
+        sum(1 for _ in (root / "lake").rglob("*.parquet"))
+        if reuse
+        else synthesise(
+            config,
+            server.data.project_keys,
+            [day - timedelta(days=n) for n in range(history_days, 0, -1)],
+            root / "lake",
+            workers,
+        )
+    )
     synthesis = time.perf_counter() - started
     env = pipeline_env(server, root, 16)
-    env.update(MIDA_BSS_SECRET_KEY=server.bss_secret, MIDA_BSS_SYNC_URL=server.bss_sync_url,
-               MIDA_START_DATE=(day - timedelta(days=history_days + 7)).isoformat(), DAGSTER_HOME=str(root / "dagster_home"),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    env.update(
+        MIDA_BSS_SECRET_KEY=server.bss_secret,
+        MIDA_BSS_SYNC_URL=server.bss_sync_url,
+        MIDA_START_DATE=(day - timedelta(days=history_days + 7)).isoformat(),
+        DAGSTER_HOME=str(root / "dagster_home"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    )
     # The first publish of an empty warehouse is not a daily run's cost: build once on the history, unmeasured.
     warm = 0.0 if reuse else _models_only(env)
     out = timed_sync(env, day)
     lake_mib = sum(f.stat().st_size for f in (root / "lake").rglob("*.parquet")) / 2**20
-    return {"history_days": history_days, "partitions": partitions, "synthesis_s": synthesis, "warm_s": warm,
-            "lake_mib": lake_mib, "warehouse_mib": (root / "warehouse.duckdb").stat().st_size / 2**20,
-            "sync": out, "steps": step_timings(root / "dagster_home"), "dbt": dbt_builds(env, root, day)}
+    return {
+        "history_days": history_days,
+        "partitions": partitions,
+        "synthesis_s": synthesis,
+        "warm_s": warm,
+        "lake_mib": lake_mib,
+        "warehouse_mib": (root / "warehouse.duckdb").stat().st_size / 2**20,
+        "sync": out,
+        "steps": step_timings(root / "dagster_home"),
+        "dbt": dbt_builds(env, root, day),
+    }
 
 
 MODELS_ONLY = (
@@ -257,18 +320,27 @@ MODELS_ONLY = (
 def _models_only(env: dict[str, str]) -> float:
     """The models job once over the synthetic history (an ephemeral instance: its steps are not in the figures)."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", MODELS_ONLY], env={k: v for k, v in env.items() if k != "DAGSTER_HOME"},
-                   cwd=REPO, check=True, capture_output=True, text=True, timeout=7200)
+    subprocess.run(
+        [sys.executable, "-c", MODELS_ONLY],
+        env={k: v for k, v in env.items() if k != "DAGSTER_HOME"},
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=7200,
+    )
     return time.perf_counter() - started
 
 
 # --- the table ---------------------------------------------------------------------------------------------------
 
 GROUPS = {  # step keys -> the rows of the table
-    "Mida raw assets (API work and writes)": lambda job, step: job == "daily_raw" and step.startswith(("mida_",)) and
-    not step.endswith(tuple(_check_names())),
-    "BSS raw assets": lambda job, step: job in ("daily_raw", "weekly_raw") and step.startswith("bss_") and
-    not step.endswith(tuple(_check_names())),
+    "Mida raw assets (API work and writes)": lambda job, step: (
+        job == "daily_raw" and step.startswith(("mida_",)) and not step.endswith(tuple(_check_names()))
+    ),
+    "BSS raw assets": lambda job, step: (
+        job in ("daily_raw", "weekly_raw") and step.startswith("bss_") and not step.endswith(tuple(_check_names()))
+    ),
     "raw asset checks": lambda job, step: step.endswith(tuple(_check_names())),
     "dbt build and publish": lambda job, step: job == "models" and "dbt" in step,
     "experiment_report": lambda job, step: job == "models" and step == "experiment_report",
@@ -286,14 +358,34 @@ def figures(results: list[dict], bench: str = "history") -> list[Figure]:
     for res in results:
         n = res["history_days"]
         for label, wanted in GROUPS.items():
-            total = sum(s for job, steps in res["steps"].items() for step, s in steps.items() if step != "(run)" and wanted(job, step))
+            total = sum(
+                s
+                for job, steps in res["steps"].items()
+                for step, s in steps.items()
+                if step != "(run)" and wanted(job, step)
+            )
             out.append(Figure(bench, f"{label}, {n} days", total, "s", "sum of its steps"))
         for job, steps in sorted(res["steps"].items()):
             if "(run)" in steps:
                 out.append(Figure(bench, f"{job} run, {n} days", steps["(run)"], "s", "run record start to end"))
-        out.append(Figure(bench, f"sync wall time, {n} days", res["sync"]["wall_s"], "s",
-                          f"mida-pipeline sync, one day; load average {res['sync'].get('load', float('nan')):.1f}"))
-        out.append(Figure(bench, f"sync CPU time, {n} days", res["sync"].get("cpu_s", float("nan")), "s", "user + system, whole tree"))
+        out.append(
+            Figure(
+                bench,
+                f"sync wall time, {n} days",
+                res["sync"]["wall_s"],
+                "s",
+                f"mida-pipeline sync, one day; load average {res['sync'].get('load', float('nan')):.1f}",
+            )
+        )
+        out.append(
+            Figure(
+                bench,
+                f"sync CPU time, {n} days",
+                res["sync"].get("cpu_s", float("nan")),
+                "s",
+                "user + system, whole tree",
+            )
+        )
         for kind, note in (("whole", "every mart rebuilt"), ("day", "dbt vars sync_start = sync_end = the day")):
             if "dbt" in res:
                 build = res["dbt"][kind]
@@ -301,18 +393,49 @@ def figures(results: list[dict], bench: str = "history") -> list[Figure]:
                 out.append(Figure(bench, f"dbt build {kind}, {n} days, CPU", build["cpu_s"], "s", note))
                 out.append(Figure(bench, f"dbt build {kind}, {n} days, peak RSS", build["peak_mib"], "MiB", note))
         if "dbt" in res:
-            out.append(Figure(bench, f"lake files the day's variant fact opens, {n} days", max(res["dbt"]["files_read"] or [0]),
-                              "files", f"EXPLAIN ANALYZE scans: {', '.join(res['dbt']['files_scanned_of'])}"))
-        out.append(Figure(bench, f"sync peak RSS, {n} days", res["sync"]["peak_mib"], "MiB", "largest process of the sync's tree"))
+            out.append(
+                Figure(
+                    bench,
+                    f"lake files the day's variant fact opens, {n} days",
+                    max(res["dbt"]["files_read"] or [0]),
+                    "files",
+                    f"EXPLAIN ANALYZE scans: {', '.join(res['dbt']['files_scanned_of'])}",
+                )
+            )
+        out.append(
+            Figure(
+                bench, f"sync peak RSS, {n} days", res["sync"]["peak_mib"], "MiB", "largest process of the sync's tree"
+            )
+        )
         out.append(Figure(bench, f"lake size, {n} days", res["lake_mib"], "MiB", f"{res['partitions']} partitions"))
         out.append(Figure(bench, f"warehouse size, {n} days", res["warehouse_mib"], "MiB", "the published file"))
     if len(results) == 2:
         a, b = results
-        out.append(Figure(bench, f"sync {b['history_days']} / {a['history_days']} days", b["sync"]["wall_s"] / a["sync"]["wall_s"], "x"))
+        out.append(
+            Figure(
+                bench,
+                f"sync {b['history_days']} / {a['history_days']} days",
+                b["sync"]["wall_s"] / a["sync"]["wall_s"],
+                "x",
+            )
+        )
         if "cpu_s" in a["sync"]:
-            out.append(Figure(bench, f"sync CPU {b['history_days']} / {a['history_days']} days", b["sync"]["cpu_s"] / a["sync"]["cpu_s"], "x"))
-        out.append(Figure(bench, f"peak RSS {b['history_days']} / {a['history_days']} days",
-                          b["sync"]["peak_mib"] / a["sync"]["peak_mib"], "x"))
+            out.append(
+                Figure(
+                    bench,
+                    f"sync CPU {b['history_days']} / {a['history_days']} days",
+                    b["sync"]["cpu_s"] / a["sync"]["cpu_s"],
+                    "x",
+                )
+            )
+        out.append(
+            Figure(
+                bench,
+                f"peak RSS {b['history_days']} / {a['history_days']} days",
+                b["sync"]["peak_mib"] / a["sync"]["peak_mib"],
+                "x",
+            )
+        )
     return out
 
 
@@ -331,7 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, nargs="+", default=[28, 365], help="days of history (default 28 365)")
     parser.add_argument("--latency-ms", type=float, default=25.0, help="delay of every Mida call (default 25)")
     parser.add_argument("--workers", type=int, default=2, help="processes writing the synthetic history (default 2)")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/mida-history"), help="kept after the run, for a look")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path("/tmp/mida-history"), help="kept after the run, for a look"
+    )
     parser.add_argument("--json", type=Path, help="also write every timing here")
     parser.add_argument("--reuse", action="store_true", help="keep the lakes an earlier run synthesised in --workdir")
     args = parser.parse_args(argv)
@@ -345,9 +470,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{n} days: sync {results[-1]['sync']['wall_s']:.1f} s", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {args.projects} projects x {args.experiments} experiments, "
-          f"{args.latency_ms:g} ms per Mida call")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {args.projects} projects x {args.experiments} experiments, "
+        f"{args.latency_ms:g} ms per Mida call"
+    )
     print("| figure | value | unit | note |\n|---|---:|---|---|")
     for f in figures(results):
         print(f"| {f.name} | {f.value:.2f} | {f.unit} | {f.note} |")

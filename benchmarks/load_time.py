@@ -30,8 +30,21 @@ IMPORTS = {
     "load the Definitions": "from mida_pipeline.definitions import defs; defs.resolve_asset_graph()",
 }
 # The packages whose import time the profile reports, by top-level module name.
-PROFILED = ("dagster", "dagster_dbt", "dbt", "dbt_common", "mashumaro", "sqlglot", "matplotlib", "duckdb", "pyarrow",
-            "pandas", "numpy", "httpx", "mida_pipeline")
+PROFILED = (
+    "dagster",
+    "dagster_dbt",
+    "dbt",
+    "dbt_common",
+    "mashumaro",
+    "sqlglot",
+    "matplotlib",
+    "duckdb",
+    "pyarrow",
+    "pandas",
+    "numpy",
+    "httpx",
+    "mida_pipeline",
+)
 
 
 def _env() -> dict[str, str]:
@@ -49,8 +62,15 @@ def best_of(code: str, repeats: int) -> float:
 
 def import_profile(code: str) -> dict[str, float]:
     """Seconds of import per top-level package (its own time, `python -X importtime`), for what `code` imports."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=REPO, env=_env(), check=True,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        cwd=REPO,
+        env=_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     totals: dict[str, float] = defaultdict(float)
     for line in proc.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
@@ -74,12 +94,20 @@ def dagster_dev_until_graph(timeout: float = 600) -> float:
     with tempfile.TemporaryDirectory() as home:
         env = _env() | {"DAGSTER_HOME": home}
         started = time.perf_counter()
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-p", str(port)],
-                                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-p", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             while time.perf_counter() - started < timeout:
                 try:
-                    nodes = httpx.post(f"http://127.0.0.1:{port}/graphql", json=query, timeout=10).json()["data"]["assetNodes"]
+                    nodes = httpx.post(f"http://127.0.0.1:{port}/graphql", json=query, timeout=10).json()["data"][
+                        "assetNodes"
+                    ]
                     if nodes:
                         return time.perf_counter() - started
                 except (httpx.HTTPError, KeyError, TypeError, ValueError):
@@ -101,13 +129,36 @@ def run(repeats: int) -> list[Figure]:
     return [
         *(Figure(BENCH, name, seconds, "s", f"best of {repeats}, fresh interpreter") for name, seconds in best.items()),
         Figure(BENCH, "Definitions / import dagster", best["load the Definitions"] / best["import dagster"], "x"),
-        Figure(BENCH, "import dagster_dbt / import dagster", best["import dagster_dbt"] / best["import dagster"], "x",
-               "the floor for any code location with dbt assets"),
+        Figure(
+            BENCH,
+            "import dagster_dbt / import dagster",
+            best["import dagster_dbt"] / best["import dagster"],
+            "x",
+            "the floor for any code location with dbt assets",
+        ),
         Figure(BENCH, "importtime: import dagster", bare, "s", "-X importtime, all modules"),
-        Figure(BENCH, "importtime: load the Definitions", sum(profile.values()), "s",
-               "-X importtime, all modules; the rest of the load is building the assets from the manifest"),
-        *(Figure(BENCH, f"importtime: {package}", profile.get(package, 0.0), "s", "-X importtime, own time of the package's modules")
-          for package in PROFILED),
-        Figure(BENCH, "dagster dev to asset graph served", dagster_dev_until_graph(), "s",
-               "from the command starting to GraphQL listing the assets, empty DAGSTER_HOME"),
+        Figure(
+            BENCH,
+            "importtime: load the Definitions",
+            sum(profile.values()),
+            "s",
+            "-X importtime, all modules; the rest of the load is building the assets from the manifest",
+        ),
+        *(
+            Figure(
+                BENCH,
+                f"importtime: {package}",
+                profile.get(package, 0.0),
+                "s",
+                "-X importtime, own time of the package's modules",
+            )
+            for package in PROFILED
+        ),
+        Figure(
+            BENCH,
+            "dagster dev to asset graph served",
+            dagster_dev_until_graph(),
+            "s",
+            "from the command starting to GraphQL listing the assets, empty DAGSTER_HOME",
+        ),
     ]

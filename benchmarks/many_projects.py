@@ -46,13 +46,26 @@ def child(day: date) -> None:
     raw = time.perf_counter() - started
     started = time.perf_counter()
     graph = defs.resolve_asset_graph()
-    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name in {"staging", "marts"} and graph.get(k).is_executable]
+    keys = [
+        k
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).group_name in {"staging", "marts"} and graph.get(k).is_executable
+    ]
     models = defs.resolve_job_def("models").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), asset_selection=keys, raise_on_error=False, run_config=QUIET)
-    print(json.dumps({
-        "raw_s": raw, "models_s": time.perf_counter() - started, "models_ok": models.success, "failures": failures,
-        "imported_mib": imported, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+        instance=dg.DagsterInstance.ephemeral(), asset_selection=keys, raise_on_error=False, run_config=QUIET
+    )
+    print(
+        json.dumps(
+            {
+                "raw_s": raw,
+                "models_s": time.perf_counter() - started,
+                "models_ok": models.success,
+                "failures": failures,
+                "imported_mib": imported,
+                "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,14 +98,23 @@ def main(argv: list[str] | None = None) -> int:
             server.faults.add("/v2/*", "latency", ms=args.latency_ms)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_HOME"))}
         env.update(
-            MIDA_API_KEY=server.api_key, MIDA_PROJECT_KEYS=",".join(server.data.project_keys),
-            MIDA_API_BASE_URL=server.mida_base_url, MIDA_MAX_CONCURRENCY=str(args.concurrency),
-            MIDA_LAKE_DIR=f"{work}/lake", MIDA_DUCKDB_PATH=f"{work}/warehouse.duckdb",
+            MIDA_API_KEY=server.api_key,
+            MIDA_PROJECT_KEYS=",".join(server.data.project_keys),
+            MIDA_API_BASE_URL=server.mida_base_url,
+            MIDA_MAX_CONCURRENCY=str(args.concurrency),
+            MIDA_LAKE_DIR=f"{work}/lake",
+            MIDA_DUCKDB_PATH=f"{work}/warehouse.duckdb",
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         )
         before = len(server.requests)
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.many_projects", "--child", day.isoformat()],
-                              env=env, cwd=REPO, capture_output=True, text=True, timeout=3600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.many_projects", "--child", day.isoformat()],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
             return 1
@@ -102,17 +124,28 @@ def main(argv: list[str] | None = None) -> int:
         with duckdb.connect() as con:
             landed = con.execute(
                 f"SELECT count(DISTINCT project_key) FROM read_parquet('{work}/lake/mida_experiment_results/**/*.parquet', "
-                "hive_partitioning = true)").fetchone()[0]
-            marts = con.execute(f"ATTACH '{work}/warehouse.duckdb' AS w (READ_ONLY); "
-                                "SELECT count(*) FROM w.marts.fct_experiment_scorecard").fetchone()[0]
+                "hive_partitioning = true)"
+            ).fetchone()[0]
+            marts = con.execute(
+                f"ATTACH '{work}/warehouse.duckdb' AS w (READ_ONLY); "
+                "SELECT count(*) FROM w.marts.fct_experiment_scorecard"
+            ).fetchone()[0]
 
     bound = calls * args.latency_ms / 1000 / args.concurrency
     named = sorted({line.split(": ")[0] for line in out["failures"].splitlines() if failing in line})
     rows = [
-        ("projects x experiments", f"{args.projects} x {args.experiments}", f"one day ({day}); {failing} refused with 403"),
+        (
+            "projects x experiments",
+            f"{args.projects} x {args.experiments}",
+            f"one day ({day}); {failing} refused with 403",
+        ),
         ("Mida calls", f"{calls}", f"{args.latency_ms:g} ms each, MIDA_MAX_CONCURRENCY={args.concurrency}"),
         ("Mida calls by endpoint", by_endpoint, "result: every goal's day and cumulative, and each breakdown"),
-        ("raw sync wall time", f"{out['raw_s']:.1f} s", f"latency bound {bound:.1f} s: {out['raw_s'] / bound:.2f}x the bound"),
+        (
+            "raw sync wall time",
+            f"{out['raw_s']:.1f} s",
+            f"latency bound {bound:.1f} s: {out['raw_s'] / bound:.2f}x the bound",
+        ),
         ("dbt models wall time", f"{out['models_s']:.1f} s", "built" if out["models_ok"] else "FAILED"),
         ("peak calls in flight", f"{counter.peak}", f"bound {args.concurrency} (per API host)"),
         ("peak RSS of the pipeline", f"{out['peak_mib']:.0f} MiB", f"{out['imported_mib']:.0f} MiB after imports"),
@@ -120,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         ("scorecard rows", f"{marts}", f"marts built over the {args.projects - 1} others"),
         ("failure named", ", ".join(named) or "none", out["failures"].splitlines()[0][:120] if out["failures"] else ""),
     ]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    )
     print("| figure | value | note |\n|---|---|---|")
     for name, value, note in rows:
         print(f"| {name} | {value} | {note} |")

@@ -29,8 +29,14 @@ def _kib_to_mib(kib: int) -> float:
 def start_child(server: SandboxServer, day: date, workdir: Path, concurrency: int) -> subprocess.Popen:
     env = pipeline_env(server, workdir, concurrency)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.Popen([sys.executable, "-m", "benchmarks.memory", day.isoformat()], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.memory", day.isoformat()],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def peak_rss(child: subprocess.Popen) -> dict:
@@ -48,8 +54,20 @@ def run(small: SandboxServer, large: SandboxServer, day: date, workdir: Path, co
     n1 = small.data.config.experiments_per_project
     n10 = large.data.config.experiments_per_project
     return [
-        Figure(BENCH, "peak RSS at 1x", one["peak"], "MiB", f"{n1} experiments per project; {one['imported']:.0f} MiB after imports"),
-        Figure(BENCH, "peak RSS at 10x", ten["peak"], "MiB", f"{n10} experiments per project; {ten['imported']:.0f} MiB after imports"),
+        Figure(
+            BENCH,
+            "peak RSS at 1x",
+            one["peak"],
+            "MiB",
+            f"{n1} experiments per project; {one['imported']:.0f} MiB after imports",
+        ),
+        Figure(
+            BENCH,
+            "peak RSS at 10x",
+            ten["peak"],
+            "MiB",
+            f"{n10} experiments per project; {ten['imported']:.0f} MiB after imports",
+        ),
         Figure(BENCH, "10x / 1x peak RSS", ten["peak"] / one["peak"], "x"),
         Figure(BENCH, "peak RSS during the sync at 1x", one["sync_peak"], "MiB", "VmHWM reset after imports"),
         Figure(BENCH, "peak RSS during the sync at 10x", ten["sync_peak"], "MiB", "VmHWM reset after imports"),
@@ -66,8 +84,15 @@ def _child(day: date) -> None:
     # (VmHWM) be reset, which gives the sync's peak alone.
     Path("/proc/self/clear_refs").write_text("5")
     run_range(day, day, models=False)
-    print(json.dumps({"imported": imported, "peak": _kib_to_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
-                      "sync_peak": _status_mib("VmHWM")}))
+    print(
+        json.dumps(
+            {
+                "imported": imported,
+                "peak": _kib_to_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+                "sync_peak": _status_mib("VmHWM"),
+            }
+        )
+    )
 
 
 def _status_mib(field: str) -> float:

@@ -27,7 +27,11 @@ from pathlib import Path
 
 import duckdb
 
-GROWING = {"fct_experiment_variant_daily": "date", "fct_store_traffic_daily": "date", "fct_store_traffic_weekly": "week_start"}
+GROWING = {
+    "fct_experiment_variant_daily": "date",
+    "fct_store_traffic_daily": "date",
+    "fct_store_traffic_weekly": "week_start",
+}
 
 
 def whole_copy(build: Path, published: Path) -> float:
@@ -46,8 +50,10 @@ def export_all(build: Path, facts_dir: Path) -> None:
     facts_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.closing(duckdb.connect(str(build), read_only=True)) as con:
         for fact, column in GROWING.items():
-            con.execute(f"COPY (SELECT * FROM marts.{fact}) TO '{facts_dir / fact}' "
-                        f"(FORMAT parquet, PARTITION_BY ({column}), FILENAME_PATTERN 'first_{{i}}', OVERWRITE_OR_IGNORE)")
+            con.execute(
+                f"COPY (SELECT * FROM marts.{fact}) TO '{facts_dir / fact}' "
+                f"(FORMAT parquet, PARTITION_BY ({column}), FILENAME_PATTERN 'first_{{i}}', OVERWRITE_OR_IGNORE)"
+            )
 
 
 def small_catalog(build: Path, facts_dir: Path, published: Path, day: date, run_id: str) -> tuple[float, int]:
@@ -59,22 +65,29 @@ def small_catalog(build: Path, facts_dir: Path, published: Path, day: date, run_
             folder.mkdir(parents=True, exist_ok=True)
             for old in folder.glob("*.parquet"):  # this day replaced: the catalog below stops listing the old file
                 old.rename(old.with_suffix(".superseded"))
-            con.execute(f"COPY (SELECT * EXCLUDE ({column}) FROM marts.{fact} WHERE {column} = DATE '{day}') "
-                        f"TO '{folder / f'{run_id}.parquet'}' (FORMAT parquet)")
+            con.execute(
+                f"COPY (SELECT * EXCLUDE ({column}) FROM marts.{fact} WHERE {column} = DATE '{day}') "
+                f"TO '{folder / f'{run_id}.parquet'}' (FORMAT parquet)"
+            )
     tmp = published.with_name(f".{published.name}.{uuid.uuid4().hex}.tmp")
     with contextlib.closing(duckdb.connect(str(tmp))) as con:
         con.execute(f"ATTACH '{build}' AS b (READ_ONLY)")
         con.execute("CREATE SCHEMA marts; CREATE SCHEMA staging")
-        tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'b' AND schema_name = 'marts'").fetchall()
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'b' AND schema_name = 'marts'"
+        ).fetchall()
         for (name,) in tables:
             if name in GROWING:
                 files = sorted(str(p) for p in (facts_dir / name).glob("*/*.parquet"))
                 listed = ", ".join(f"'{f}'" for f in files)
-                con.execute(f"CREATE VIEW marts.{name} AS SELECT * FROM read_parquet([{listed}], hive_partitioning = true)")
+                con.execute(
+                    f"CREATE VIEW marts.{name} AS SELECT * FROM read_parquet([{listed}], hive_partitioning = true)"
+                )
             else:
                 con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM b.marts.{name}")
         for schema, _name, sql in con.execute(
-                "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = 'b' AND NOT internal").fetchall():
+            "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = 'b' AND NOT internal"
+        ).fetchall():
             with contextlib.suppress(duckdb.Error):  # raw and staging views, as the build file has them
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
                 con.execute(sql)
@@ -97,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copyfile(args.warehouse, build)
         copy_s = min(whole_copy(build, work / "published.duckdb") for _ in range(3))
         export_all(build, work / "facts")
-        catalog_s, catalog_bytes = min(small_catalog(build, work / "facts", work / "catalog.duckdb", args.day, f"run{i}")
-                                       for i in range(3))
+        catalog_s, catalog_bytes = min(
+            small_catalog(build, work / "facts", work / "catalog.duckdb", args.day, f"run{i}") for i in range(3)
+        )
         with contextlib.closing(duckdb.connect(str(work / "catalog.duckdb"), read_only=True)) as con:
             rows = con.execute("SELECT count(*) FROM marts.fct_experiment_variant_daily").fetchone()[0]
         with contextlib.closing(duckdb.connect(str(build), read_only=True)) as con:
@@ -107,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| figure | value | note |\n|---|---:|---|")
     print(f"| warehouse size | {args.warehouse.stat().st_size / 2**20:.1f} MiB | {args.warehouse} |")
     print(f"| publish by whole copy | {copy_s:.3f} s | copy, fsync, rename; best of 3 |")
-    print(f"| publish by small catalog | {catalog_s:.3f} s | the day's rows as Parquet, catalog of {catalog_bytes / 2**20:.1f} MiB; best of 3 |")
+    print(
+        f"| publish by small catalog | {catalog_s:.3f} s | the day's rows as Parquet, catalog of {catalog_bytes / 2**20:.1f} MiB; best of 3 |"
+    )
     print(f"| variant fact rows through the catalog | {rows} | {expected} in the build file |")
     return 0
 

@@ -17,9 +17,9 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from rich.console import Console
 from rich.table import Table
@@ -37,13 +37,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--latency-ms", type=float, default=50.0, help="delay added to every Mida call (default 50)")
     p.add_argument("--projects", type=int, default=5, help="projects in the sandbox (default 5)")
-    p.add_argument("--experiments", type=int, default=20, help="experiments per project (default 20); memory also runs 10x")
-    p.add_argument("--concurrency", type=int, default=Settings().max_concurrency,
-                   help="Mida calls in flight (MIDA_MAX_CONCURRENCY's default unless given)")
+    p.add_argument(
+        "--experiments", type=int, default=20, help="experiments per project (default 20); memory also runs 10x"
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=Settings().max_concurrency,
+        help="Mida calls in flight (MIDA_MAX_CONCURRENCY's default unless given)",
+    )
     p.add_argument("--backfill-days", type=int, default=90, help="days in the backfill (default 90)")
-    p.add_argument("--per-day-sample", type=int, default=10, help="days timed as one run each, extrapolated (default 10)")
+    p.add_argument(
+        "--per-day-sample", type=int, default=10, help="days timed as one run each, extrapolated (default 10)"
+    )
     p.add_argument("--repeats", type=int, default=3, help="tries kept at best for the short measurements (default 3)")
-    p.add_argument("--quick", action="store_true", help="a small smoke size: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()))
+    p.add_argument(
+        "--quick", action="store_true", help="a small smoke size: " + ", ".join(f"{k}={v}" for k, v in QUICK.items())
+    )
     p.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file the run is appended to")
     p.add_argument("--workdir", type=Path, help="where lakes and warehouses go (default: a temporary directory)")
     args = p.parse_args(argv)
@@ -60,9 +70,21 @@ def targets(f: dict[str, float]) -> list[Target]:
     primary_only = get(f"{extraction.PRIMARY_ONLY}: wall time")
     return [
         Target("extraction within 1.3x of the latency bound", get("pipeline / latency bound"), 1.3),
-        Target("at least 2x faster than dlt's REST API source", get("dlt wall time") / primary_only, 2.0, at_least=True),
-        Target("at least 5x faster than the sequential loop", get("sequential wall time") / primary_only, 5.0, at_least=True),
-        Target("90-day single run at least 10x faster than one run per day", get("per-day / single-run"), 10.0, at_least=True),
+        Target(
+            "at least 2x faster than dlt's REST API source", get("dlt wall time") / primary_only, 2.0, at_least=True
+        ),
+        Target(
+            "at least 5x faster than the sequential loop",
+            get("sequential wall time") / primary_only,
+            5.0,
+            at_least=True,
+        ),
+        Target(
+            "90-day single run at least 10x faster than one run per day",
+            get("per-day / single-run"),
+            10.0,
+            at_least=True,
+        ),
         Target("10x the experiments under 3x the peak memory", get("10x / 1x peak RSS"), 3.0),
         Target("Definitions load under 1.5x a bare import dagster", get("Definitions / import dagster"), 1.5),
     ]
@@ -86,7 +108,9 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
         try:
             got = fn()
         except Exception as exc:  # one failed benchmark is recorded, the others still run
-            failures.append(f"{title}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+            failures.append(
+                f"{title}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            )
             console.print(f"[red]failed[/red] {failures[-1]}")
             traceback.print_exc(file=sys.stderr)
             return
@@ -94,38 +118,89 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
         console.print(f"done in {time.perf_counter() - started:.1f}s")
 
     step("code-location load time", lambda: load_time.run(args.repeats))
-    with sandbox(args.projects, args.experiments, args.latency_ms) as server, \
-            sandbox(args.projects, args.experiments * 10, args.latency_ms) as large:
-        extraction.run_pipeline(server, day, workdir / "warmup", args.concurrency, args.latency_ms)  # sandbox caches, imports
-        step("one-day extraction: pipeline", lambda: min(
-            (extraction.run_pipeline(server, day, workdir / f"pipeline{i}", args.concurrency, args.latency_ms) for i in range(args.repeats)),
-            key=lambda figs: figs[1].value))
-        step(f"one-day extraction: pipeline, {extraction.PRIMARY_ONLY}, no breakdown", lambda: min(
-            (extraction.run_primary_only(server, day, workdir / f"primary{i}", args.concurrency, args.latency_ms)
-             for i in range(args.repeats)),
-            key=lambda figs: figs[1].value))
+    with (
+        sandbox(args.projects, args.experiments, args.latency_ms) as server,
+        sandbox(args.projects, args.experiments * 10, args.latency_ms) as large,
+    ):
+        extraction.run_pipeline(
+            server, day, workdir / "warmup", args.concurrency, args.latency_ms
+        )  # sandbox caches, imports
+        step(
+            "one-day extraction: pipeline",
+            lambda: min(
+                (
+                    extraction.run_pipeline(server, day, workdir / f"pipeline{i}", args.concurrency, args.latency_ms)
+                    for i in range(args.repeats)
+                ),
+                key=lambda figs: figs[1].value,
+            ),
+        )
+        step(
+            f"one-day extraction: pipeline, {extraction.PRIMARY_ONLY}, no breakdown",
+            lambda: min(
+                (
+                    extraction.run_primary_only(server, day, workdir / f"primary{i}", args.concurrency, args.latency_ms)
+                    for i in range(args.repeats)
+                ),
+                key=lambda figs: figs[1].value,
+            ),
+        )
         figures.extend(extraction.extra_calls(figures))
-        step("one-day extraction: pipeline, no latency", lambda: min(
-            (extraction.run_floor(server, day, workdir / f"floor{i}", args.concurrency, args.latency_ms) for i in range(args.repeats)),
-            key=lambda figs: figs[0].value))
+        step(
+            "one-day extraction: pipeline, no latency",
+            lambda: min(
+                (
+                    extraction.run_floor(server, day, workdir / f"floor{i}", args.concurrency, args.latency_ms)
+                    for i in range(args.repeats)
+                ),
+                key=lambda figs: figs[0].value,
+            ),
+        )
         step("one-day extraction: sequential loop", lambda: extraction.run_sequential(server, day, workdir))
         if dlt_rest.available():
-            step("one-day extraction: dlt REST API source", lambda: min(
-                (dlt_rest.run_dlt(server, day, workdir / f"dlt{i}", args.concurrency) for i in range(args.repeats)),
-                key=lambda figs: figs[1].value))
+            step(
+                "one-day extraction: dlt REST API source",
+                lambda: min(
+                    (dlt_rest.run_dlt(server, day, workdir / f"dlt{i}", args.concurrency) for i in range(args.repeats)),
+                    key=lambda figs: figs[1].value,
+                ),
+            )
         else:
             failures.append(f"one-day extraction: dlt: {dlt_rest.MISSING}")
         load_code_location(server, workdir / "backfill" / "single", args.concurrency)
-        step(f"{args.backfill_days}-day backfill", lambda: backfill.run(
-            server, day, args.backfill_days, args.per_day_sample, workdir / "backfill", args.concurrency,
-            args.latency_ms))
-        step("BI query", lambda: bi_query.run(workdir / "backfill" / "single" / "warehouse.duckdb",
-                                              workdir / "backfill" / "single" / "lake", args.repeats))
+        step(
+            f"{args.backfill_days}-day backfill",
+            lambda: backfill.run(
+                server,
+                day,
+                args.backfill_days,
+                args.per_day_sample,
+                workdir / "backfill",
+                args.concurrency,
+                args.latency_ms,
+            ),
+        )
+        step(
+            "BI query",
+            lambda: bi_query.run(
+                workdir / "backfill" / "single" / "warehouse.duckdb",
+                workdir / "backfill" / "single" / "lake",
+                args.repeats,
+            ),
+        )
         step("peak memory", lambda: memory.run(server, large, day, workdir / "memory", args.concurrency))
     # The statistics at an agency's size (200 x 50 x 3 goals) and a year of history, unless --quick.
-    step("scorecard", lambda: scorecard_bench.run(
-        projects=4 if args.quick else 200, experiments=3 if args.quick else 50, goals=3,
-        history_days=14 if args.quick else 365, repeats=args.repeats, workdir=workdir / "scorecard"))
+    step(
+        "scorecard",
+        lambda: scorecard_bench.run(
+            projects=4 if args.quick else 200,
+            experiments=3 if args.quick else 50,
+            goals=3,
+            history_days=14 if args.quick else 365,
+            repeats=args.repeats,
+            workdir=workdir / "scorecard",
+        ),
+    )
     return figures, failures
 
 
@@ -164,9 +239,12 @@ def record(path: Path, args, argv, figures, goals, failures, started: datetime, 
         f"- size: {args.projects} projects x {args.experiments} experiments (memory also at x{args.experiments * 10}), "
         f"latency {args.latency_ms:g} ms per call, concurrency {args.concurrency}, backfill {args.backfill_days} days "
         f"(one run per day timed on {min(args.per_day_sample, args.backfill_days)} and extrapolated), best of {args.repeats}\n",
-        "| benchmark | figure | value | unit | note |", "|---|---|---:|---|---|",
+        "| benchmark | figure | value | unit | note |",
+        "|---|---|---:|---|---|",
         *(f"| {f.bench} | {f.name} | {_fmt(f.value, f.unit)} | {f.unit} | {f.note} |" for f in figures),
-        "", "| target | measured | result |", "|---|---:|---|",
+        "",
+        "| target | measured | result |",
+        "|---|---:|---|",
         *(f"| {t.name} | {t.ratio:.2f}x | {'pass' if t.met else 'miss'} |" for t in goals),
     ]
     if failures:

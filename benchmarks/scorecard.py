@@ -27,7 +27,9 @@ BENCH = "scorecard"
 START = date(2025, 1, 1)
 
 
-def _generate(con: duckdb.DuckDBPyConnection, projects: int, experiments: int, goals: int, variants: int, days: int) -> None:
+def _generate(
+    con: duckdb.DuckDBPyConnection, projects: int, experiments: int, goals: int, variants: int, days: int
+) -> None:
     """One row per project, experiment, goal, variant and day with that day's and the cumulative counts."""
     con.execute(f"""
         CREATE TABLE results AS
@@ -57,17 +59,23 @@ def _generate(con: duckdb.DuckDBPyConnection, projects: int, experiments: int, g
 
 
 def _cumulative(con, day: date):
-    return con.execute("""
+    return con.execute(
+        """
         SELECT * EXCLUDE (day_visitors, day_conversions, cum_visitors, cum_conversions),
                cum_visitors AS visitors, cum_conversions AS conversions
-        FROM results WHERE result_date = ?""", [day]).df()
+        FROM results WHERE result_date = ?""",
+        [day],
+    ).df()
 
 
 def _daily(con, first: date, last: date):
-    return con.execute("""
+    return con.execute(
+        """
         SELECT * EXCLUDE (day_visitors, day_conversions, cum_visitors, cum_conversions),
                day_visitors AS visitors, day_conversions AS conversions
-        FROM results WHERE result_date BETWEEN ? AND ?""", [first, last]).df()
+        FROM results WHERE result_date BETWEEN ? AND ?""",
+        [first, last],
+    ).df()
 
 
 def _best(fn, repeats: int):
@@ -79,8 +87,16 @@ def _best(fn, repeats: int):
     return best, out
 
 
-def run(projects: int = 200, experiments: int = 50, goals: int = 3, variants: int = 3, history_days: int = 365,
-        repeats: int = 3, workdir: Path | None = None, sequential_tuning: float = 5000.0) -> list[Figure]:
+def run(
+    projects: int = 200,
+    experiments: int = 50,
+    goals: int = 3,
+    variants: int = 3,
+    history_days: int = 365,
+    repeats: int = 3,
+    workdir: Path | None = None,
+    sequential_tuning: float = 5000.0,
+) -> list[Figure]:
     with contextlib.ExitStack() as stack:
         root = Path(workdir) if workdir else Path(stack.enter_context(tempfile.TemporaryDirectory()))
         root.mkdir(parents=True, exist_ok=True)
@@ -92,7 +108,9 @@ def run(projects: int = 200, experiments: int = 50, goals: int = 3, variants: in
         configuration = con.execute("SELECT * FROM configuration").df()
 
         read_s, (cumulative, daily) = _best(lambda: (_cumulative(con, last), _daily(con, week, last)), repeats)
-        card_s, card = _best(lambda: scorecard(cumulative, configuration, daily, sequential_tuning=sequential_tuning), repeats)
+        card_s, card = _best(
+            lambda: scorecard(cumulative, configuration, daily, sequential_tuning=sequential_tuning), repeats
+        )
 
         def one_day():
             cum, day_rows = _cumulative(con, last), _daily(con, week, last)
@@ -100,14 +118,27 @@ def run(projects: int = 200, experiments: int = 50, goals: int = 3, variants: in
 
         day_s, history_day = _best(one_day, repeats)
         if len(card) != len(cumulative) or len(history_day) != len(cumulative):
-            raise RuntimeError(f"{len(cumulative)} rows in, {len(card)} scored and {len(history_day)} in the history's day")
+            raise RuntimeError(
+                f"{len(cumulative)} rows in, {len(card)} scored and {len(history_day)} in the history's day"
+            )
         size = f"{projects} projects x {experiments} experiments x {goals} goals x {variants} arms = {len(card)} rows"
         return [
             Figure(BENCH, "scorecard", card_s, "s", f"{size}, best of {repeats}"),
-            Figure(BENCH, "read the same rows from DuckDB", read_s, "s", "cumulative rows of the day and a week of day rows"),
+            Figure(
+                BENCH,
+                "read the same rows from DuckDB",
+                read_s,
+                "s",
+                "cumulative rows of the day and a week of day rows",
+            ),
             Figure(BENCH, "scorecard / read", card_s / read_s, "x"),
-            Figure(BENCH, "daily mart: one day's incremental build", day_s, "s",
-                   f"read + score the last of {history_days} days of history, best of {repeats}"),
+            Figure(
+                BENCH,
+                "daily mart: one day's incremental build",
+                day_s,
+                "s",
+                f"read + score the last of {history_days} days of history, best of {repeats}",
+            ),
             Figure(BENCH, "daily mart day / read", day_s / read_s, "x"),
         ]
 

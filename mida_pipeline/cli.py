@@ -68,8 +68,13 @@ def backfill(start: date, end: date) -> None:
 @click.option("--seed", default=7, show_default=True)
 @click.option("--projects", default=3, show_default=True, help="How many projects.")
 @click.option("--experiments", default=8, show_default=True, help="Experiments per project.")
-@click.option("--bss-mode", type=click.Choice(["echo", "documented"]), default="echo", show_default=True,
-              help="echo serves the period asked; documented ignores it and serves the previous day or week.")
+@click.option(
+    "--bss-mode",
+    type=click.Choice(["echo", "documented"]),
+    default="echo",
+    show_default=True,
+    help="echo serves the period asked; documented ignores it and serves the previous day or week.",
+)
 def sandbox(port: int, seed: int, projects: int, experiments: int, bss_mode: str) -> None:
     """Serve a local stand-in of both APIs in the foreground."""
     from mida_pipeline.sandbox.data import SandboxConfig
@@ -79,7 +84,9 @@ def sandbox(port: int, seed: int, projects: int, experiments: int, bss_mode: str
 
 
 @main.command()
-@click.option("--days", default=28, show_default=True, type=click.IntRange(1, 3660), help="How many closed days to backfill.")
+@click.option(
+    "--days", default=28, show_default=True, type=click.IntRange(1, 3660), help="How many closed days to backfill."
+)
 @click.option("--data-dir", default="data", show_default=True, help="Where the lake and warehouse go.")
 def demo(days: int, data_dir: str) -> None:
     """Start the sandbox, backfill the last days into ./data, build the marts and the report."""

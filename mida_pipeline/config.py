@@ -7,10 +7,10 @@ needs no Mida key, and the reverse.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mida_pipeline.lake.storage import parse_lake_dir
@@ -67,8 +67,20 @@ def parse_date(value: str, name: str) -> date:
 
 # The segments `/result?breakdown_by=` documents.
 BREAKDOWN_DIMENSIONS = (
-    "device", "browser", "os", "country", "region", "city", "user_type", "ref_page", "landing_page",
-    "utm_campaign", "utm_source", "utm_medium", "utm_content", "utm_term",
+    "device",
+    "browser",
+    "os",
+    "country",
+    "region",
+    "city",
+    "user_type",
+    "ref_page",
+    "landing_page",
+    "utm_campaign",
+    "utm_source",
+    "utm_medium",
+    "utm_content",
+    "utm_term",
 )
 
 
@@ -119,12 +131,12 @@ class Settings:
     sequential_tuning: float = 5000.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The settings of this process's environment (the command line's; runs get theirs from resources)."""
         return cls.parse(os.environ if env is None else env)
 
     @classmethod
-    def parse(cls, env: Mapping[str, str]) -> "Settings":
+    def parse(cls, env: Mapping[str, str]) -> Settings:
         """Settings from variable names to values, each checked, with errors that name the variable."""
         region = env.get("MIDA_REGION", "us").strip().lower() or "us"
         if region not in {"us", "eu"}:

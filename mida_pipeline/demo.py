@@ -75,7 +75,9 @@ class Watcher(threading.Thread):
     def poll(self, instance: dg.DagsterInstance) -> None:
         done: Counter = Counter()
         for run in instance.get_runs(filters=dg.RunsFilter(created_after=self._since())):
-            records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+            records = instance.get_records_for_run(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+            ).records
             for record in records:
                 done[_phase(run.job_name, record.event_log_entry.dagster_event.asset_key)] += 1
         for phase, task in self.tasks.items():
@@ -135,9 +137,19 @@ def run_demo(days: int = 28, data_dir: str = "data", console: Console | None = N
         start = end - timedelta(days=days - 1)
         weeks = len(plan(start, end, settings).weeks)
         console.print(f"[bold]sandbox[/] at {sandbox.url}; backfilling {start} .. {end} into {data}")
-        progress = Progress(SpinnerColumn(), TextColumn("{task.description:<26}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=console, redirect_stdout=False, redirect_stderr=False)
-        tasks = {phase: progress.add_task(PHASES[phase], total=total) for phase, total in phase_totals(days, weeks).items()}
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<26}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        tasks = {
+            phase: progress.add_task(PHASES[phase], total=total) for phase, total in phase_totals(days, weeks).items()
+        }
         watcher = Watcher(home, started - 1, progress, tasks)
         with progress, open(data / "demo.log", "w") as log:
             watcher.start()
@@ -165,14 +177,18 @@ def summarize(data: Path, runs: int, seconds: float) -> Summary:
         ).fetchall()
         for (name,) in tables:
             summary.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-        scorecard = con.execute("SELECT project_key, test_id, is_control, verdict FROM marts.fct_experiment_scorecard").df()
+        scorecard = con.execute(
+            "SELECT project_key, test_id, is_control, verdict FROM marts.fct_experiment_scorecard"
+        ).df()
     for _, card in scorecard.groupby(["project_key", "test_id"]):
         summary.experiments[experiment_verdict(card)] += 1
     return summary
 
 
 def print_summary(summary: Summary, console: Console) -> None:
-    console.print(f"[bold]done[/] in {summary.seconds:.0f} s, {summary.runs} Dagster runs; data in {summary.data}", soft_wrap=True)
+    console.print(
+        f"[bold]done[/] in {summary.seconds:.0f} s, {summary.runs} Dagster runs; data in {summary.data}", soft_wrap=True
+    )
     table = Table("table", "rows", title="rows per table")
     for name, rows in summary.rows.items():
         table.add_row(name, f"{rows:,}")

@@ -30,11 +30,21 @@ TIMEOUT = 15.0
 SECRETS = ("MIDA_API_KEY", "MIDA_BSS_SECRET_KEY")
 # Every variable the pipeline reads, with the default it falls back to.
 VARIABLES = {
-    "MIDA_API_KEY": None, "MIDA_PROJECT_KEYS": None, "MIDA_REGION": "us", "MIDA_API_BASE_URL": None,
-    "MIDA_TIMEZONE": "UTC", "MIDA_START_DATE": "2024-01-01", "MIDA_MAX_CONCURRENCY": "8", "MIDA_HTTP_TIMEOUT": "30",
-    "MIDA_REFUSE_LATE_CAPTURE": "false", "MIDA_BSS_SECRET_KEY": None, "MIDA_BSS_SYNC_URL": None,
-    "MIDA_BSS_HEADER": "x-mida-secret-key", "MIDA_BSS_ACCEPT_UNSTATED_PERIOD": "false",
-    "MIDA_LAKE_DIR": "data/lake", "MIDA_DUCKDB_PATH": "data/warehouse.duckdb",
+    "MIDA_API_KEY": None,
+    "MIDA_PROJECT_KEYS": None,
+    "MIDA_REGION": "us",
+    "MIDA_API_BASE_URL": None,
+    "MIDA_TIMEZONE": "UTC",
+    "MIDA_START_DATE": "2024-01-01",
+    "MIDA_MAX_CONCURRENCY": "8",
+    "MIDA_HTTP_TIMEOUT": "30",
+    "MIDA_REFUSE_LATE_CAPTURE": "false",
+    "MIDA_BSS_SECRET_KEY": None,
+    "MIDA_BSS_SYNC_URL": None,
+    "MIDA_BSS_HEADER": "x-mida-secret-key",
+    "MIDA_BSS_ACCEPT_UNSTATED_PERIOD": "false",
+    "MIDA_LAKE_DIR": "data/lake",
+    "MIDA_DUCKDB_PATH": "data/warehouse.duckdb",
     "MIDA_REPORT_DIR": "a report folder beside the warehouse",
 }
 URLS = ("MIDA_API_BASE_URL", "MIDA_BSS_SYNC_URL")
@@ -88,9 +98,14 @@ async def _first_experiment(settings: Settings, project_key: str):
     from mida_pipeline.sources import AsyncMidaClient
     from mida_pipeline.sources.transport import RetryPolicy
 
-    async with AsyncMidaClient(settings.mida_api_key, region=settings.region, base_url=settings.api_base_url,
-                               page_size=1, timeout=TIMEOUT,
-                               retry=RetryPolicy(attempts=2, server_error_attempts=1)) as client:
+    async with AsyncMidaClient(
+        settings.mida_api_key,
+        region=settings.region,
+        base_url=settings.api_base_url,
+        page_size=1,
+        timeout=TIMEOUT,
+        retry=RetryPolicy(attempts=2, server_error_attempts=1),
+    ) as client:
         async with aclosing(client.list_experiments(project_key)) as experiments:
             return await anext(experiments, None)
 
@@ -105,39 +120,52 @@ async def _discovered(settings: Settings) -> tuple[int, int]:
     from mida_pipeline.sources import AsyncMidaClient
     from mida_pipeline.sources.transport import RetryPolicy
 
-    async with AsyncMidaClient(settings.mida_api_key, region=settings.region, base_url=settings.api_base_url,
-                               timeout=TIMEOUT, retry=RetryPolicy(attempts=2, server_error_attempts=1)) as client:
+    async with AsyncMidaClient(
+        settings.mida_api_key,
+        region=settings.region,
+        base_url=settings.api_base_url,
+        timeout=TIMEOUT,
+        retry=RetryPolicy(attempts=2, server_error_attempts=1),
+    ) as client:
         projects = await list_company_projects(client, settings.project_keys[0])
     return sum(p.is_active for p in projects), len(projects)
 
 
 def _discovery(settings: Settings) -> str:
     active, listed = asyncio.run(_discovered(settings))
-    return (f"{active} active project(s) of {listed} in the company, listed through {settings.project_keys[0]}; "
-            "each sync covers the active ones")
+    return (
+        f"{active} active project(s) of {listed} in the company, listed through {settings.project_keys[0]}; "
+        "each sync covers the active ones"
+    )
 
 
 def _discovery_refused(exc: Exception, settings: Settings) -> str | None:
     if isinstance(exc, AuthError) and exc.status == 403:
-        return (f"Mida refused to list the company's projects through {settings.project_keys[0]} (403: that project is "
-                "paused); put an active project's key first in MIDA_PROJECT_KEYS")
+        return (
+            f"Mida refused to list the company's projects through {settings.project_keys[0]} (403: that project is "
+            "paused); put an active project's key first in MIDA_PROJECT_KEYS"
+        )
     return _mida_auth(exc, settings)
 
 
 def mida_checks(settings: Settings) -> list[Check]:
     if settings.discover_projects:
-        check = _attempt("Mida project discovery", lambda: _discovery(settings),
-                         lambda exc: _discovery_refused(exc, settings))
+        check = _attempt(
+            "Mida project discovery", lambda: _discovery(settings), lambda exc: _discovery_refused(exc, settings)
+        )
         if not check.passed:
             return [check]
         results = [check]
     else:
         results = []
     for key in settings.project_keys:
+
         def explain(exc, key=key):
             if isinstance(exc, NotFoundError):
-                return (f"project {key} is unknown to this API key ({exc.status}); check MIDA_PROJECT_KEYS against "
-                        "the project keys in Mida, and that the key belongs to the same account")
+                return (
+                    f"project {key} is unknown to this API key ({exc.status}); check MIDA_PROJECT_KEYS against "
+                    "the project keys in Mida, and that the key belongs to the same account"
+                )
             return _mida_auth(exc, settings)
 
         check = _attempt(f"Mida API {key}", lambda key=key: _mida(settings, key), explain)
@@ -155,9 +183,13 @@ def _bss(settings: Settings) -> str:
     day = cal.latest_complete_day(settings.timezone)
 
     async def latest_day() -> None:
-        async with BssClient(settings.bss_secret_key, sync_url=settings.bss_sync_url or DEFAULT_SYNC_URL,
-                             header_name=settings.bss_header, timeout=TIMEOUT,
-                             retry=RetryPolicy(attempts=2, server_error_attempts=1)) as client:
+        async with BssClient(
+            settings.bss_secret_key,
+            sync_url=settings.bss_sync_url or DEFAULT_SYNC_URL,
+            header_name=settings.bss_header,
+            timeout=TIMEOUT,
+            retry=RetryPolicy(attempts=2, server_error_attempts=1),
+        ) as client:
             await client.sync("daily", day, day, is_latest=True, allow_unstated_period=True)
 
     asyncio.run(latest_day())
@@ -184,7 +216,9 @@ def _writable(path: Path | str, variable: str) -> str:
         with tempfile.NamedTemporaryFile(dir=path):
             pass
     except OSError as exc:
-        raise OSError(f"{path.resolve()} is not writable ({exc.strerror}); point {variable} at a folder you can write") from None
+        raise OSError(
+            f"{path.resolve()} is not writable ({exc.strerror}); point {variable} at a folder you can write"
+        ) from None
     return f"{path.resolve()} is writable"
 
 
@@ -193,10 +227,14 @@ def _warehouse(path: Path) -> str:
         return f"{path} does not exist yet; the first sync creates it"
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            views = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'").fetchone()[0]
+            views = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'").fetchone()[
+                0
+            ]
     except duckdb.Error as exc:
-        raise OSError(f"{path} does not open as a DuckDB file ({str(exc).splitlines()[0]}); point MIDA_DUCKDB_PATH "
-                      "at the warehouse, or move the file away so the next sync creates it") from None
+        raise OSError(
+            f"{path} does not open as a DuckDB file ({str(exc).splitlines()[0]}); point MIDA_DUCKDB_PATH "
+            "at the warehouse, or move the file away so the next sync creates it"
+        ) from None
     return f"{path} opens read-only ({views} raw views)"
 
 
@@ -212,19 +250,29 @@ def checks(env: Mapping[str, str] | None = None) -> list[Check]:
     # Go on with the good settings, so one typo does not hide every other problem.
     settings = Settings.from_env({k: v for k, v in env.items() if k not in bad})
     if bad & {"MIDA_REGION", "MIDA_API_BASE_URL", "MIDA_PROJECT_KEYS", "MIDA_API_KEY"}:
-        results.append(Check("Mida API", None, f"not called until {_names(bad)} {'is' if len(bad) == 1 else 'are'} fixed"))
+        results.append(
+            Check("Mida API", None, f"not called until {_names(bad)} {'is' if len(bad) == 1 else 'are'} fixed")
+        )
     elif settings.mida_api_key and settings.project_keys:
         results += mida_checks(settings)
     elif settings.mida_api_key or settings.project_keys:
         missing = "MIDA_PROJECT_KEYS" if settings.mida_api_key else "MIDA_API_KEY"
         results.append(Check("Mida API", False, f"{missing} is not set; set it too to sync Mida (see .env.example)"))
     if bad & {"MIDA_BSS_SECRET_KEY", "MIDA_BSS_SYNC_URL", "MIDA_BSS_HEADER", "MIDA_TIMEZONE"}:
-        results.append(Check("BSS analytics API", None, f"not called until {_names(bad)} {'is' if len(bad) == 1 else 'are'} fixed"))
+        results.append(
+            Check("BSS analytics API", None, f"not called until {_names(bad)} {'is' if len(bad) == 1 else 'are'} fixed")
+        )
     elif settings.bss_secret_key:
         results.append(_attempt("BSS analytics API", lambda: _bss(settings), lambda exc: _bss_auth(exc, settings)))
     if not any(env.get(v, "").strip() for v in ("MIDA_API_KEY", "MIDA_PROJECT_KEYS", "MIDA_BSS_SECRET_KEY")):
-        results.append(Check("sources", False, "no source is configured; set MIDA_API_KEY and MIDA_PROJECT_KEYS, "
-                                               "or MIDA_BSS_SECRET_KEY (see .env.example)"))
+        results.append(
+            Check(
+                "sources",
+                False,
+                "no source is configured; set MIDA_API_KEY and MIDA_PROJECT_KEYS, "
+                "or MIDA_BSS_SECRET_KEY (see .env.example)",
+            )
+        )
     results.append(_attempt("lake", lambda: _writable(settings.lake_dir, "MIDA_LAKE_DIR")))
     results.append(_attempt("warehouse folder", lambda: _writable(settings.duckdb_path.parent, "MIDA_DUCKDB_PATH")))
     results.append(_attempt("warehouse", lambda: _warehouse(settings.duckdb_path)))
@@ -239,5 +287,8 @@ def run_doctor(console: Console | None = None) -> bool:
     for check in results:
         console.print(f"{marks[check.passed]} {check.name}: {escape(check.detail)}")
     failed = sum(1 for c in results if c.passed is not True)
-    console.print(f"{len(results) - failed} of {len(results)} checks passed" + ("" if not failed else "; fix the lines above and run doctor again"))
+    console.print(
+        f"{len(results) - failed} of {len(results)} checks passed"
+        + ("" if not failed else "; fix the lines above and run doctor again")
+    )
     return failed == 0

@@ -47,7 +47,9 @@ def plan(start: date, end: date, settings: Settings) -> Plan:
             f"{end} has not closed yet in {settings.timezone} (the latest closed day is {latest}); pick {latest} or earlier"
         )
     if start < settings.start_date:
-        raise ConfigError(f"{start} is before MIDA_START_DATE ({settings.start_date}); lower MIDA_START_DATE to go further back")
+        raise ConfigError(
+            f"{start} is before MIDA_START_DATE ({settings.start_date}); lower MIDA_START_DATE to go further back"
+        )
     weeks = [d - timedelta(days=6) for d in cal.days(start, end) if d.weekday() == 6]
     return Plan(start, end, [w for w in weeks if w >= settings.start_date])
 
@@ -77,7 +79,9 @@ def _selection(defs: dg.Definitions, settings: Settings, job: str) -> list[dg.As
     return wanted
 
 
-def _execute(defs, inst, job: str, start: str | None = None, end: str | None = None, selection=None) -> dg.ExecuteInProcessResult:
+def _execute(
+    defs, inst, job: str, start: str | None = None, end: str | None = None, selection=None
+) -> dg.ExecuteInProcessResult:
     tags = {}
     if start:
         tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end or start}
@@ -86,11 +90,10 @@ def _execute(defs, inst, job: str, start: str | None = None, end: str | None = N
         # The job's own checks only: selecting assets alone would add every check on them, the raw tables' dbt source
         # tests among them, and with those the whole dbt build into a raw run.
         checks = job_def.asset_layer.asset_graph.asset_check_keys
-        job_def = job_def.get_subset(asset_selection=set(selection),
-                                     asset_check_selection={k for k in checks if k.asset_key in set(selection)})
-    return job_def.execute_in_process(
-        instance=inst, tags=tags, raise_on_error=False, run_config=QUIET
-    )
+        job_def = job_def.get_subset(
+            asset_selection=set(selection), asset_check_selection={k for k in checks if k.asset_key in set(selection)}
+        )
+    return job_def.execute_in_process(instance=inst, tags=tags, raise_on_error=False, run_config=QUIET)
 
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -142,7 +145,11 @@ def _quiet():
 def _run_all(defs, inst, settings: Settings, p: Plan, models: bool) -> list[str]:
     """Raw runs, then the models when the rule says so (defs/rebuild.py); a failed raw run still fails the command,
     naming what failed, after the models are rebuilt from whatever landed."""
-    raw = [_execute(defs, inst, "daily_raw", p.start.isoformat(), p.end.isoformat(), _selection(defs, settings, "daily_raw"))]
+    raw = [
+        _execute(
+            defs, inst, "daily_raw", p.start.isoformat(), p.end.isoformat(), _selection(defs, settings, "daily_raw")
+        )
+    ]
     if p.weeks and settings.bss_secret_key:
         raw.append(_execute(defs, inst, "weekly_raw", p.weeks[0].isoformat(), p.weeks[-1].isoformat()))
     failures = [line for r in raw if not r.success for line in (_failures(r) or [f"run {r.run_id} failed"])]

@@ -59,7 +59,9 @@ def run_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.C
     """`mida-pipeline ARGS` in its own process, as a user runs it."""
     proc = subprocess.run([str(CLI), *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
     if check and proc.returncode != 0:
-        raise AssertionError(f"mida-pipeline {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"mida-pipeline {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 

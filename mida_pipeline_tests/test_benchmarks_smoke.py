@@ -18,17 +18,42 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 FIGURES = [
-    "import dagster", "import dagster_dbt", "load the Definitions", "Definitions / import dagster",
-    "pipeline requests", "pipeline wall time", "latency bound", "pipeline / latency bound",
-    "primary goal only: requests", "primary goal only: wall time", "primary goal only: latency bound",
-    "primary goal only / latency bound", "secondary goals and breakdown: extra requests",
+    "import dagster",
+    "import dagster_dbt",
+    "load the Definitions",
+    "Definitions / import dagster",
+    "pipeline requests",
+    "pipeline wall time",
+    "latency bound",
+    "pipeline / latency bound",
+    "primary goal only: requests",
+    "primary goal only: wall time",
+    "primary goal only: latency bound",
+    "primary goal only / latency bound",
+    "secondary goals and breakdown: extra requests",
     "secondary goals and breakdown: wall time ratio",
-    "pipeline wall time without latency", "sequential requests", "sequential wall time",
-    "dlt requests", "dlt wall time", "dlt extract step",
-    "single run: total", "single run: per partition", "single run: requests", "single run / its latency bound",
-    "one run per day: per partition", "one run per day: total", "per-day / single-run", "scorecard from the mart", "scorecard from raw Parquet", "raw / mart",
-    "peak RSS at 1x", "peak RSS at 10x", "10x / 1x peak RSS", "peak RSS during the sync at 1x",
-    "peak RSS during the sync at 10x", "10x / 1x peak RSS during the sync",
+    "pipeline wall time without latency",
+    "sequential requests",
+    "sequential wall time",
+    "dlt requests",
+    "dlt wall time",
+    "dlt extract step",
+    "single run: total",
+    "single run: per partition",
+    "single run: requests",
+    "single run / its latency bound",
+    "one run per day: per partition",
+    "one run per day: total",
+    "per-day / single-run",
+    "scorecard from the mart",
+    "scorecard from raw Parquet",
+    "raw / mart",
+    "peak RSS at 1x",
+    "peak RSS at 10x",
+    "10x / 1x peak RSS",
+    "peak RSS during the sync at 1x",
+    "peak RSS during the sync at 10x",
+    "10x / 1x peak RSS during the sync",
 ]
 TARGETS = 6
 
@@ -37,12 +62,29 @@ TARGETS = 6
 def test_quick_run_records_every_figure_and_target(tmp_path):
     results = tmp_path / "RESULTS.md"
     # Outside make: under `make test` the harness would record its command as `make bench ...`.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MIDA_", "DAGSTER_HOME")) and k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MIDA_", "DAGSTER_HOME")) and k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--latency-ms", "1", "--results", str(results),
-         "--workdir", str(tmp_path / "work")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.run",
+            "--quick",
+            "--latency-ms",
+            "1",
+            "--results",
+            str(results),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 

@@ -9,7 +9,12 @@ from mida_pipeline.config import ConfigError, Settings
 
 def test_defaults():
     s = Settings.from_env({})
-    assert (s.region, s.timezone, s.lake_dir, s.duckdb_path) == ("us", "UTC", Path("data/lake"), Path("data/warehouse.duckdb"))
+    assert (s.region, s.timezone, s.lake_dir, s.duckdb_path) == (
+        "us",
+        "UTC",
+        Path("data/lake"),
+        Path("data/warehouse.duckdb"),
+    )
     assert s.project_keys == () and s.mida_api_key is None
 
 

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from mida_pipeline import days as cal
 from mida_pipeline.extract.bss import period
 
-ZONES = st.sampled_from(["UTC", "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+ZONES = st.sampled_from(
+    ["UTC", "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata", "Pacific/Kiritimati", "Pacific/Pago_Pago"]
+)
 MOMENTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
 
 

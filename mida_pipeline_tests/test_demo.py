@@ -22,12 +22,17 @@ def test_the_demo_ends_with_a_true_summary_and_a_report(tmp_path, cli):
         for table in ("raw.mida_experiment_results", "raw.bss_analytics_daily", "marts.fct_experiment_scorecard"):
             rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             assert rows > 0 and re.search(rf"{re.escape(table)}\s*│\s*{rows:,}\s", out), table
-        experiments = con.execute("SELECT count(DISTINCT (project_key, test_id)) FROM marts.fct_experiment_scorecard").fetchone()[0]
+        experiments = con.execute(
+            "SELECT count(DISTINCT (project_key, test_id)) FROM marts.fct_experiment_scorecard"
+        ).fetchone()[0]
         srm = con.execute(
             "SELECT count(DISTINCT (project_key, test_id)) FROM marts.fct_experiment_scorecard WHERE verdict = 'srm_warning'"
         ).fetchone()[0]
-    counts = re.search(r"experiments: (\d+) with results: (\d+) with a winner, (\d+) with a loser, (\d+) inconclusive, "
-                       r"(\d+) with an SRM warning", flat)
+    counts = re.search(
+        r"experiments: (\d+) with results: (\d+) with a winner, (\d+) with a loser, (\d+) inconclusive, "
+        r"(\d+) with an SRM warning",
+        flat,
+    )
     assert counts, flat[-1500:]
     total, winner, loser, inconclusive, srm_shown = map(int, counts.groups())
     assert total == experiments == winner + loser + inconclusive + srm_shown and srm_shown == srm

@@ -21,7 +21,12 @@ def doctor(cli):
     def run(env, **overrides):
         proc = cli(env | overrides, "doctor", check=False)
         lines = proc.stdout.splitlines()
-        return proc.returncode, [line for line in lines if line.startswith("FAIL")], [line for line in lines if line.startswith("SKIP")], proc.stdout
+        return (
+            proc.returncode,
+            [line for line in lines if line.startswith("FAIL")],
+            [line for line in lines if line.startswith("SKIP")],
+            proc.stdout,
+        )
 
     return run
 
@@ -63,7 +68,9 @@ def test_a_wrong_bss_secret_is_named_with_its_fix(env, doctor):
 def test_an_unknown_project_is_named_and_the_others_still_checked(env, sandbox, doctor):
     status, failed, _, out = doctor(env, MIDA_PROJECT_KEYS=f"{sandbox.data.project_keys[0]},no-such-shop")
     assert status != 0 and len(failed) == 1, out
-    assert "FAIL Mida API no-such-shop: project no-such-shop is unknown" in failed[0] and "MIDA_PROJECT_KEYS" in failed[0]
+    assert (
+        "FAIL Mida API no-such-shop: project no-such-shop is unknown" in failed[0] and "MIDA_PROJECT_KEYS" in failed[0]
+    )
     assert f"PASS Mida API {sandbox.data.project_keys[0]}" in out
 
 
@@ -84,7 +91,9 @@ def test_a_malformed_setting_is_named_with_its_fix(env, variable, value, fix):
 
 def test_a_malformed_setting_skips_the_api_that_needs_it_and_says_why(env):
     out = lines(env, MIDA_REGION="moon")
-    assert [line for line in out if line.startswith("SKIP")] == ["SKIP Mida API: not called until MIDA_REGION is fixed"], out
+    assert [line for line in out if line.startswith("SKIP")] == [
+        "SKIP Mida API: not called until MIDA_REGION is fixed"
+    ], out
     assert any(line.startswith("PASS BSS analytics API") for line in out)
 
 
@@ -99,9 +108,17 @@ def test_paths_that_cannot_be_written_or_opened_name_their_variable(env, tmp_pat
     notduck = tmp_path / "notduck" / "warehouse.duckdb"
     notduck.parent.mkdir()
     notduck.write_text("this is not a DuckDB file")
-    failed = out = [line for line in lines(env, MIDA_LAKE_DIR=str(blocker / "lake"), MIDA_DUCKDB_PATH=str(notduck)) if line.startswith("FAIL")]
-    assert any(line.startswith("FAIL lake:") and "point MIDA_LAKE_DIR at a folder you can write" in line for line in failed), out
-    assert any(line.startswith("FAIL warehouse:") and "point MIDA_DUCKDB_PATH at the warehouse" in line for line in failed), out
+    failed = out = [
+        line
+        for line in lines(env, MIDA_LAKE_DIR=str(blocker / "lake"), MIDA_DUCKDB_PATH=str(notduck))
+        if line.startswith("FAIL")
+    ]
+    assert any(
+        line.startswith("FAIL lake:") and "point MIDA_LAKE_DIR at a folder you can write" in line for line in failed
+    ), out
+    assert any(
+        line.startswith("FAIL warehouse:") and "point MIDA_DUCKDB_PATH at the warehouse" in line for line in failed
+    ), out
 
 
 def test_discovery_says_how_many_projects_it_finds(env, sandbox):
@@ -113,5 +130,9 @@ def test_discovery_says_how_many_projects_it_finds(env, sandbox):
 
 def test_discovery_through_a_paused_project_says_to_put_an_active_one_first(env, sandbox):
     paused = next(p["project_key"] for p in sandbox.data.projects(include_inactive=True) if p["status"] != 1)
-    found = [line for line in lines(env, MIDA_DISCOVER_PROJECTS="true", MIDA_PROJECT_KEYS=paused) if "Mida project discovery" in line]
+    found = [
+        line
+        for line in lines(env, MIDA_DISCOVER_PROJECTS="true", MIDA_PROJECT_KEYS=paused)
+        if "Mida project discovery" in line
+    ]
     assert found[0].startswith("FAIL Mida project discovery") and "put an active project's key first" in found[0], found

@@ -25,7 +25,13 @@ print("\\n".join(failed))
 
 
 def test_every_module_imports_without_fcntl():
-    proc = subprocess.run([sys.executable, "-c", IMPORT_ALL], cwd=REPO, capture_output=True, text=True, timeout=300,
-                          env={"PYTHONPATH": str(REPO), "PATH": ""})
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(REPO), "PATH": ""},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"these modules need fcntl:\n{proc.stdout}"

@@ -15,7 +15,8 @@ from mida_pipeline.lake.catalog import refresh_raw_views
 # _sources.yml), shown as checks of the same raw assets; here only what spans tables.
 CHECKS: list[tuple[str, str, str, str]] = [
     (
-        "live_experiments_have_results", "mida_experiment_results",
+        "live_experiments_have_results",
+        "mida_experiment_results",
         "Every experiment live on a synced day has cumulative results for that day.",
         """SELECT e.project_key, e.date, e.test_id FROM raw.mida_experiments e
            WHERE e.status = 'live' AND e.date IN (SELECT DISTINCT date FROM raw.mida_experiment_results)

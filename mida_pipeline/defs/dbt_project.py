@@ -28,8 +28,11 @@ def manifest_is_stale(dbt_project: DbtProject = project) -> bool:
     manifest = dbt_project.manifest_path
     if not manifest.exists():
         return True
-    sources = [p for p in Path(dbt_project.project_dir).rglob("*")
-               if p.suffix in {".sql", ".yml", ".py"} and "target" not in p.parts]
+    sources = [
+        p
+        for p in Path(dbt_project.project_dir).rglob("*")
+        if p.suffix in {".sql", ".yml", ".py"} and "target" not in p.parts
+    ]
     return max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime
 
 
@@ -48,9 +51,20 @@ def prepare_manifest(dbt_project: DbtProject = project) -> Path:
         private = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
         try:
             subprocess.run(
-                [str(DBT), "parse", "--quiet", "--project-dir", str(dbt_project.project_dir),
-                 "--profiles-dir", str(dbt_project.profiles_dir), "--target-path", str(private)],
-                check=True, cwd=dbt_project.project_dir, capture_output=True,
+                [
+                    str(DBT),
+                    "parse",
+                    "--quiet",
+                    "--project-dir",
+                    str(dbt_project.project_dir),
+                    "--profiles-dir",
+                    str(dbt_project.profiles_dir),
+                    "--target-path",
+                    str(private),
+                ],
+                check=True,
+                cwd=dbt_project.project_dir,
+                capture_output=True,
             )
             os.replace(private / "manifest.json", manifest)
         finally:

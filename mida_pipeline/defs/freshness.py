@@ -51,8 +51,11 @@ def _checks() -> list[dg.AssetChecksDefinition]:
 def _sensors(freshness_checks: list[dg.AssetChecksDefinition]) -> list[dg.SensorDefinition]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.SupersessionWarning)
-        return [dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks,
-                                                     default_status=dg.DefaultSensorStatus.RUNNING)]
+        return [
+            dg.build_sensor_for_freshness_checks(
+                freshness_checks=freshness_checks, default_status=dg.DefaultSensorStatus.RUNNING
+            )
+        ]
 
 
 checks = _checks()

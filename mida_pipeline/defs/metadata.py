@@ -19,7 +19,10 @@ from mida_pipeline.lake.writer import partition_files
 def column_schema(table: str) -> dg.TableSchema:
     """The table's columns as the UI lists them: name, DuckDB type and the declaration's description."""
     return dg.TableSchema(
-        columns=[dg.TableColumn(c.name, sql_type(c.type).lower(), description=c.description) for c in TABLES[table].all_columns]
+        columns=[
+            dg.TableColumn(c.name, sql_type(c.type).lower(), description=c.description)
+            for c in TABLES[table].all_columns
+        ]
     )
 
 
@@ -41,7 +44,9 @@ def _cell(value):
 
 def table(frame: pd.DataFrame) -> dg.TableMetadataValue:
     """Rows as a table in the Dagster UI: the one way the pipeline shows rows in metadata."""
-    schema = dg.TableSchema(columns=[dg.TableColumn(str(c), _KINDS.get(frame[c].dtype.kind, "string")) for c in frame.columns])
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(str(c), _KINDS.get(frame[c].dtype.kind, "string")) for c in frame.columns]
+    )
     records = [dg.TableRecord({str(c): _cell(v) for c, v in row.items()}) for row in frame.to_dict("records")]
     return dg.MetadataValue.table(records, schema=schema)
 
@@ -78,9 +83,12 @@ def fail_on_errors(what: str, outcome: Outcome) -> None:
         lines = [f"{key}: {msg}" for key, msg in sorted(outcome.errors.items())]
         raise dg.Failure(
             description=f"{what} failed for {len(lines)} of its units ({', '.join(sorted(outcome.errors))}); "
-            + ("the others were written. " if outcome.partitions else "nothing was written. ") + lines[0],
+            + ("the others were written. " if outcome.partitions else "nothing was written. ")
+            + lines[0],
             # What was written before the failure: the rule for rebuilding the models reads it (defs/rebuild.py).
-            metadata={"failures": dg.MetadataValue.md("\n".join(f"- {line}" for line in lines)),
-                      PARTITIONS_WRITTEN: outcome.partitions},
+            metadata={
+                "failures": dg.MetadataValue.md("\n".join(f"- {line}" for line in lines)),
+                PARTITIONS_WRITTEN: outcome.partitions,
+            },
             allow_retries=False,
         )

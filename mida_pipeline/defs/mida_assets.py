@@ -51,30 +51,39 @@ def _run(extract_fn, context, mida: MidaApi, *, snapshot: bool, company: bool = 
 
 
 def _spec(table: str) -> dg.AssetSpec:
-    return dg.AssetSpec(table, description=TABLES[table].description, group_name=GROUP, kinds=KINDS,
-                        metadata=spec_metadata(table))
+    return dg.AssetSpec(
+        table, description=TABLES[table].description, group_name=GROUP, kinds=KINDS, metadata=spec_metadata(table)
+    )
 
 
 def _results(table: str, outcome, lake: Lake, days, captured_at):
     fail_on_errors(table, outcome)
-    return dg.MaterializeResult(asset_key=table, metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at))
+    return dg.MaterializeResult(
+        asset_key=table, metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at)
+    )
 
 
 EXPERIMENT_TABLES = ("mida_experiments", "mida_experiment_variants", "mida_experiment_goals")
 
 
-@dg.multi_asset(specs=[_spec(t) for t in EXPERIMENT_TABLES], partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL)
+@dg.multi_asset(
+    specs=[_spec(t) for t in EXPERIMENT_TABLES], partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL
+)
 def mida_experiments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake):
     """Experiments as the API described them when the day was synced, their variants, and every goal each one
     measures (primary and secondary). A snapshot; late captures are flagged."""
     with lake.landing(EXPERIMENT_TABLES, context.log):
         days, captured_at, outcome = _run(
-            lambda client, keys, *rest: extract.extract_experiments(client, lake.lake_dir, keys, *rest), context, mida,
+            lambda client, keys, *rest: extract.extract_experiments(client, lake.lake_dir, keys, *rest),
+            context,
+            mida,
             snapshot=True,
         )
         fail_on_errors("mida_experiments", outcome)
     for table in EXPERIMENT_TABLES:
-        yield dg.MaterializeResult(asset_key=table, metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at))
+        yield dg.MaterializeResult(
+            asset_key=table, metadata=run_metadata(table, outcome, lake.lake_dir, days, captured_at)
+        )
 
 
 # No dependency on the experiments snapshot: results list the experiments themselves, so a snapshot
@@ -83,13 +92,19 @@ def mida_experiments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lak
     description="Each experiment's per-variant results for every goal it measures (the primary goal and each secondary "
     "goal), for the day alone (window='day') and cumulative to the day (window='cumulative'): every field the result API "
     "documents. Days are cut at MIDA_TIMEZONE's midnight (sent as its hour offset). Reproducible for any past day.",
-    group_name=GROUP, kinds=KINDS, metadata=spec_metadata("mida_experiment_results"),
-    partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
+    group_name=GROUP,
+    kinds=KINDS,
+    metadata=spec_metadata("mida_experiment_results"),
+    partitions_def=daily,
+    backfill_policy=SINGLE_RUN,
+    pool=POOL,
 )
 def mida_experiment_results(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
     with lake.landing(["mida_experiment_results"], context.log):
         days, captured_at, outcome = _run(
-            lambda client, keys, *rest: extract.extract_results(client, lake.lake_dir, keys, *rest), context, mida,
+            lambda client, keys, *rest: extract.extract_results(client, lake.lake_dir, keys, *rest),
+            context,
+            mida,
             snapshot=False,
         )
         return _results("mida_experiment_results", outcome, lake, days, captured_at)
@@ -99,29 +114,47 @@ def mida_experiment_results(context: dg.AssetExecutionContext, mida: MidaApi, la
     description="Each experiment's cumulative primary-goal result broken down by every dimension in MIDA_BREAKDOWNS "
     "(default: device): visitors, conversions and revenue per segment and variant. Exploratory: read it to find where "
     "an effect lives, not to call a winner. Empty when MIDA_BREAKDOWNS is empty.",
-    group_name=GROUP, kinds=KINDS, metadata=spec_metadata("mida_experiment_result_segments"),
-    partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
+    group_name=GROUP,
+    kinds=KINDS,
+    metadata=spec_metadata("mida_experiment_result_segments"),
+    partitions_def=daily,
+    backfill_policy=SINGLE_RUN,
+    pool=POOL,
 )
-def mida_experiment_result_segments(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
+def mida_experiment_result_segments(
+    context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake
+) -> dg.MaterializeResult:
     dims = mida.settings().breakdowns
     with lake.landing(["mida_experiment_result_segments"], context.log):
         days, captured_at, outcome = _run(
-            lambda client, keys, *rest: extract.extract_segments(client, lake.lake_dir, keys if dims else [], *rest, dims),
-            context, mida, snapshot=False,
+            lambda client, keys, *rest: extract.extract_segments(
+                client, lake.lake_dir, keys if dims else [], *rest, dims
+            ),
+            context,
+            mida,
+            snapshot=False,
         )
         return _results("mida_experiment_result_segments", outcome, lake, days, captured_at)
 
 
 def _snapshot_asset(table: str, description: str):
     @dg.asset(
-        name=table, description=description, group_name=GROUP, kinds=KINDS, metadata=spec_metadata(table),
-        partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
+        name=table,
+        description=description,
+        group_name=GROUP,
+        kinds=KINDS,
+        metadata=spec_metadata(table),
+        partitions_def=daily,
+        backfill_policy=SINGLE_RUN,
+        pool=POOL,
     )
     def _asset(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
         with lake.landing([table], context.log):
             days, captured_at, outcome = _run(
                 lambda client, keys, *rest: extract.extract_snapshot(client, lake.lake_dir, table, keys, *rest),
-                context, mida, snapshot=True,
+                context,
+                mida,
+                snapshot=True,
             )
             return _results(table, outcome, lake, days, captured_at)
 
@@ -146,17 +179,31 @@ mida_project_configuration = _snapshot_asset(
 @dg.asset(
     description="Every project of the company (active and paused), listed through the first key of MIDA_PROJECT_KEYS. "
     "With MIDA_DISCOVER_PROJECTS on, the active ones are the projects every sync covers.",
-    group_name=GROUP, kinds=KINDS, metadata=spec_metadata("mida_projects"),
-    partitions_def=daily, backfill_policy=SINGLE_RUN, pool=POOL,
+    group_name=GROUP,
+    kinds=KINDS,
+    metadata=spec_metadata("mida_projects"),
+    partitions_def=daily,
+    backfill_policy=SINGLE_RUN,
+    pool=POOL,
 )
 def mida_projects(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
     with lake.landing(["mida_projects"], context.log):
         days, captured_at, outcome = _run(
             lambda client, keys, *rest: extract.extract_projects(client, lake.lake_dir, keys[0], *rest),
-            context, mida, snapshot=True, company=True,
+            context,
+            mida,
+            snapshot=True,
+            company=True,
         )
         return _results("mida_projects", outcome, lake, days, captured_at)
 
 
-assets = [mida_experiments, mida_experiment_results, mida_experiment_result_segments, mida_goals, mida_events,
-          mida_project_configuration, mida_projects]
+assets = [
+    mida_experiments,
+    mida_experiment_results,
+    mida_experiment_result_segments,
+    mida_goals,
+    mida_events,
+    mida_project_configuration,
+    mida_projects,
+]

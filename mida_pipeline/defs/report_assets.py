@@ -1,6 +1,5 @@
 """The experiment report: HTML pages built from the marts, with PNG previews in the Dagster UI."""
 
-
 import base64
 
 import dagster as dg
@@ -31,8 +30,18 @@ def _image(title: str, png: bytes) -> dg.MetadataValue:
 
 def report_metadata(output: ReportOutput) -> dict:
     projects = pd.DataFrame(
-        [(key, sum(counts.values()), counts["winner"], counts["loser"], counts["inconclusive"], counts["srm_warning"],
-          output.pages[key].name) for key, counts in output.verdicts.items()],
+        [
+            (
+                key,
+                sum(counts.values()),
+                counts["winner"],
+                counts["loser"],
+                counts["inconclusive"],
+                counts["srm_warning"],
+                output.pages[key].name,
+            )
+            for key, counts in output.verdicts.items()
+        ],
         columns=["project", "experiments", "winner", "loser", "inconclusive", "SRM warning", "page"],
     )
     metadata = {
@@ -41,7 +50,11 @@ def report_metadata(output: ReportOutput) -> dict:
         "experiments": sum(sum(c.values()) for c in output.verdicts.values()),
         "projects": table(projects),
     }
-    titles = {"store_daily": "Store traffic by day", "store_weekly": "Store traffic by week", "store_funnel": "Store funnel"}
+    titles = {
+        "store_daily": "Store traffic by day",
+        "store_weekly": "Store traffic by week",
+        "store_funnel": "Store funnel",
+    }
     for name, png in output.charts.items():
         title = titles.get(name) or f"Lift over control, {name.removeprefix('lift_')}"
         metadata[f"chart_{name}"] = _image(title, png)

@@ -12,7 +12,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import dagster as dg
 
@@ -32,7 +32,9 @@ class _Configured(dg.ConfigurableResource):
     ENV: ClassVar[dict[str, str]] = {}
 
     def settings(self) -> Settings:
-        return Settings.parse({var: getattr(self, name) for name, var in self.ENV.items() if getattr(self, name) is not None})
+        return Settings.parse(
+            {var: getattr(self, name) for name, var in self.ENV.items() if getattr(self, name) is not None}
+        )
 
     @classmethod
     def from_environment(cls, **required: str):
@@ -46,22 +48,28 @@ class MidaApi(_Configured):
     """The Mida V2 API for the projects in MIDA_PROJECT_KEYS, or every active project of the company."""
 
     ENV: ClassVar[dict[str, str]] = {
-        "api_key": "MIDA_API_KEY", "project_keys": "MIDA_PROJECT_KEYS", "region": "MIDA_REGION",
-        "api_base_url": "MIDA_API_BASE_URL", "timezone": "MIDA_TIMEZONE", "max_concurrency": "MIDA_MAX_CONCURRENCY",
-        "http_timeout": "MIDA_HTTP_TIMEOUT", "discover_projects": "MIDA_DISCOVER_PROJECTS",
-        "breakdowns": "MIDA_BREAKDOWNS", "refuse_late_capture": "MIDA_REFUSE_LATE_CAPTURE",
+        "api_key": "MIDA_API_KEY",
+        "project_keys": "MIDA_PROJECT_KEYS",
+        "region": "MIDA_REGION",
+        "api_base_url": "MIDA_API_BASE_URL",
+        "timezone": "MIDA_TIMEZONE",
+        "max_concurrency": "MIDA_MAX_CONCURRENCY",
+        "http_timeout": "MIDA_HTTP_TIMEOUT",
+        "discover_projects": "MIDA_DISCOVER_PROJECTS",
+        "breakdowns": "MIDA_BREAKDOWNS",
+        "refuse_late_capture": "MIDA_REFUSE_LATE_CAPTURE",
     }
 
     api_key: str
     project_keys: str
-    region: Optional[str] = None
-    api_base_url: Optional[str] = None
-    timezone: Optional[str] = None
-    max_concurrency: Optional[str] = None
-    http_timeout: Optional[str] = None
-    discover_projects: Optional[str] = None
-    breakdowns: Optional[str] = None
-    refuse_late_capture: Optional[str] = None
+    region: str | None = None
+    api_base_url: str | None = None
+    timezone: str | None = None
+    max_concurrency: str | None = None
+    http_timeout: str | None = None
+    discover_projects: str | None = None
+    breakdowns: str | None = None
+    refuse_late_capture: str | None = None
 
     def configured_projects(self) -> tuple[str, ...]:
         s = self.settings()
@@ -70,8 +78,13 @@ class MidaApi(_Configured):
 
     def client(self) -> AsyncMidaClient:
         s = self.settings()
-        return AsyncMidaClient(self.api_key, region=s.region, base_url=s.api_base_url, max_concurrency=s.max_concurrency,
-                               timeout=s.http_timeout)
+        return AsyncMidaClient(
+            self.api_key,
+            region=s.region,
+            base_url=s.api_base_url,
+            max_concurrency=s.max_concurrency,
+            timeout=s.http_timeout,
+        )
 
     async def projects(self, client: AsyncMidaClient) -> tuple[str, ...]:
         """The projects a run syncs: as configured, or (MIDA_DISCOVER_PROJECTS) every active project the first
@@ -86,36 +99,45 @@ class BssApi(_Configured):
     """The MIDA Session Replay analytics sync endpoint."""
 
     ENV: ClassVar[dict[str, str]] = {
-        "secret_key": "MIDA_BSS_SECRET_KEY", "sync_url": "MIDA_BSS_SYNC_URL", "header": "MIDA_BSS_HEADER",
-        "accept_unstated_period": "MIDA_BSS_ACCEPT_UNSTATED_PERIOD", "timezone": "MIDA_TIMEZONE",
+        "secret_key": "MIDA_BSS_SECRET_KEY",
+        "sync_url": "MIDA_BSS_SYNC_URL",
+        "header": "MIDA_BSS_HEADER",
+        "accept_unstated_period": "MIDA_BSS_ACCEPT_UNSTATED_PERIOD",
+        "timezone": "MIDA_TIMEZONE",
         "http_timeout": "MIDA_HTTP_TIMEOUT",
     }
 
     secret_key: str
-    sync_url: Optional[str] = None
-    header: Optional[str] = None
-    accept_unstated_period: Optional[str] = None
-    timezone: Optional[str] = None
-    http_timeout: Optional[str] = None
+    sync_url: str | None = None
+    header: str | None = None
+    accept_unstated_period: str | None = None
+    timezone: str | None = None
+    http_timeout: str | None = None
 
     def client(self) -> BssClient:
         s = self.settings()
-        return BssClient(self.secret_key, sync_url=s.bss_sync_url or DEFAULT_SYNC_URL, header_name=s.bss_header,
-                         timeout=s.http_timeout)
+        return BssClient(
+            self.secret_key,
+            sync_url=s.bss_sync_url or DEFAULT_SYNC_URL,
+            header_name=s.bss_header,
+            timeout=s.http_timeout,
+        )
 
 
 class Lake(_Configured):
     """The Parquet lake (MIDA_LAKE_DIR) and the published warehouse (MIDA_DUCKDB_PATH)."""
 
     ENV: ClassVar[dict[str, str]] = {
-        "location": "MIDA_LAKE_DIR", "duckdb_path": "MIDA_DUCKDB_PATH", "report_dir": "MIDA_REPORT_DIR",
+        "location": "MIDA_LAKE_DIR",
+        "duckdb_path": "MIDA_DUCKDB_PATH",
+        "report_dir": "MIDA_REPORT_DIR",
         "sequential_tuning": "MIDA_SEQUENTIAL_TUNING",
     }
 
-    location: Optional[str] = None
-    duckdb_path: Optional[str] = None
-    report_dir: Optional[str] = None
-    sequential_tuning: Optional[str] = None
+    location: str | None = None
+    duckdb_path: str | None = None
+    report_dir: str | None = None
+    sequential_tuning: str | None = None
 
     @property
     def lake_dir(self) -> Path | str:

@@ -20,7 +20,9 @@ weekly_raw_job = dg.define_asset_job("weekly_raw", selection=WEEKLY_RAW, partiti
 models_job = dg.define_asset_job("models", selection=MODELS)
 
 daily_schedule = dg.build_schedule_from_partitioned_job(daily_raw_job, hour_of_day=1, minute_of_hour=0)
-weekly_schedule = dg.build_schedule_from_partitioned_job(weekly_raw_job, day_of_week=1, hour_of_day=1, minute_of_hour=30)
+weekly_schedule = dg.build_schedule_from_partitioned_job(
+    weekly_raw_job, day_of_week=1, hour_of_day=1, minute_of_hour=30
+)
 
 # The daemon evaluates the conditions of the models and the report: they run whichever way the raw assets were
 # materialized (a schedule, the command line, a backfill or a materialization from the UI).

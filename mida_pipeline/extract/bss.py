@@ -40,7 +40,9 @@ async def extract_bss_async(
     client, lake_dir, frequency: str, partitions: list[date], tz: str, captured_at: datetime, *, accept_unstated: bool
 ) -> Outcome:
     table = TABLE[frequency]
-    latest = cal.latest_complete_day(tz, captured_at) if frequency == "daily" else cal.latest_complete_week(tz, captured_at)
+    latest = (
+        cal.latest_complete_day(tz, captured_at) if frequency == "daily" else cal.latest_complete_week(tz, captured_at)
+    )
     outcome = Outcome()
     async with client:
         for partition in partitions:
@@ -53,6 +55,9 @@ async def extract_bss_async(
                 row = rows.make_row(table, sync, day=partition, captured_at=captured_at)
                 write_partition(lake_dir, table, [row], day=partition)
                 outcome.wrote(table, None, 1)
-            except (*API_ERRORS, *LAKE_ERRORS) as exc:  # the other partitions of a range still land; a bug fails the run
+            except (
+                *API_ERRORS,
+                *LAKE_ERRORS,
+            ) as exc:  # the other partitions of a range still land; a bug fails the run
                 outcome.errors[partition.isoformat()] = str(exc)
     return outcome

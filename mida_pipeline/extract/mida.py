@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from mida_pipeline import days as cal
 from mida_pipeline.extract import rows
@@ -117,18 +118,32 @@ def experiment_goals(detail, metrics, goal_keys_by_profile: dict[str, str]) -> l
     key = primary.get("goal_key") or goal_keys_by_profile.get(str(detail.goal_profile_id))
     out = []
     if primary or key:
-        out.append(ExperimentGoal(detail.test_id, key, primary.get("goal_name"), primary.get("goal_type"),
-                                  detail.goal_profile_id, primary.get("goal_value"), True, primary))
+        out.append(
+            ExperimentGoal(
+                detail.test_id,
+                key,
+                primary.get("goal_name"),
+                primary.get("goal_type"),
+                detail.goal_profile_id,
+                primary.get("goal_value"),
+                True,
+                primary,
+            )
+        )
     seen = {key}
     for d in metrics.definitions:
         if d.goal_key in seen:
             continue
         seen.add(d.goal_key)
-        out.append(ExperimentGoal(detail.test_id, d.goal_key, d.goal_name, d.goal_type, None, d.goal_value, False, d.raw))
+        out.append(
+            ExperimentGoal(detail.test_id, d.goal_key, d.goal_name, d.goal_type, None, d.goal_value, False, d.raw)
+        )
     return out
 
 
-async def extract_experiments(client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime) -> Outcome:
+async def extract_experiments(
+    client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime
+) -> Outcome:
     """Snapshot each project's experiments (listing + detail), their variants and their goals into every day asked."""
     outcome = Outcome()
 
@@ -140,7 +155,9 @@ async def extract_experiments(client, lake_dir: Path, project_keys, days: list[d
         tables = {
             "mida_experiments": list(details),
             "mida_experiment_variants": [v for d in details for v in rows.variant_items(d)],
-            "mida_experiment_goals": [g for d, m in zip(details, metrics, strict=True) for g in experiment_goals(d, m, keys)],
+            "mida_experiment_goals": [
+                g for d, m in zip(details, metrics, strict=True) for g in experiment_goals(d, m, keys)
+            ],
         }
         await _snapshot(outcome, lake_dir, tables, days, pk=pk, captured_at=captured_at, tz=tz)
 
@@ -181,10 +198,14 @@ async def list_company_projects(client, auth_key: str) -> list:
 
 async def discover_projects(client, auth_key: str) -> tuple[str, ...]:
     """The company's active projects: what a sync with discovery on asks for."""
-    return tuple(validate_project_key(p.project_key) for p in await list_company_projects(client, auth_key) if p.is_active)
+    return tuple(
+        validate_project_key(p.project_key) for p in await list_company_projects(client, auth_key) if p.is_active
+    )
 
 
-async def extract_projects(client, lake_dir: Path, auth_key: str, days: list[date], tz: str, captured_at: datetime) -> Outcome:
+async def extract_projects(
+    client, lake_dir: Path, auth_key: str, days: list[date], tz: str, captured_at: datetime
+) -> Outcome:
     """The company's projects (one listing, through the first configured key), into every day asked."""
     outcome = Outcome()
 
@@ -232,7 +253,9 @@ async def _per_project_day(project_keys, days, outcome: Outcome, work: Callable[
     await asyncio.gather(*(unit(pk, day) for day in days for pk in project_keys))
 
 
-async def extract_results(client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime) -> Outcome:
+async def extract_results(
+    client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime
+) -> Outcome:
     """Every goal's result of each experiment for the day alone and cumulative to the day, reproducible for any past day.
 
     The primary goal is asked without a goal parameter (the API resolves it, as the dashboard does); each
@@ -251,7 +274,9 @@ async def extract_results(client, lake_dir: Path, project_keys, days: list[date]
             client.get_result(pk, test_id, end_date=day, tz=offset, goal_key=key),
         )
         goal = goal or GoalOfResult(cumulative.goal_key, cumulative.goal_name, cumulative.goal_type, True)
-        items = rows.result_items(day_result, window="day", goal=goal) + rows.result_items(cumulative, window="cumulative", goal=goal)
+        items = rows.result_items(day_result, window="day", goal=goal) + rows.result_items(
+            cumulative, window="cumulative", goal=goal
+        )
         return goal, items
 
     async def fetch(pk: str, test_id: int, day: date) -> list:
@@ -292,16 +317,22 @@ class SegmentItem(NamedTuple):
     window_end: date | None
 
 
-async def extract_segments(client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime,
-                           dimensions: tuple[str, ...]) -> Outcome:
+async def extract_segments(
+    client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime, dimensions: tuple[str, ...]
+) -> Outcome:
     """Each experiment's cumulative primary-goal result broken down by every dimension asked (MIDA_BREAKDOWNS)."""
     outcome = Outcome()
     listing = _Listings(client)
 
     async def fetch(pk: str, test_id: int, day: date, dimension: str) -> list[SegmentItem]:
-        result = await client.get_result(pk, test_id, end_date=day, tz=cal.utc_offset_hours(day, tz), breakdown_by=dimension)
-        return [SegmentItem(test_id, result.goal_key, dimension, s, v, result.start_date, result.end_date)
-                for s in result.breakdowns for v in s.variants]
+        result = await client.get_result(
+            pk, test_id, end_date=day, tz=cal.utc_offset_hours(day, tz), breakdown_by=dimension
+        )
+        return [
+            SegmentItem(test_id, result.goal_key, dimension, s, v, result.start_date, result.end_date)
+            for s in result.breakdowns
+            for v in s.variants
+        ]
 
     async def work(pk: str, day: date) -> None:
         ids = experiments_with_results(await listing(pk), day, tz)

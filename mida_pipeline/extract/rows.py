@@ -32,8 +32,9 @@ def value_of(column: Column, item: Any) -> Any:
     return source(item) if callable(source) else _follow(item, source)
 
 
-def make_row(table: str, item: Any, *, day: date, captured_at: datetime, project_key: str | None = None,
-             late: bool | None = None) -> dict[str, Any]:
+def make_row(
+    table: str, item: Any, *, day: date, captured_at: datetime, project_key: str | None = None, late: bool | None = None
+) -> dict[str, Any]:
     """One row of `table` from `item`, with the partition's day, project and capture time."""
     spec = TABLES[table]
     row: dict[str, Any] = {c.name: value_of(c, item) for c in spec.columns}
@@ -50,6 +51,7 @@ def make_rows(table: str, items, **lineage) -> list[dict[str, Any]]:
 
 
 # The items of the tables whose rows combine several records.
+
 
 class VariantItem(NamedTuple):
     experiment: Any

@@ -49,7 +49,9 @@ def view_sql(table: Table, lake_dir: str | os.PathLike) -> str:
     written = has_partitions(table, lake_dir)
     columns = ", ".join(_quote(f.name) for f in table.schema)
     if written:
-        hive_types = ", ".join(f"{_literal(c)}: {_literal(sql_type(table.schema.field(c).type))}" for c in table.partition_columns)
+        hive_types = ", ".join(
+            f"{_literal(c)}: {_literal(sql_type(table.schema.field(c).type))}" for c in table.partition_columns
+        )
         source = (
             f"read_parquet({_literal(root + '/**/*.parquet')}, hive_partitioning = true, "
             f"union_by_name = true, hive_types = {{{hive_types}}})"

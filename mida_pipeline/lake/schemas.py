@@ -76,7 +76,9 @@ class Table:
 
 PROJECT_KEY = Column("project_key", STRING, "Mida project the row belongs to.")
 DATE_COLUMN = Column("date", DATE, "Partition day in MIDA_TIMEZONE (weekly tables: the week's Monday).")
-LATE = Column("is_late_capture", BOOL, "True when the snapshot was taken after its day had passed: today's state, not the day's.")
+LATE = Column(
+    "is_late_capture", BOOL, "True when the snapshot was taken after its day had passed: today's state, not the day's."
+)
 CAPTURED_AT = Column("captured_at", UTC_TS, "When the pipeline read this row from the API (UTC).")
 RAW = Column("raw", STRING, "The item exactly as the API sent it, as JSON text.")
 
@@ -101,17 +103,36 @@ _RESULT_TOTALS = (
     c("status", STRING, "Experiment status as a word (draft, live, inactive).", "result.status"),
     c("status_code", INT32, "Mida's status number (9 draft, 1 live, 0 inactive).", "result.status_code"),
     c("stats_engine", STRING, "The experiment's statistics engine: bayesian or frequentist.", "result.stats_engine"),
-    c("confidence_threshold_percent", FLOAT64, "Significance threshold the experiment uses, in percent.",
-      "result.confidence_threshold_percent"),
+    c(
+        "confidence_threshold_percent",
+        FLOAT64,
+        "Significance threshold the experiment uses, in percent.",
+        "result.confidence_threshold_percent",
+    ),
     c("goal_profile_id", STRING, "Goal profile id of the goal these numbers are for.", "result.goal_profile_id"),
-    c("report_phase", STRING, "Report phase the numbers cover: pre_deploy, post_deploy or all_time.", "result.report_phase"),
+    c(
+        "report_phase",
+        STRING,
+        "Report phase the numbers cover: pre_deploy, post_deploy or all_time.",
+        "result.report_phase",
+    ),
     c("distribution_mode", STRING, "How traffic is split: equal, custom or mab.", "result.distribution_mode"),
     c("is_mab", BOOL, "True under multi-armed-bandit allocation (no fixed weights).", "result.is_mab"),
     c("days_running", INT32, "Days the experiment had run by the window's end.", "result.days_running"),
-    c("serving_variant_id", STRING, "Variant served to everyone after a winner was deployed, if any.", "result.serving_variant_id"),
+    c(
+        "serving_variant_id",
+        STRING,
+        "Variant served to everyone after a winner was deployed, if any.",
+        "result.serving_variant_id",
+    ),
     c("is_serving", BOOL, "True while the experiment serves traffic.", "result.is_serving"),
     c("traffic_allocation", FLOAT64, "Share of visitors in the experiment, in percent.", "result.traffic_allocation"),
-    c("primary_goal_name", STRING, "Name of the experiment's primary goal, as the result names it.", "result.primary_goal.goal_name"),
+    c(
+        "primary_goal_name",
+        STRING,
+        "Name of the experiment's primary goal, as the result names it.",
+        "result.primary_goal.goal_name",
+    ),
     c("primary_goal_type", STRING, "Type of the experiment's primary goal.", "result.primary_goal.goal_type"),
     c("total_visitors", INT64, "Visitors of all variants in the window.", "result.total_visitors"),
     c("total_conversions", INT64, "Conversions of all variants in the window.", "result.total_conversions"),
@@ -124,30 +145,63 @@ _RESULT_TOTALS = (
 
 _VARIANT_NUMBERS = (
     c("variant_id", STRING, "Variant id as text; '0' is control.", "variant.variant_id"),
-    c("name", STRING, "Variant name as the API gives it (sometimes its nickname, sometimes 'Variant N').", "variant.name"),
+    c(
+        "name",
+        STRING,
+        "Variant name as the API gives it (sometimes its nickname, sometimes 'Variant N').",
+        "variant.name",
+    ),
     c("nickname", STRING, "Variant nickname, when the API gives one apart from the name.", "variant.nickname"),
     c("is_control", BOOL, "True for the control variant (the API's flag, else variant '0').", "variant.is_control"),
     c("visitors", INT64, "Visitors of the variant in the window.", "variant.visitors"),
     c("conversions", INT64, "Visitors of the variant who converted on the goal in the window.", "variant.conversions"),
-    c("conversion_rate", FLOAT64, "Conversion rate as the API gives it, in percent (10.0 is 10 %).", "variant.conversion_rate"),
-    c("improvement", FLOAT64, "Lift against control as the API gives it, in percent; null on control.", "variant.improvement"),
+    c(
+        "conversion_rate",
+        FLOAT64,
+        "Conversion rate as the API gives it, in percent (10.0 is 10 %).",
+        "variant.conversion_rate",
+    ),
+    c(
+        "improvement",
+        FLOAT64,
+        "Lift against control as the API gives it, in percent; null on control.",
+        "variant.improvement",
+    ),
     c("revenue", FLOAT64, "Revenue of the variant in the window; null when the goal tracks none.", "variant.revenue"),
     c("orders", INT64, "Orders of the variant in the window.", "variant.orders"),
     c("rpv", FLOAT64, "Revenue per visitor of the variant.", "variant.rpv"),
     c("aov", FLOAT64, "Average order value of the variant.", "variant.aov"),
     c("currency", STRING, "Currency of revenue.", lambda item: item.variant.currency or item.result.currency),
-    c("revenue_per_visitor_improvement", FLOAT64, "Revenue-per-visitor lift against control, in percent.",
-      "variant.revenue_per_visitor_improvement"),
+    c(
+        "revenue_per_visitor_improvement",
+        FLOAT64,
+        "Revenue-per-visitor lift against control, in percent.",
+        "variant.revenue_per_visitor_improvement",
+    ),
     c("traffic_weight", FLOAT64, "Configured share of traffic, in percent; null under MAB.", "variant.traffic_weight"),
     c("variant_status", STRING, "active or paused.", "variant.variant_status"),
 )
 
 _GOAL_OF_RESULT = (
-    c("goal_key", STRING, "Key of the goal these numbers are for; null only when the API names none for the primary goal.",
-      "goal.goal_key"),
+    c(
+        "goal_key",
+        STRING,
+        "Key of the goal these numbers are for; null only when the API names none for the primary goal.",
+        "goal.goal_key",
+    ),
     c("goal_name", STRING, "Name of the goal these numbers are for.", "goal.goal_name"),
-    c("goal_type", STRING, "Type of the goal these numbers are for (pageview, clickOnElement, revenue, ...).", "goal.goal_type"),
-    c("is_primary_goal", BOOL, "True for the experiment's primary goal, false for a secondary goal.", "goal.is_primary"),
+    c(
+        "goal_type",
+        STRING,
+        "Type of the goal these numbers are for (pageview, clickOnElement, revenue, ...).",
+        "goal.goal_type",
+    ),
+    c(
+        "is_primary_goal",
+        BOOL,
+        "True for the experiment's primary goal, false for a secondary goal.",
+        "goal.is_primary",
+    ),
 )
 
 BSS_METRICS: tuple[tuple[str, pa.DataType, str], ...] = (
@@ -183,7 +237,8 @@ _BSS = (
 
 _DECLARED = (
     Table(
-        "mida_experiments", ("project_key", "date", "test_id"),
+        "mida_experiments",
+        ("project_key", "date", "test_id"),
         "Every experiment of each project as the API described it when the day was synced.",
         (
             *_EXPERIMENT,
@@ -199,7 +254,8 @@ _DECLARED = (
         snapshot=True,
     ),
     Table(
-        "mida_experiment_variants", ("project_key", "date", "test_id", "variant_id"),
+        "mida_experiment_variants",
+        ("project_key", "date", "test_id", "variant_id"),
         "The variants of each experiment, from the same snapshot.",
         (
             c("test_id", INT64, "Experiment id in Mida.", "experiment.test_id"),
@@ -208,7 +264,8 @@ _DECLARED = (
             c("nickname", STRING, "Variant nickname.", "variant.nickname"),
             c("is_control", BOOL, "True for the control variant.", "variant.is_control"),
         ),
-        snapshot=True, raw_source="variant.raw",
+        snapshot=True,
+        raw_source="variant.raw",
     ),
     Table(
         "mida_experiment_results",
@@ -227,7 +284,8 @@ _DECLARED = (
         raw_source="variant.raw",
     ),
     Table(
-        "mida_experiment_goals", ("project_key", "date", "test_id", "goal_key"),
+        "mida_experiment_goals",
+        ("project_key", "date", "test_id", "goal_key"),
         "Every goal each experiment measures: its primary goal and its secondary goals.",
         (
             c("test_id", INT64, "Experiment id in Mida.", "test_id"),
@@ -235,14 +293,19 @@ _DECLARED = (
             c("goal_name", STRING, "Goal name."),
             c("goal_type", STRING, "Goal type (pageview, clickOnElement, revenue, ...)."),
             c("goal_profile_id", STRING, "Goal profile id, when the API gives it."),
-            c("goal_value", STRING, "What the goal watches or is worth, as text (a selector, an event name, a number).",
-              lambda g: None if g.goal_value is None else str(g.goal_value)),
+            c(
+                "goal_value",
+                STRING,
+                "What the goal watches or is worth, as text (a selector, an event name, a number).",
+                lambda g: None if g.goal_value is None else str(g.goal_value),
+            ),
             c("is_primary_goal", BOOL, "True for the experiment's primary goal.", "is_primary"),
         ),
         snapshot=True,
     ),
     Table(
-        "mida_goals", ("project_key", "date", "goal_profile_id"),
+        "mida_goals",
+        ("project_key", "date", "goal_profile_id"),
         "The goals defined in each project, as a snapshot of the synced day.",
         (
             c("goal_profile_id", STRING, "Goal profile id."),
@@ -252,13 +315,19 @@ _DECLARED = (
             c("goal_value", FLOAT64, "Value Mida assigns to one conversion."),
             c("goal_purpose", STRING, "sell, engage or generate."),
             c("element_url", STRING, "URL or element the goal watches."),
-            c("status", STRING, "Goal status as the API gives it.", lambda g: None if g.status is None else str(g.status)),
+            c(
+                "status",
+                STRING,
+                "Goal status as the API gives it.",
+                lambda g: None if g.status is None else str(g.status),
+            ),
             c("created_at", UTC_TS, "When the goal was created (UTC)."),
         ),
         snapshot=True,
     ),
     Table(
-        "mida_events", ("project_key", "date", "event_id"),
+        "mida_events",
+        ("project_key", "date", "event_id"),
         "The custom events defined in each project, as a snapshot of the synced day.",
         (
             c("event_id", STRING, "Event id."),
@@ -273,7 +342,8 @@ _DECLARED = (
         snapshot=True,
     ),
     Table(
-        "mida_project_configuration", ("project_key", "date"),
+        "mida_project_configuration",
+        ("project_key", "date"),
         "Each project's statistics settings: the engine, one or two tails, the threshold and its goals.",
         (
             c("stats_engine", STRING, "bayesian or frequentist."),
@@ -289,7 +359,8 @@ _DECLARED = (
         snapshot=True,
     ),
     Table(
-        "mida_projects", ("date", "project_key"),
+        "mida_projects",
+        ("date", "project_key"),
         "Every project of the company the API key belongs to, active or paused.",
         (
             c("project_key", STRING, "Project key."),
@@ -304,7 +375,8 @@ _DECLARED = (
             c("created_at", UTC_TS, "When the project was created (UTC)."),
             c("updated_at", UTC_TS, "When the project was last changed (UTC)."),
         ),
-        has_project=False, snapshot=True,
+        has_project=False,
+        snapshot=True,
     ),
     Table(
         "mida_experiment_result_segments",
@@ -319,9 +391,18 @@ _DECLARED = (
             c("is_control", BOOL, "True for the control variant.", "variant.is_control"),
             c("visitors", INT64, "Visitors of the variant in the segment.", "variant.visitors"),
             c("conversions", INT64, "Conversions of the variant in the segment.", "variant.conversions"),
-            c("conversion_rate", FLOAT64, "Conversion rate as the API gives it, in percent.", "variant.conversion_rate"),
-            c("improvement", FLOAT64, "Lift against control within the segment, in percent, as the API gives it.",
-              "variant.improvement"),
+            c(
+                "conversion_rate",
+                FLOAT64,
+                "Conversion rate as the API gives it, in percent.",
+                "variant.conversion_rate",
+            ),
+            c(
+                "improvement",
+                FLOAT64,
+                "Lift against control within the segment, in percent, as the API gives it.",
+                "variant.improvement",
+            ),
             c("revenue", FLOAT64, "Revenue of the variant in the segment.", "variant.revenue"),
             c("orders", INT64, "Orders of the variant in the segment.", "variant.orders"),
             c("window_start", DATE, "First day the numbers cover.", "window_start"),
@@ -330,7 +411,13 @@ _DECLARED = (
         raw_source="variant.raw",
     ),
     Table("bss_analytics_daily", ("date",), "The store's analytics for one day.", _BSS, has_project=False),
-    Table("bss_analytics_weekly", ("date",), "The store's analytics for one Monday-to-Sunday week.", _BSS, has_project=False),
+    Table(
+        "bss_analytics_weekly",
+        ("date",),
+        "The store's analytics for one Monday-to-Sunday week.",
+        _BSS,
+        has_project=False,
+    ),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in _DECLARED}

@@ -47,7 +47,7 @@ def parse_lake_dir(value: str) -> Path | str:
     """MIDA_LAKE_DIR as a local Path, or the object-storage URL as given (without a trailing slash)."""
     value = value.strip()
     if value.startswith("file://"):
-        return Path(value[len("file://"):])
+        return Path(value[len("file://") :])
     if is_remote(value):
         return value.rstrip("/")
     return Path(value)

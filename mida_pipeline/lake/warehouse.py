@@ -46,8 +46,10 @@ class Warehouse:
         # An OS lock on the file (released by the kernel if the holder is killed), on every platform.
         with FileLock(self.build_dir / "lock"):
             # Only the lock's holder makes these copies: any still here were left by a killed process.
-            for leftover in (*self.published_path.parent.glob(f".{self.published_path.name}.*.tmp"),
-                             *self.build_dir.glob(".seed.*.tmp")):
+            for leftover in (
+                *self.published_path.parent.glob(f".{self.published_path.name}.*.tmp"),
+                *self.build_dir.glob(".seed.*.tmp"),
+            ):
                 leftover.unlink(missing_ok=True)
             yield self.build_path
 
@@ -116,8 +118,9 @@ class Warehouse:
         """Drop the staging tables an incremental dbt model leaves in the build file (`main.*__dbt_tmp`), so the
         published warehouse holds the marts only (call while holding `exclusive`)."""
         with contextlib.closing(self._connect_build()) as con:
-            leftovers = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
-                                    "WHERE contains(table_name, '__dbt_tmp')").fetchall()
+            leftovers = con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables WHERE contains(table_name, '__dbt_tmp')"
+            ).fetchall()
             for schema, name in leftovers:
                 con.execute(f'DROP TABLE IF EXISTS "{schema}"."{name}"')
             if leftovers:

@@ -90,8 +90,11 @@ def _card(project: ProjectData, test_id: int) -> pd.DataFrame:
     """The experiment's scorecard rows: its primary goal first, then each secondary goal, control first in each."""
     rows = project.scorecard[project.scorecard["test_id"] == test_id]
     order = rows.assign(_secondary=~rows["is_primary_goal"].fillna(True).astype(bool), _key=rows["goal_key"].fillna(""))
-    return (order.sort_values(["_secondary", "_key", "variant_id"]).drop(columns=["_secondary", "_key"])
-            .reset_index(drop=True))
+    return (
+        order.sort_values(["_secondary", "_key", "variant_id"])
+        .drop(columns=["_secondary", "_key"])
+        .reset_index(drop=True)
+    )
 
 
 def _segments(project: ProjectData, test_id: int) -> pd.DataFrame:
@@ -111,8 +114,9 @@ def _experiment_hash(project: ProjectData, test_id: int) -> str:
     return _digest(facts, _card(project, test_id), _segments(project, test_id))
 
 
-def _draw(card: pd.DataFrame, info: pd.Series | None, cumulative: pd.DataFrame,
-          segments: pd.DataFrame | None = None) -> tuple[str, str]:
+def _draw(
+    card: pd.DataFrame, info: pd.Series | None, cumulative: pd.DataFrame, segments: pd.DataFrame | None = None
+) -> tuple[str, str]:
     """One experiment's section (with its primary goal's charts) and its verdict; a module-level function, so
     workers can run it. The charts over time read the daily scorecard (`cumulative`)."""
     primary = card[card["is_primary_goal"].fillna(True).astype(bool)] if "is_primary_goal" in card else card
@@ -125,7 +129,8 @@ def _draw(card: pd.DataFrame, info: pd.Series | None, cumulative: pd.DataFrame,
     if len(cumulative) and cumulative["chance_to_beat_control"].notna().any():
         threshold = primary["confidence_threshold_percent"].dropna()
         pictures["Chance to beat control and sequential p-value over time"] = charts.decision_history(
-            cumulative, names, float(threshold.iloc[0]) if len(threshold) else None)
+            cumulative, names, float(threshold.iloc[0]) if len(threshold) else None
+        )
     return experiment_section(info, card, pictures, segments), experiment_verdict(card)
 
 
@@ -138,7 +143,7 @@ def _draw_all(tasks: list[tuple], workers: int) -> list[tuple[str, str]]:
     if workers <= 1 or len(tasks) < PARALLEL_FROM:
         return _draw_many(tasks)
     n = min(workers, os.cpu_count() or 1)
-    chunks = [tasks[i::n * 4] for i in range(n * 4)]
+    chunks = [tasks[i :: n * 4] for i in range(n * 4)]
     # forkserver: the workers start from a clean process, not a fork of a multi-threaded Dagster run.
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver")) as pool:
         drawn = list(pool.map(_draw_many, chunks))
@@ -195,8 +200,11 @@ class _State:
         if saved.get("version") != STATE_VERSION:
             saved = {}
         self.saved = saved
-        self.new: dict = {"version": STATE_VERSION, "pages": dict(saved.get("pages", {})),
-                          "experiments": dict(saved.get("experiments", {}))}
+        self.new: dict = {
+            "version": STATE_VERSION,
+            "pages": dict(saved.get("pages", {})),
+            "experiments": dict(saved.get("experiments", {})),
+        }
 
     def section_path(self, key: str, test_id: int) -> Path:
         return self.dir / "sections" / key / f"{test_id}.html"
@@ -264,9 +272,11 @@ def build_report(
     tasks = []
     for key, test_id in to_draw:
         project = data.projects[key]
-        mine = cumulative[(cumulative["project_key"] == key) & (cumulative["test_id"] == test_id)].reset_index(drop=True)
+        mine = cumulative[(cumulative["project_key"] == key) & (cumulative["test_id"] == test_id)].reset_index(
+            drop=True
+        )
         tasks.append((_card(project, test_id), _info(project, test_id), mine, _segments(project, test_id)))
-    drawn = dict(zip(to_draw, _draw_all(tasks, workers)))
+    drawn = dict(zip(to_draw, _draw_all(tasks, workers), strict=True))
     output.drawn = len(drawn)
 
     index_rows = []
@@ -294,7 +304,9 @@ def build_report(
             primary = project.scorecard[project.scorecard["is_primary_goal"].fillna(True).astype(bool)]
             variants = primary[~primary["is_control"].astype(bool)]
             if len(variants):
-                labelled = variants.assign(label=variants["test_name"].astype(str) + " · " + variants["variant_name"].astype(str))
+                labelled = variants.assign(
+                    label=variants["test_name"].astype(str) + " · " + variants["variant_name"].astype(str)
+                )
                 files[lift_png] = charts.lift(labelled, label_column="label")
         state.new["pages"][key] = page_hash
         if isinstance(files.get(lift_png), bytes):

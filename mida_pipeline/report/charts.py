@@ -145,7 +145,14 @@ def store_traffic(frame: pd.DataFrame, title: str, date_column: str) -> bytes:
     data = frame.sort_values(date_column)
     days = pd.to_datetime(data[date_column])
     for k, column in enumerate(["total_visitors", "total_sessions", "successful_orders"]):
-        ax.plot(days, data[column], label=column.replace("_", " "), color=PALETTE[k], linewidth=1.8, marker="." if len(data) < 10 else None)
+        ax.plot(
+            days,
+            data[column],
+            label=column.replace("_", " "),
+            color=PALETTE[k],
+            linewidth=1.8,
+            marker="." if len(data) < 10 else None,
+        )
     _style(ax, title)
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
     _dates(ax, days)

@@ -65,8 +65,19 @@ SERIES_SQL = (
     "FROM marts.fct_experiment_scorecard_daily WHERE is_primary_goal {where}"
     "ORDER BY project_key, test_id, variant_id, result_date"
 )
-SERIES_COLUMNS = ["project_key", "test_id", "variant_id", "result_date", "visitors", "conversions", "abs_lift", "ci_low",
-                  "ci_high", "chance_to_beat_control", "sequential_p_value"]
+SERIES_COLUMNS = [
+    "project_key",
+    "test_id",
+    "variant_id",
+    "result_date",
+    "visitors",
+    "conversions",
+    "abs_lift",
+    "ci_low",
+    "ci_high",
+    "chance_to_beat_control",
+    "sequential_p_value",
+]
 SERIES_MART = "marts.fct_experiment_scorecard_daily"
 SEGMENTS_MART = "marts.fct_experiment_segment_scorecard"
 
@@ -81,8 +92,12 @@ def _open(warehouse: Path, lake_dir: str | os.PathLike | None) -> duckdb.DuckDBP
     return con
 
 
-def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str | os.PathLike | None = None,
-         with_series: bool = True) -> ReportData:
+def load(
+    warehouse: Path,
+    projects: tuple[str, ...] | None = None,
+    lake_dir: str | os.PathLike | None = None,
+    with_series: bool = True,
+) -> ReportData:
     """The report's inputs for `projects` (default: every project the scorecard knows).
 
     Without `with_series` the series over time are left empty: they are the largest input (every synced day of
@@ -96,17 +111,27 @@ def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str
                 f"the warehouse {warehouse} has no marts.{missing[0]}; build the marts first (the 'models' job, or mida-pipeline sync)"
             )
         experiments = _frame(con, "SELECT * FROM marts.dim_experiments ORDER BY project_key, test_id")
-        scorecard = _frame(con, "SELECT * FROM marts.fct_experiment_scorecard "
-                                "ORDER BY project_key, test_id, is_primary_goal DESC, goal_key, variant_id")
-        segments = _frame(con, f"SELECT * FROM {SEGMENTS_MART} ORDER BY ALL") if SEGMENTS_MART in present else pd.DataFrame(
-            columns=["project_key", "test_id"])
+        scorecard = _frame(
+            con,
+            "SELECT * FROM marts.fct_experiment_scorecard "
+            "ORDER BY project_key, test_id, is_primary_goal DESC, goal_key, variant_id",
+        )
+        segments = (
+            _frame(con, f"SELECT * FROM {SEGMENTS_MART} ORDER BY ALL")
+            if SEGMENTS_MART in present
+            else pd.DataFrame(columns=["project_key", "test_id"])
+        )
         if with_series and SERIES_MART in present and len(scorecard):
             cumulative = _frame(con, SERIES_SQL.format(where=""))
         else:
             cumulative = pd.DataFrame(columns=SERIES_COLUMNS)
         store_daily = _frame(con, "SELECT * FROM marts.fct_store_traffic_daily ORDER BY date")
         store_weekly = _frame(con, "SELECT * FROM marts.fct_store_traffic_weekly ORDER BY week_start")
-    keys = projects if projects is not None else tuple(sorted(set(experiments["project_key"]) | set(scorecard["project_key"])))
+    keys = (
+        projects
+        if projects is not None
+        else tuple(sorted(set(experiments["project_key"]) | set(scorecard["project_key"])))
+    )
     data = ReportData(store_daily=store_daily, store_weekly=store_weekly)
     for key in keys:
         data.projects[key] = ProjectData(
@@ -119,7 +144,9 @@ def load(warehouse: Path, projects: tuple[str, ...] | None = None, lake_dir: str
     return data
 
 
-def series(warehouse: Path, experiments: list[tuple[str, int]], lake_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+def series(
+    warehouse: Path, experiments: list[tuple[str, int]], lake_dir: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """The cumulative series of the given (project, experiment) pairs only.
 
     The filter names the experiments, so only their rows of the daily scorecard are read.
@@ -132,6 +159,8 @@ def series(warehouse: Path, experiments: list[tuple[str, int]], lake_dir: str | 
         con.execute("CREATE TEMP TABLE wanted (project_key VARCHAR, test_id BIGINT)")
         con.executemany("INSERT INTO wanted VALUES (?, ?)", [(k, int(t)) for k, t in experiments])
         projects = sorted({k for k, _ in experiments})
-        where = (f"AND project_key IN ({', '.join('?' * len(projects))}) "
-                 "AND (project_key, test_id) IN (SELECT project_key, test_id FROM wanted) ")
+        where = (
+            f"AND project_key IN ({', '.join('?' * len(projects))}) "
+            "AND (project_key, test_id) IN (SELECT project_key, test_id FROM wanted) "
+        )
         return _frame(con, SERIES_SQL.format(where=where), projects)

@@ -30,6 +30,7 @@ BADGES = {
     "no_data": ("No results yet", "#ADB5BD"),
 }
 
+
 def _missing(value) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
@@ -98,8 +99,12 @@ def experiment_verdict(card: pd.DataFrame) -> str:
 @cache
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("mida_pipeline.report", "templates"), autoescape=True, trim_blocks=True,
-        lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        loader=jinja2.PackageLoader("mida_pipeline.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
     env.filters.update(num=num, exact=attr, missing=_missing, b64=lambda png: base64.b64encode(png).decode())
     env.globals.update(data_attrs=data_attrs, interval=interval, badges=BADGES)
@@ -110,9 +115,11 @@ def render(template: str, **context) -> str:
     return templates().get_template(template).render(**context)
 
 
-RULES = {("bayesian", None): "Bayesian: a winner needs a chance to beat control of at least {t:g} %",
-         ("frequentist", 1): "frequentist, one-tailed: a winner needs p < {p:g}",
-         ("frequentist", 2): "frequentist, two-tailed: a winner needs p < {p:g}"}
+RULES = {
+    ("bayesian", None): "Bayesian: a winner needs a chance to beat control of at least {t:g} %",
+    ("frequentist", 1): "frequentist, one-tailed: a winner needs p < {p:g}",
+    ("frequentist", 2): "frequentist, two-tailed: a winner needs p < {p:g}",
+}
 
 
 def _rule(first: pd.Series) -> str | None:
@@ -120,29 +127,48 @@ def _rule(first: pd.Series) -> str | None:
     framework = None if _missing(first.get("decision_framework")) else str(first["decision_framework"])
     if framework is None:
         return None
-    threshold = 95.0 if _missing(first.get("confidence_threshold_percent")) else float(first["confidence_threshold_percent"])
+    threshold = (
+        95.0 if _missing(first.get("confidence_threshold_percent")) else float(first["confidence_threshold_percent"])
+    )
     tails = None if framework == "bayesian" or _missing(first.get("tails")) else int(first["tails"])
     text = RULES.get((framework, tails))
     return text.format(t=threshold, p=round(1 - threshold / 100, 4)) if text else None
 
 
-SECTION_COLUMNS = ("goal_key", "goal_name", "is_primary_goal", "decision_framework", "tails", "rel_ci_low", "rel_ci_high",
-                   "sequential_p_value_holm", "expected_loss", "days_remaining", "safe_verdict")
+SECTION_COLUMNS = (
+    "goal_key",
+    "goal_name",
+    "is_primary_goal",
+    "decision_framework",
+    "tails",
+    "rel_ci_low",
+    "rel_ci_high",
+    "sequential_p_value_holm",
+    "expected_loss",
+    "days_remaining",
+    "safe_verdict",
+)
 
 
 def _goals(card: pd.DataFrame) -> list[dict]:
     """The experiment's goals, the primary first, each with its variants' rows (control first)."""
     out = []
-    ordered = card.assign(_primary=card["is_primary_goal"].fillna(True).astype(bool),
-                          _key=card["goal_key"].fillna("").astype(str))
+    ordered = card.assign(
+        _primary=card["is_primary_goal"].fillna(True).astype(bool), _key=card["goal_key"].fillna("").astype(str)
+    )
     for (_, key), rows in ordered.groupby(["_primary", "_key"], sort=False):
         rows = rows.sort_values(["is_control", "variant_id"], ascending=[False, True])
         first = rows.iloc[0]
-        out.append({
-            "key": key or None, "name": first.get("goal_name") if not _missing(first.get("goal_name")) else (key or "Primary goal"),
-            "primary": bool(first["_primary"]), "rows": [v for _, v in rows.iterrows()], "rule": _rule(first),
-            "with_revenue": bool(rows["revenue"].fillna(0).sum() > 0),
-        })
+        out.append(
+            {
+                "key": key or None,
+                "name": first.get("goal_name") if not _missing(first.get("goal_name")) else (key or "Primary goal"),
+                "primary": bool(first["_primary"]),
+                "rows": [v for _, v in rows.iterrows()],
+                "rule": _rule(first),
+                "with_revenue": bool(rows["revenue"].fillna(0).sum() > 0),
+            }
+        )
     return sorted(out, key=lambda g: (not g["primary"], str(g["key"] or "")))
 
 
@@ -153,8 +179,9 @@ def _segment_rows(segments: pd.DataFrame) -> list[pd.Series]:
     return [v for _, v in variants.sort_values(["dimension", "segment", "variant_id"]).iterrows()]
 
 
-def experiment_section(info: pd.Series | None, card: pd.DataFrame, charts: dict[str, bytes],
-                       segments: pd.DataFrame | None = None) -> Markup:
+def experiment_section(
+    info: pd.Series | None, card: pd.DataFrame, charts: dict[str, bytes], segments: pd.DataFrame | None = None
+) -> Markup:
     """One experiment: badge, facts, a table per goal (the primary first) with both verdicts, the charts of its
     primary goal, and its segments (exploratory)."""
     # A scorecard built before the goals and the sequential statistics existed reads as "not known" there.
@@ -168,19 +195,39 @@ def experiment_section(info: pd.Series | None, card: pd.DataFrame, charts: dict[
         facts.append(f"decided at {float(first['confidence_threshold_percent']):g} % confidence")
     srm = bool(card["srm_flag"].fillna(False).astype(bool).any())
     names = dict(zip(card["variant_id"], card["variant_name"], strict=True))
-    return Markup(render(
-        "experiment.html.j2", first=first, name=info["test_name"] if info is not None else first["test_name"],
-        verdict=experiment_verdict(card), facts=facts, srm_p_value=card["srm_p_value"].iloc[0] if srm else None,
-        goals=goals, pictures=charts, segments=_segment_rows(segments), names=names,
-    ))
+    return Markup(
+        render(
+            "experiment.html.j2",
+            first=first,
+            name=info["test_name"] if info is not None else first["test_name"],
+            verdict=experiment_verdict(card),
+            facts=facts,
+            srm_p_value=card["srm_p_value"].iloc[0] if srm else None,
+            goals=goals,
+            pictures=charts,
+            segments=_segment_rows(segments),
+            names=names,
+        )
+    )
 
 
-FUNNEL = [("total_visitors", "Visitors"), ("product_views", "Product views"), ("add_to_cart", "Added to cart"),
-          ("checkout_started", "Checkout started"), ("successful_orders", "Orders")]
-STORE_COLUMNS = [("total_visitors", "Visitors", "int"), ("total_sessions", "Sessions", "int"),
-                 ("product_views", "Product views", "int"), ("add_to_cart", "Add to cart", "int"),
-                 ("checkout_started", "Checkouts", "int"), ("successful_orders", "Orders", "int"),
-                 ("cart_abandonment_rate", "Cart abandonment", "pct"), ("revenue", "Revenue", "money")]
+FUNNEL = [
+    ("total_visitors", "Visitors"),
+    ("product_views", "Product views"),
+    ("add_to_cart", "Added to cart"),
+    ("checkout_started", "Checkout started"),
+    ("successful_orders", "Orders"),
+]
+STORE_COLUMNS = [
+    ("total_visitors", "Visitors", "int"),
+    ("total_sessions", "Sessions", "int"),
+    ("product_views", "Product views", "int"),
+    ("add_to_cart", "Add to cart", "int"),
+    ("checkout_started", "Checkouts", "int"),
+    ("successful_orders", "Orders", "int"),
+    ("cart_abandonment_rate", "Cart abandonment", "pct"),
+    ("revenue", "Revenue", "money"),
+]
 
 
 def funnel_totals(daily: pd.DataFrame) -> dict[str, float]:
@@ -197,21 +244,38 @@ def _store_rows(frame: pd.DataFrame, date_column: str) -> list[dict]:
 
 def store_section(daily: pd.DataFrame, weekly: pd.DataFrame, charts: dict[str, bytes]) -> Markup:
     """The store's traffic by day and by week, and its funnel over the period."""
-    return Markup(render(
-        "store.html.j2", daily=_store_rows(daily, "date") if not daily.empty else [],
-        weekly=_store_rows(weekly, "week_start") if not weekly.empty else [],
-        totals=funnel_totals(daily) if not daily.empty else {}, funnel=FUNNEL, columns=STORE_COLUMNS,
-        first_day=daily["date"].min() if not daily.empty else None, last_day=daily["date"].max() if not daily.empty else None,
-        pictures=charts,
-    ))
+    return Markup(
+        render(
+            "store.html.j2",
+            daily=_store_rows(daily, "date") if not daily.empty else [],
+            weekly=_store_rows(weekly, "week_start") if not weekly.empty else [],
+            totals=funnel_totals(daily) if not daily.empty else {},
+            funnel=FUNNEL,
+            columns=STORE_COLUMNS,
+            first_day=daily["date"].min() if not daily.empty else None,
+            last_day=daily["date"].max() if not daily.empty else None,
+            pictures=charts,
+        )
+    )
 
 
 def project_page(
-    project_key: str, sections: list[str], verdicts: list[str], not_started: list[str], store: str, generated_at: datetime
+    project_key: str,
+    sections: list[str],
+    verdicts: list[str],
+    not_started: list[str],
+    store: str,
+    generated_at: datetime,
 ) -> str:
     return render(
-        "project.html.j2", title=f"{project_key}: experiment report", generated_at=generated_at, project_key=project_key,
-        sections=sections, counts=Counter(verdicts), not_started=not_started, store=store,
+        "project.html.j2",
+        title=f"{project_key}: experiment report",
+        generated_at=generated_at,
+        project_key=project_key,
+        sections=sections,
+        counts=Counter(verdicts),
+        not_started=not_started,
+        store=store,
     )
 
 

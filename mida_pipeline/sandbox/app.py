@@ -48,9 +48,11 @@ def _control_routes() -> list[Route]:
             return JSONResponse({"error": f"POST {CONTROL}/projects needs a new project_key: {exc}"}, status_code=400)
         return JSONResponse({"added": True, "project": added}, status_code=201)
 
-    return [Route(f"{CONTROL}/faults", faults, methods=["POST", "DELETE"]),
-            Route(f"{CONTROL}/requests", requests, methods=["GET", "DELETE"]),
-            Route(f"{CONTROL}/projects", projects, methods=["POST"])]
+    return [
+        Route(f"{CONTROL}/faults", faults, methods=["POST", "DELETE"]),
+        Route(f"{CONTROL}/requests", requests, methods=["GET", "DELETE"]),
+        Route(f"{CONTROL}/projects", projects, methods=["POST"]),
+    ]
 
 
 def _mutating(send, params: dict):
@@ -96,14 +98,24 @@ class SandboxMiddleware:
         if path.startswith("/v2/"):
             headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
             bearer = headers.get("authorization", "")
-            offered = {bearer[7:] if bearer.lower().startswith("bearer ") else None, headers.get("x-api-key"), headers.get("api-key")}
+            offered = {
+                bearer[7:] if bearer.lower().startswith("bearer ") else None,
+                headers.get("x-api-key"),
+                headers.get("api-key"),
+            }
             if self.api_key not in offered:
-                return await JSONResponse({"success": False, "error": "Invalid API key"}, status_code=401)(scope, receive, send)
+                return await JSONResponse({"success": False, "error": "Invalid API key"}, status_code=401)(
+                    scope, receive, send
+                )
             if scope["method"] != "GET":
-                return await JSONResponse({"success": False, "error": "Method not allowed"}, status_code=405)(scope, receive, send)
+                return await JSONResponse({"success": False, "error": "Method not allowed"}, status_code=405)(
+                    scope, receive, send
+                )
             parts = path.split("/")
             if len(parts) > 3 and parts[2] == "project" and not self.data.has_project(parts[3]):
-                return await JSONResponse({"success": False, "error": "Project not found"}, status_code=404)(scope, receive, send)
+                return await JSONResponse({"success": False, "error": "Project not found"}, status_code=404)(
+                    scope, receive, send
+                )
         await self.app(scope, receive, send)
 
     async def _fault(self, fault, scope, receive, send) -> bool:
@@ -123,49 +135,103 @@ class SandboxMiddleware:
             if "retry_after_date" in p:
                 headers["Retry-After"] = str(p["retry_after_date"])
             status = int(p.get("status", 503))
-            await JSONResponse({"success": False, "error": p.get("message", f"Sandbox fault {status}")}, status_code=status, headers=headers)(scope, receive, send)
+            await JSONResponse(
+                {"success": False, "error": p.get("message", f"Sandbox fault {status}")},
+                status_code=status,
+                headers=headers,
+            )(scope, receive, send)
             return True
         if fault.kind == "html":
             body = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
             await self._raw(send, int(p.get("status", 502)), body, b"text/html")
             return True
         if fault.kind == "truncated":
-            await self._raw(send, 200, b'{"success": true, "experiments": [{"test_id": 1, "test_na', b"application/json")
+            await self._raw(
+                send, 200, b'{"success": true, "experiments": [{"test_id": 1, "test_na', b"application/json"
+            )
             return True
         if fault.kind == "success_false":
-            await JSONResponse({"success": False, "error": p.get("message", "Something went wrong")})(scope, receive, send)
+            await JSONResponse({"success": False, "error": p.get("message", "Something went wrong")})(
+                scope, receive, send
+            )
             return True
         if fault.kind == "wrong_shape":
-            body = {"success": True, "experiments": "oops", "goals": "oops", "events": "oops", "experiment": "oops",
-                    "goal": "oops", "event": "oops", "variants": "oops", "test_id": 1, "timeseries": "oops", "data": "oops",
-                    "metric_definitions": "oops", "metrics": "oops", "configuration": "oops", "projects": "oops",
-                    "project": "oops", "breakdowns": "oops", "selected_goal": "oops"}
+            body = {
+                "success": True,
+                "experiments": "oops",
+                "goals": "oops",
+                "events": "oops",
+                "experiment": "oops",
+                "goal": "oops",
+                "event": "oops",
+                "variants": "oops",
+                "test_id": 1,
+                "timeseries": "oops",
+                "data": "oops",
+                "metric_definitions": "oops",
+                "metrics": "oops",
+                "configuration": "oops",
+                "projects": "oops",
+                "project": "oops",
+                "breakdowns": "oops",
+                "selected_goal": "oops",
+            }
             await JSONResponse(body)(scope, receive, send)
             return True
         if fault.kind == "reset":
             # Promise a body, send part of it, then stop: the client sees the connection dropped mid-response.
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+                }
+            )
             await send({"type": "http.response.body", "body": b'{"success": true, "exp', "more_body": True})
             raise ConnectionResetError("sandbox fault: connection reset")
         return False
 
     @staticmethod
     async def _raw(send, status: int, body: bytes, content_type: bytes) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
-def create_app(data: SandboxData | None = None, *, api_key: str = DEFAULT_API_KEY, bss_secret: str = DEFAULT_BSS_SECRET,
-               bss_header: str = "x-mida-secret-key", bss_mode: str = "echo", bss_key_style: str = "snake",
-               bss_layout: str = "data", bss_numbers: str = "numbers") -> Starlette:
+def create_app(
+    data: SandboxData | None = None,
+    *,
+    api_key: str = DEFAULT_API_KEY,
+    bss_secret: str = DEFAULT_BSS_SECRET,
+    bss_header: str = "x-mida-secret-key",
+    bss_mode: str = "echo",
+    bss_key_style: str = "snake",
+    bss_layout: str = "data",
+    bss_numbers: str = "numbers",
+) -> Starlette:
     """Both APIs. BSS knobs: `bss_mode` echo|documented, `bss_key_style` snake|camel|title,
     `bss_layout` data|top, `bss_numbers` numbers|strings."""
     data = data or SandboxData(SandboxConfig())
-    app = Starlette(routes=[*_control_routes(), *mida_api.routes(data),
-                            *bss_api.routes(data, secret=bss_secret, header=bss_header, mode=bss_mode, key_style=bss_key_style,
-                                            layout=bss_layout, numbers=bss_numbers)])
+    app = Starlette(
+        routes=[
+            *_control_routes(),
+            *mida_api.routes(data),
+            *bss_api.routes(
+                data,
+                secret=bss_secret,
+                header=bss_header,
+                mode=bss_mode,
+                key_style=bss_key_style,
+                layout=bss_layout,
+                numbers=bss_numbers,
+            ),
+        ]
+    )
     app.state.faults = FaultBook()
     app.state.requests = []
     app.state.data = data

@@ -37,9 +37,18 @@ def stringify(value):
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
-def routes(data: SandboxData, *, secret: str, header: str, mode: str, key_style: str, layout: str = "data",
-           numbers: str = "numbers") -> list[Route]:
+def routes(
+    data: SandboxData,
+    *,
+    secret: str,
+    header: str,
+    mode: str,
+    key_style: str,
+    layout: str = "data",
+    numbers: str = "numbers",
+) -> list[Route]:
     """`layout`: metrics under "data" or at the top level; `numbers`: as JSON numbers or as strings."""
+
     async def sync(request: Request):
         if request.headers.get(header) != secret:
             return JSONResponse({"status": "error", "message": "Invalid API key"}, status_code=401)
@@ -62,7 +71,12 @@ def routes(data: SandboxData, *, secret: str, header: str, mode: str, key_style:
                 end = start + timedelta(days=6)
             payload = data.bss(start, end)
         else:
-            payload = {"frequency": frequency, "start_date": start.isoformat(), "end_date": end.isoformat(), **data.bss(start, end)}
+            payload = {
+                "frequency": frequency,
+                "start_date": start.isoformat(),
+                "end_date": end.isoformat(),
+                **data.bss(start, end),
+            }
         payload = restyle(stringify(payload) if numbers == "strings" else payload, key_style)
         return JSONResponse(payload if layout == "top" else {"data": payload})
 

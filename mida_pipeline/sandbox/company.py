@@ -26,15 +26,28 @@ def _stamp(day: date, hour: int) -> str:
 def project_item(p: Project) -> dict:
     """A project as `GET /projects` lists it (docs/v2/list-projects.md)."""
     site = f"{p.key}.example"
-    return {"project_key": p.key, "name": p.name, "website_name": site, "widget_name": site, "allowed_website": site,
-            "monthly_average_traffic": 0 if p.index % 4 == 3 else 10_000 * (p.index + 1),
-            "shopify_id": str(7_000_000_000 + p.index) if p.index % 2 else None, "status": p.status,
-            "company_id": COMPANY_ID, "created_at": _stamp(p.created, 10), "updated_at": _stamp(p.created + timedelta(days=3), 8)}
+    return {
+        "project_key": p.key,
+        "name": p.name,
+        "website_name": site,
+        "widget_name": site,
+        "allowed_website": site,
+        "monthly_average_traffic": 0 if p.index % 4 == 3 else 10_000 * (p.index + 1),
+        "shopify_id": str(7_000_000_000 + p.index) if p.index % 2 else None,
+        "status": p.status,
+        "company_id": COMPANY_ID,
+        "created_at": _stamp(p.created, 10),
+        "updated_at": _stamp(p.created + timedelta(days=3), 8),
+    }
 
 
 def _entry(goal: dict) -> dict:
-    return {"type": 2, "text": f"goal_{goal['goal_profile_id']}", "name": goal["goal_name"],
-            **{k: goal[k] for k in GOAL_REF if k != "goal_name"}}
+    return {
+        "type": 2,
+        "text": f"goal_{goal['goal_profile_id']}",
+        "name": goal["goal_name"],
+        **{k: goal[k] for k in GOAL_REF if k != "goal_name"},
+    }
 
 
 def configuration(index: int, goals: list[dict]) -> dict:
@@ -42,10 +55,19 @@ def configuration(index: int, goals: list[dict]) -> dict:
     projects, in turn by project index; the project's first goal is its default primary goal."""
     method, tails = [("0", "0"), ("1", "2"), ("0", "2"), ("1", "0")][index % 4]
     threshold = 90 if index % 3 == 2 else 95
-    return {"analysis_method": method, "frequentist_type": tails, "confidence_level": str(threshold),
-            "stats_engine": "bayesian" if method == "1" else "frequentist", "confidence_threshold_percent": threshold,
-            "weekly_ai_summary_enabled": False, "primary_goal_id": goals[0]["goal_profile_id"],
-            "primary_goal": {k: goals[0][k] for k in GOAL_REF},
-            # Documented: goal entries resolve to their goal; an event entry names only its event.
-            "secondary_goals": [_entry(goals[1]), _entry(goals[2]),
-                                {"type": 2, "text": "custom_event_0", "name": "custom_event_0", "event_name": "custom_event_0"}]}
+    return {
+        "analysis_method": method,
+        "frequentist_type": tails,
+        "confidence_level": str(threshold),
+        "stats_engine": "bayesian" if method == "1" else "frequentist",
+        "confidence_threshold_percent": threshold,
+        "weekly_ai_summary_enabled": False,
+        "primary_goal_id": goals[0]["goal_profile_id"],
+        "primary_goal": {k: goals[0][k] for k in GOAL_REF},
+        # Documented: goal entries resolve to their goal; an event entry names only its event.
+        "secondary_goals": [
+            _entry(goals[1]),
+            _entry(goals[2]),
+            {"type": 2, "text": "custom_event_0", "name": "custom_event_0", "event_name": "custom_event_0"},
+        ],
+    }

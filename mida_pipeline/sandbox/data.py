@@ -15,7 +15,7 @@ import math
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -24,8 +24,18 @@ from mida_pipeline.sandbox import company, segments
 from mida_pipeline.sandbox.company import Project
 
 NAMES = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
-HEADLINES = ["Checkout button colour", "Free shipping banner", "Prix barré sur la fiche", "Größere Produktbilder",
-             "Sticky add-to-cart", "Trust badges", "日本語の見出し", "Bundle offer", "Exit-intent popup", "Reviews first"]
+HEADLINES = [
+    "Checkout button colour",
+    "Free shipping banner",
+    "Prix barré sur la fiche",
+    "Größere Produktbilder",
+    "Sticky add-to-cart",
+    "Trust badges",
+    "日本語の見出し",
+    "Bundle offer",
+    "Exit-intent popup",
+    "Reviews first",
+]
 DELETED_GOAL = "goal_deleted_since"  # a metric still attached to an experiment whose goal no longer exists
 # Share of a day's traffic by hour (quiet nights, busy evenings). Each calendar day turns the clock of this shape
 # by its own number of hours (a world-wide audience), so that an hour's shift of a day's window moves real traffic.
@@ -60,7 +70,11 @@ def _rng(*parts) -> np.random.Generator:
 
 def _iso(day: date, as_timestamp: bool) -> str:
     # The API sends dates both ways; the sandbox does too, alternating by id.
-    return datetime.combine(day, time(9, 30), timezone.utc).isoformat().replace("+00:00", "Z") if as_timestamp else day.isoformat()
+    return (
+        datetime.combine(day, time(9, 30), timezone.utc).isoformat().replace("+00:00", "Z")
+        if as_timestamp
+        else day.isoformat()
+    )
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,8 @@ class SandboxData:
         # Copied on write, so readers in the server's thread never see a half-added project.
         self._projects: dict[str, Project] = {
             k: Project(k, i, f"{k}.example", 0 if k in paused else 1, self.first_day - timedelta(days=30 * (i % 7)))
-            for i, k in enumerate(keys)}
+            for i, k in enumerate(keys)
+        }
 
     @cached_property
     def project_keys(self) -> list[str]:
@@ -133,7 +148,7 @@ class SandboxData:
         configured = self.configuration(e.project_key)["stats_engine"]
         return ({"bayesian": "frequentist", "frequentist": "bayesian"}[configured]) if e.engine_differs else configured
 
-    @lru_cache(maxsize=None)
+    @cache  # noqa: B019 - one data set per sandbox server, alive as long as the server
     def _experiments(self, project_key: str) -> tuple[Experiment, ...]:
         index = self._index(project_key)
         goal_keys = [g["goal_key"] for g in self.goals(project_key)]
@@ -149,20 +164,39 @@ class SandboxData:
                 ended = self.today - timedelta(days=1)
             n_variants = int(rng.integers(2, 6))
             mab = j % 8 == 6
-            weights = None if mab else tuple([1 / n_variants] * n_variants) if j % 3 else tuple(
-                (w := rng.dirichlet([8] * n_variants)).round(4))
+            weights = (
+                None
+                if mab
+                else tuple([1 / n_variants] * n_variants)
+                if j % 3
+                else tuple(rng.dirichlet([8] * n_variants).round(4))
+            )
             base = float(rng.uniform(0.02, 0.12))
             rates = tuple([base] + [base * float(rng.uniform(0.85, 1.25)) for _ in range(n_variants - 1)])
             primary = goal_keys[0 if j % 2 == 0 else 1]
             # A generator of its own, so the numbers drawn above stay what they were before goals existed.
             others = [k for k in goal_keys if k != primary]
             _rng(self.config.seed, project_key, j, "goals").shuffle(others)
-            secondary = tuple(others[:[2, 1, 0, 3, 1, 2, 0, 1][j % 8]])
-            out.append(Experiment(
-                project_key, (index + 1) * 1000 + j + 1, f"{HEADLINES[j % len(HEADLINES)]} #{j + 1}", status, created,
-                ended, tuple(str(v) for v in range(n_variants)), weights, rates, j % 2 == 0,
-                90.0 if j % 4 == 3 else 95.0, j % 8 == 7, j % 8 == 1, secondary, j % 8 == 5,
-            ))
+            secondary = tuple(others[: [2, 1, 0, 3, 1, 2, 0, 1][j % 8]])
+            out.append(
+                Experiment(
+                    project_key,
+                    (index + 1) * 1000 + j + 1,
+                    f"{HEADLINES[j % len(HEADLINES)]} #{j + 1}",
+                    status,
+                    created,
+                    ended,
+                    tuple(str(v) for v in range(n_variants)),
+                    weights,
+                    rates,
+                    j % 2 == 0,
+                    90.0 if j % 4 == 3 else 95.0,
+                    j % 8 == 7,
+                    j % 8 == 1,
+                    secondary,
+                    j % 8 == 5,
+                )
+            )
         return tuple(out)
 
     def experiment_records(self, project_key: str) -> tuple[Experiment, ...]:
@@ -184,10 +218,15 @@ class SandboxData:
     def list_item(self, e: Experiment) -> dict:
         stamp = e.test_id % 2 == 0
         return {
-            "test_id": e.test_id, "test_name": e.name, "url": f"https://{e.project_key}.example/products",
-            "status": e.status, "is_completed": 1 if e.status == 0 else 0,
-            "created_at": _iso(e.created, stamp), "updated_at": _iso(e.ended or e.created, not stamp),
-            "is_deploy": 0, **({"serving_variant_id": 0} if e.status == 1 else {}),
+            "test_id": e.test_id,
+            "test_name": e.name,
+            "url": f"https://{e.project_key}.example/products",
+            "status": e.status,
+            "is_completed": 1 if e.status == 0 else 0,
+            "created_at": _iso(e.created, stamp),
+            "updated_at": _iso(e.ended or e.created, not stamp),
+            "is_deploy": 0,
+            **({"serving_variant_id": 0} if e.status == 1 else {}),
         }
 
     def running_days(self, e: Experiment) -> tuple[date, date] | None:
@@ -204,8 +243,13 @@ class SandboxData:
         by_key = {g["goal_key"]: g for g in self.goals(project_key)}
         primary = self.primary_goal(e)
         keys = [primary["goal_key"], *(k for k in e.secondary_goals if k != primary["goal_key"])]
-        return [{**{f: by_key[k][f] for f in ("goal_key", "goal_name", "goal_type", "goal_value", "goal_profile_id")},
-                 "is_primary": k == primary["goal_key"]} for k in keys]
+        return [
+            {
+                **{f: by_key[k][f] for f in ("goal_key", "goal_name", "goal_type", "goal_value", "goal_profile_id")},
+                "is_primary": k == primary["goal_key"],
+            }
+            for k in keys
+        ]
 
     def metric_keys(self, project_key: str, test_id: int) -> list[str]:
         """Its attached secondary metrics as `/metrics` lists them: its secondary goals; in one experiment per project
@@ -220,7 +264,7 @@ class SandboxData:
             keys.append(DELETED_GOAL)
         return keys
 
-    @lru_cache(maxsize=4096)
+    @lru_cache(maxsize=4096)  # noqa: B019 - as above
     def _series(self, project_key: str, test_id: int) -> dict[str, np.ndarray]:
         """Per variant, cumulative [visitors, conversions, revenue, orders] over the running days (row 0 = zeros)."""
         e = self.experiment(project_key, test_id)
@@ -241,7 +285,7 @@ class SandboxData:
             out[vid] = np.concatenate([np.zeros((4, 1)), np.cumsum(daily, axis=1)], axis=1)
         return out
 
-    @lru_cache(maxsize=8192)
+    @lru_cache(maxsize=8192)  # noqa: B019 - as above
     def _goal_series(self, project_key: str, test_id: int, goal_key: str) -> dict[str, np.ndarray]:
         """As `_series`, for any goal of the project: the same visitors, conversions at the goal's own rates."""
         e = self.experiment(project_key, test_id)
@@ -250,7 +294,9 @@ class SandboxData:
         goal = next(g for g in self.goals(project_key) if g["goal_key"] == goal_key)
         rng = _rng(self.config.seed, project_key, test_id, "goal", goal_key)
         base = float(rng.uniform(0.02, 0.2))
-        if e.secondary_goals[:1] == (goal_key,):  # its first secondary goal mirrors the primary's lifts: winners lose here
+        if e.secondary_goals[:1] == (
+            goal_key,
+        ):  # its first secondary goal mirrors the primary's lifts: winners lose here
             lifts = [e.rates[0] / r for r in e.rates]
         else:
             lifts = [1.0] + [float(rng.uniform(0.8, 1.25)) for _ in e.variant_ids[1:]]
@@ -260,7 +306,9 @@ class SandboxData:
             visitors = np.diff(cum[0]).astype(np.int64)
             conversions = rng.binomial(visitors, min(base * lifts[k], 1.0))
             orders = conversions if revenue_goal else np.zeros_like(conversions)
-            revenue = np.round(orders * rng.uniform(30, 90, len(visitors)), 2) if revenue_goal else np.zeros(len(visitors))
+            revenue = (
+                np.round(orders * rng.uniform(30, 90, len(visitors)), 2) if revenue_goal else np.zeros(len(visitors))
+            )
             daily = np.stack([visitors, conversions, revenue, orders]).astype(float)
             out[vid] = np.concatenate([np.zeros((4, 1)), np.cumsum(daily, axis=1)], axis=1)
         return out
@@ -283,8 +331,16 @@ class SandboxData:
         orders = math.floor(o * share)
         return start + np.array([math.floor(v * share), math.floor(c * share), r * orders / o if o else 0.0, orders])
 
-    def window(self, project_key: str, test_id: int, variant_id: str, start: date, end: date,
-               goal_key: str | None = None, tz_offset: float = 0.0) -> DayCounts:
+    def window(
+        self,
+        project_key: str,
+        test_id: int,
+        variant_id: str,
+        start: date,
+        end: date,
+        goal_key: str | None = None,
+        tz_offset: float = 0.0,
+    ) -> DayCounts:
         """Totals of one variant over the local days [start, end] at `tz_offset` hours from UTC, for a goal of the
         project (default: the experiment's primary). A local day D covers the UTC instants [D - offset, D + 1 - offset)."""
         e = self.experiment(project_key, test_id)
@@ -299,37 +355,80 @@ class SandboxData:
         v, c, r, o = b - a
         return DayCounts(int(round(v)), int(round(c)), round(float(r), 2), int(round(o)))
 
-    def daily(self, project_key: str, test_id: int, variant_id: str, day: date, *, goal_key: str | None = None,
-              tz_offset: float = 0.0) -> DayCounts:
+    def daily(
+        self,
+        project_key: str,
+        test_id: int,
+        variant_id: str,
+        day: date,
+        *,
+        goal_key: str | None = None,
+        tz_offset: float = 0.0,
+    ) -> DayCounts:
         return self.window(project_key, test_id, variant_id, day, day, goal_key=goal_key, tz_offset=tz_offset)
 
-    def breakdown(self, project_key: str, test_id: int, dimension: str, start: date, end: date,
-                  goal_key: str | None = None, tz_offset: float = 0.0) -> dict[str, dict[str, DayCounts]]:
+    def breakdown(
+        self,
+        project_key: str,
+        test_id: int,
+        dimension: str,
+        start: date,
+        end: date,
+        goal_key: str | None = None,
+        tz_offset: float = 0.0,
+    ) -> dict[str, dict[str, DayCounts]]:
         """Per segment value, per variant: the window's counts split by `dimension`, adding up exactly to `window`."""
         if dimension not in segments.DIMENSIONS:
             raise KeyError(f"unknown breakdown dimension {dimension!r}; one of {sorted(segments.DIMENSIONS)}")
         e = self.experiment(project_key, test_id)
-        counts = [self.window(project_key, test_id, vid, start, end, goal_key=goal_key, tz_offset=tz_offset)
-                  for vid in e.variant_ids]
+        counts = [
+            self.window(project_key, test_id, vid, start, end, goal_key=goal_key, tz_offset=tz_offset)
+            for vid in e.variant_ids
+        ]
         weights = segments.propensities(_rng(self.config.seed, project_key, test_id, dimension), dimension, len(counts))
         split = segments.partition(counts, weights, dimension)
-        return {value: {vid: DayCounts(*cells[k]) for k, vid in enumerate(e.variant_ids)} for value, cells in split.items()}
+        return {
+            value: {vid: DayCounts(*cells[k]) for k, vid in enumerate(e.variant_ids)} for value, cells in split.items()
+        }
 
     def goals(self, project_key: str) -> list[dict]:
         base = (self._index(project_key) + 1) * 100
-        kinds = [("purchase", "Purchase", "revenue", "sell"), ("add_to_cart", "Add to cart", "clickOnElement", "engage"),
-                 ("signup", "Newsletter sign-up", "formSubmit", "generate"), ("thank_you", "Thank-you page", "pageview", "sell")]
-        return [{"goal_profile_id": base + i, "goal_key": k, "goal_name": n, "goal_type": t, "goal_value": 1 if t != "revenue" else None,
-                 "goal_purpose": p, "element_url": f"https://{project_key}.example/", "status": 1,
-                 "created_at": _iso(self.first_day + timedelta(days=i), i % 2 == 0)} for i, (k, n, t, p) in enumerate(kinds)]
+        kinds = [
+            ("purchase", "Purchase", "revenue", "sell"),
+            ("add_to_cart", "Add to cart", "clickOnElement", "engage"),
+            ("signup", "Newsletter sign-up", "formSubmit", "generate"),
+            ("thank_you", "Thank-you page", "pageview", "sell"),
+        ]
+        return [
+            {
+                "goal_profile_id": base + i,
+                "goal_key": k,
+                "goal_name": n,
+                "goal_type": t,
+                "goal_value": 1 if t != "revenue" else None,
+                "goal_purpose": p,
+                "element_url": f"https://{project_key}.example/",
+                "status": 1,
+                "created_at": _iso(self.first_day + timedelta(days=i), i % 2 == 0),
+            }
+            for i, (k, n, t, p) in enumerate(kinds)
+        ]
 
     def events(self, project_key: str) -> list[dict]:
         base = (self._index(project_key) + 1) * 100_000
-        return [{"event_id": base + i, "event_text": f"custom_event_{i}", "event_type": "custom",
-                 "event_property": None if i % 3 == 0 else f'{{"plan": "p{i % 4}", "value": {i}}}',
-                 "url": f"https://{project_key}.example/e/{i}", "event_path": f"/e/{i}", "status": 1,
-                 "created_at": _iso(self.first_day + timedelta(days=i % 300), i % 2 == 1)}
-                for i in range(self.config.events_per_project)]
+        return [
+            {
+                "event_id": base + i,
+                "event_text": f"custom_event_{i}",
+                "event_type": "custom",
+                "event_property": None if i % 3 == 0 else f'{{"plan": "p{i % 4}", "value": {i}}}',
+                "url": f"https://{project_key}.example/e/{i}",
+                "event_path": f"/e/{i}",
+                "status": 1,
+                "created_at": _iso(self.first_day + timedelta(days=i % 300), i % 2 == 1),
+            }
+            for i in range(self.config.events_per_project)
+        ]
 
     def bss_day(self, day: date) -> dict:
         rng = _rng(self.config.seed, "bss", day.isoformat())
@@ -342,12 +441,25 @@ class SandboxData:
         organic, paid, referral = (int(visitors * s) for s in (0.4, 0.25, 0.1))
         desktop, mobile = int(visitors * 0.48), int(visitors * 0.46)
         return {
-            "total_visitors": visitors, "total_sessions": sessions, "total_pageviews": int(sessions * rng.uniform(2.5, 4)),
-            "product_views": views, "add_to_cart": cart, "checkout_started": checkout, "successful_orders": orders,
-            "abandoned_carts": cart - orders, "revenue": round(orders * float(rng.uniform(50, 90)), 2), "currency": "USD",
-            "traffic_sources": {"organic": organic, "paid": paid, "referral": referral, "direct": visitors - organic - paid - referral},
+            "total_visitors": visitors,
+            "total_sessions": sessions,
+            "total_pageviews": int(sessions * rng.uniform(2.5, 4)),
+            "product_views": views,
+            "add_to_cart": cart,
+            "checkout_started": checkout,
+            "successful_orders": orders,
+            "abandoned_carts": cart - orders,
+            "revenue": round(orders * float(rng.uniform(50, 90)), 2),
+            "currency": "USD",
+            "traffic_sources": {
+                "organic": organic,
+                "paid": paid,
+                "referral": referral,
+                "direct": visitors - organic - paid - referral,
+            },
             "devices": {"desktop": desktop, "mobile": mobile, "tablet": visitors - desktop - mobile},
-            "rage_clicks": int(rng.integers(0, 30)), "error_clicks": int(rng.integers(0, 10)),
+            "rage_clicks": int(rng.integers(0, 30)),
+            "error_clicks": int(rng.integers(0, 10)),
         }
 
     def bss(self, start: date, end: date) -> dict:

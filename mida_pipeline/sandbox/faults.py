@@ -18,7 +18,7 @@ KINDS = {
     "wrong_shape": "a 200 whose list or item key holds a string",
     "endless": "listing pages that are always full and always the same",
     "mutate": "the normal answer, changed: `set` {field: value} where the field exists, `drop` [fields], "
-              "`add` {field: value} to every object holding the field `where` (schema drift, hostile values)",
+    "`add` {field: value} to every object holding the field `where` (schema drift, hostile values)",
 }
 
 
@@ -56,7 +56,11 @@ class FaultBook:
         """The first live rule for `path` (of `kind`, if given), counting one use of it."""
         with self._lock:
             for fault in self._rules:
-                if (kind is None or fault.kind == kind) and (kind is not None or fault.kind != "endless") and fnmatch(path, fault.route):
+                if (
+                    (kind is None or fault.kind == kind)
+                    and (kind is not None or fault.kind != "endless")
+                    and fnmatch(path, fault.route)
+                ):
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:

@@ -41,7 +41,7 @@ def _page(request: Request, items: list[dict], key: str, default_limit: int = 50
     if request.app.state.faults.take(request.url.path, "endless"):
         # A broken server: every page full, the same page over and over.
         items, offset = (items * (limit // max(len(items), 1) + 1))[:limit] or [{"x": 1}] * limit, 0
-    page = items[offset:offset + limit]
+    page = items[offset : offset + limit]
     return JSONResponse({"success": True, "company_id": COMPANY_ID, "count": len(page), key: page})
 
 
@@ -104,11 +104,13 @@ def _flag(request: Request, name: str) -> bool:
 
 def _answers(handler):
     """A handler whose BadQuery becomes the documented 400."""
+
     async def run(request: Request):
         try:
             return await handler(request)
         except BadQuery as exc:
             return error(400, str(exc))
+
     return run
 
 
@@ -126,8 +128,11 @@ def routes(data: SandboxData) -> list[Route]:
         if not (key or profile):
             return None
         goals = data.goals(e.project_key)
-        found = next((g for g in goals if g["goal_key"] == key), None) if key else \
-            next((g for g in goals if str(g["goal_profile_id"]) == profile), None)
+        found = (
+            next((g for g in goals if g["goal_key"] == key), None)
+            if key
+            else next((g for g in goals if str(g["goal_profile_id"]) == profile), None)
+        )
         if found is None:
             raise LookupError("Goal not found")
         return found
@@ -141,7 +146,9 @@ def routes(data: SandboxData) -> list[Route]:
 
     async def experiment(request: Request):
         e = experiment_or_none(request)
-        return JSONResponse({"success": True, "experiment": detail(data, e)}) if e else error(404, "Experiment not found")
+        return (
+            JSONResponse({"success": True, "experiment": detail(data, e)}) if e else error(404, "Experiment not found")
+        )
 
     async def experiment_result(request: Request):
         e = experiment_or_none(request)
@@ -180,20 +187,43 @@ def routes(data: SandboxData) -> list[Route]:
         rows = []
         if span:
             # Without dates, the last 31 running days (our choice: the docs give no default range).
-            day, last = (max(start or span[0], span[0]), min(end or span[1], span[1])) if (start or end) else \
-                (max(span[0], span[1] - timedelta(days=30)), span[1])
+            day, last = (
+                (max(start or span[0], span[0]), min(end or span[1], span[1]))
+                if (start or end)
+                else (max(span[0], span[1] - timedelta(days=30)), span[1])
+            )
             while day <= last:
                 for vid in e.variant_ids:
                     c = data.daily(e.project_key, e.test_id, vid, day, goal_key=goal["goal_key"], tz_offset=tz)
-                    rows.append({"variant_id": int(vid), "visitors": c.visitors, "converted": c.conversions,
-                                 "conversion": c.conversions, "revenue": c.revenue, "quantity": c.orders,
-                                 "no_of_order": c.orders, "currency": "USD", "start_date": day.isoformat(),
-                                 "end_date": day.isoformat(), "created_at": day.isoformat(), "updated_at": day.isoformat()})
+                    rows.append(
+                        {
+                            "variant_id": int(vid),
+                            "visitors": c.visitors,
+                            "converted": c.conversions,
+                            "conversion": c.conversions,
+                            "revenue": c.revenue,
+                            "quantity": c.orders,
+                            "no_of_order": c.orders,
+                            "currency": "USD",
+                            "start_date": day.isoformat(),
+                            "end_date": day.isoformat(),
+                            "created_at": day.isoformat(),
+                            "updated_at": day.isoformat(),
+                        }
+                    )
                 day += timedelta(days=1)
         primary = data.primary_goal(e)
-        return JSONResponse({"success": True, "test_id": e.test_id, "test_name": e.name, "primary_goal": goal_ref(primary),
-                             "goal": {**goal_ref(goal), "is_primary": goal["goal_key"] == primary["goal_key"]},
-                             "count": len(rows), "timeseries": rows})
+        return JSONResponse(
+            {
+                "success": True,
+                "test_id": e.test_id,
+                "test_name": e.name,
+                "primary_goal": goal_ref(primary),
+                "goal": {**goal_ref(goal), "is_primary": goal["goal_key"] == primary["goal_key"]},
+                "count": len(rows),
+                "timeseries": rows,
+            }
+        )
 
     async def experiment_distribution(request: Request):
         e = experiment_or_none(request)
@@ -203,8 +233,15 @@ def routes(data: SandboxData) -> list[Route]:
         e = experiment_or_none(request)
         if not e:
             return error(404, "Experiment not found")
-        return JSONResponse({"success": True, "test_id": e.test_id, "company_id": COMPANY_ID,
-                             "share_link": f"https://app.mida.so/share/{e.test_id}", "is_public": e.test_id % 2 == 0})
+        return JSONResponse(
+            {
+                "success": True,
+                "test_id": e.test_id,
+                "company_id": COMPANY_ID,
+                "share_link": f"https://app.mida.so/share/{e.test_id}",
+                "is_public": e.test_id % 2 == 0,
+            }
+        )
 
     async def projects(request: Request):
         refused = inactive(request)
@@ -215,11 +252,16 @@ def routes(data: SandboxData) -> list[Route]:
     async def project(request: Request):
         pk = request.path_params["project_key"]
         return inactive(request) or JSONResponse(
-            {"success": True, "project": next(p for p in data.projects(include_inactive=True) if p["project_key"] == pk)})
+            {
+                "success": True,
+                "project": next(p for p in data.projects(include_inactive=True) if p["project_key"] == pk),
+            }
+        )
 
     async def configuration(request: Request):
         return inactive(request) or JSONResponse(
-            {"success": True, "configuration": data.configuration(request.path_params["project_key"])})
+            {"success": True, "configuration": data.configuration(request.path_params["project_key"])}
+        )
 
     def lookup(kind: str, id_name: str):
         async def one(request: Request):
@@ -236,9 +278,13 @@ def routes(data: SandboxData) -> list[Route]:
             if kind == "events":
                 start, end = _date(request, "start_date"), _date(request, "end_date")
                 text = request.query_params.get("event_text")
-                items = [i for i in items if (not text or i["event_text"] == text)
-                         and (not start or i["created_at"][:10] >= start.isoformat())
-                         and (not end or i["created_at"][:10] <= end.isoformat())]
+                items = [
+                    i
+                    for i in items
+                    if (not text or i["event_text"] == text)
+                    and (not start or i["created_at"][:10] >= start.isoformat())
+                    and (not end or i["created_at"][:10] <= end.isoformat())
+                ]
             if kind == "goals":  # the goal listing lacks the detail's status and created_at, as documented
                 items = [{k: v for k, v in i.items() if k not in ("status", "created_at")} for i in items]
             return _page(request, items, kind)
@@ -249,14 +295,19 @@ def routes(data: SandboxData) -> list[Route]:
     event, events = lookup("events", "event_id")
     base = "/v2/project/{project_key}"
     table = [
-        (base, project), (f"{base}/projects", projects), (f"{base}/configuration", configuration),
-        (f"{base}/experiments", experiments), (f"{base}/experiment/{{test_id}}", experiment),
+        (base, project),
+        (f"{base}/projects", projects),
+        (f"{base}/configuration", configuration),
+        (f"{base}/experiments", experiments),
+        (f"{base}/experiment/{{test_id}}", experiment),
         (f"{base}/experiment/{{test_id}}/result", experiment_result),
         (f"{base}/experiment/{{test_id}}/metrics", experiment_metrics),
         (f"{base}/experiment/{{test_id}}/timeseries", timeseries),
         (f"{base}/experiment/{{test_id}}/distribution", experiment_distribution),
         (f"{base}/experiment/{{test_id}}/share-link", share_link),
-        (f"{base}/goals", goals), (f"{base}/goal/{{goal_profile_id}}", goal),
-        (f"{base}/events", events), (f"{base}/event/{{event_id}}", event),
+        (f"{base}/goals", goals),
+        (f"{base}/goal/{{goal_profile_id}}", goal),
+        (f"{base}/events", events),
+        (f"{base}/event/{{event_id}}", event),
     ]
     return [Route(path, _answers(handler)) for path, handler in table]

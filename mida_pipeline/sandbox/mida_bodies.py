@@ -24,12 +24,24 @@ def detail(data: SandboxData, e: Experiment) -> dict:
     variants = []
     for k, vid in enumerate(e.variant_ids):
         name, nick = _variant_names(e, k)
-        variants.append({"variant_id": int(vid), "name": f"Variant {k}" if k else "Control", "nickname": nick or name,
-                         "customCSS": "", "customJS": "", "data": None})
-    return {**data.list_item(e), "goal_profile_id": goal["goal_profile_id"], "variants": variants,
-            "configuration": {"traffic_allocation": 100, "confidence_interval": e.threshold},
-            "targeting": {"devices": ["desktop", "mobile"], "browsers": [], "countries": []},
-            "primary_goal": {k: goal[k] for k in ("goal_profile_id", "goal_name", "goal_type", "goal_value")}}
+        variants.append(
+            {
+                "variant_id": int(vid),
+                "name": f"Variant {k}" if k else "Control",
+                "nickname": nick or name,
+                "customCSS": "",
+                "customJS": "",
+                "data": None,
+            }
+        )
+    return {
+        **data.list_item(e),
+        "goal_profile_id": goal["goal_profile_id"],
+        "variants": variants,
+        "configuration": {"traffic_allocation": 100, "confidence_interval": e.threshold},
+        "targeting": {"devices": ["desktop", "mobile"], "browsers": [], "countries": []},
+        "primary_goal": {k: goal[k] for k in ("goal_profile_id", "goal_name", "goal_type", "goal_value")},
+    }
 
 
 def goal_ref(goal: dict) -> dict:
@@ -41,19 +53,30 @@ def _variant_rows(e: Experiment, counts: list, has_revenue: bool) -> list[dict]:
     control_rate = counts[0].conversions / counts[0].visitors if counts[0].visitors else None
     control_rpv = counts[0].revenue / counts[0].visitors if counts[0].visitors else None
     rows = []
-    for k, (vid, c) in enumerate(zip(e.variant_ids, counts)):
+    for k, (vid, c) in enumerate(zip(e.variant_ids, counts, strict=True)):
         name, nick = _variant_names(e, k)
         rate = c.conversions / c.visitors if c.visitors else 0.0
         rpv = c.revenue / c.visitors if c.visitors else 0.0
-        v = {"variant_id": vid, "name": name, "visitors": c.visitors, "conversions": c.conversions,
-             "conversion_rate": round(rate * 100, 4), "is_control": k == 0}
+        v = {
+            "variant_id": vid,
+            "name": name,
+            "visitors": c.visitors,
+            "conversions": c.conversions,
+            "conversion_rate": round(rate * 100, 4),
+            "is_control": k == 0,
+        }
         if nick:
             v["nickname"] = nick
         if k and control_rate:
             v["improvement"] = round((rate / control_rate - 1) * 100, 4)
         if has_revenue:
-            v.update(revenue=c.revenue, orders=c.orders, rpv=round(rpv, 4), aov=round(c.revenue / c.orders, 4) if c.orders else 0,
-                     currency="USD")
+            v.update(
+                revenue=c.revenue,
+                orders=c.orders,
+                rpv=round(rpv, 4),
+                aov=round(c.revenue / c.orders, 4) if c.orders else 0,
+                currency="USD",
+            )
             if k and control_rpv:
                 v["revenue_per_visitor_improvement"] = round((rpv / control_rpv - 1) * 100, 4)
         rows.append(v)
@@ -65,31 +88,55 @@ def _totals(counts: list, has_revenue: bool) -> dict:
     out = {"total_visitors": visitors, "total_conversions": conversions}
     if has_revenue:
         revenue, orders = round(sum(c.revenue for c in counts), 2), sum(c.orders for c in counts)
-        out.update(has_revenue=True, total_revenue=revenue, total_orders=orders, rpv=round(revenue / visitors, 4) if visitors else 0,
-                   aov=round(revenue / orders, 4) if orders else 0, currency="USD")
+        out.update(
+            has_revenue=True,
+            total_revenue=revenue,
+            total_orders=orders,
+            rpv=round(revenue / visitors, 4) if visitors else 0,
+            aov=round(revenue / orders, 4) if orders else 0,
+            currency="USD",
+        )
     return out
 
 
-def breakdowns(data: SandboxData, e: Experiment, dimension: str, start: date, end: date, goal: dict,
-               tz_offset: float) -> list[dict]:
+def breakdowns(
+    data: SandboxData, e: Experiment, dimension: str, start: date, end: date, goal: dict, tz_offset: float
+) -> list[dict]:
     """One item per segment. Documented: `criteria`, totals, a conversion rate, `variants` with lift against control
     within the segment, and the revenue keys when the segment has revenue. Our choice where the docs show no example:
     the totals and rate use the result's own top-level names (`total_visitors`, `total_conversions`, `conversion_rate`
     in %), and a segment's variants carry the result variants' keys without the configured split."""
     items = []
-    split = data.breakdown(e.project_key, e.test_id, dimension, start, end, goal_key=goal["goal_key"], tz_offset=tz_offset)
+    split = data.breakdown(
+        e.project_key, e.test_id, dimension, start, end, goal_key=goal["goal_key"], tz_offset=tz_offset
+    )
     for criteria, cells in split.items():
         counts = [cells[vid] for vid in e.variant_ids]
         has_revenue = goal["goal_type"] == "revenue" and sum(c.orders for c in counts) > 0
         totals = _totals(counts, has_revenue)
         rate = totals["total_conversions"] / totals["total_visitors"] * 100 if totals["total_visitors"] else 0.0
-        items.append({"criteria": criteria, **totals, "conversion_rate": round(rate, 4),
-                      "variants": _variant_rows(e, counts, has_revenue)})
+        items.append(
+            {
+                "criteria": criteria,
+                **totals,
+                "conversion_rate": round(rate, 4),
+                "variants": _variant_rows(e, counts, has_revenue),
+            }
+        )
     return items
 
 
-def result(data: SandboxData, e: Experiment, start: date | None, end: date | None, goal: dict | None = None,
-           phase: str = "all_time", *, tz_offset: float = 0.0, breakdown_by: str | None = None) -> dict:
+def result(
+    data: SandboxData,
+    e: Experiment,
+    start: date | None,
+    end: date | None,
+    goal: dict | None = None,
+    phase: str = "all_time",
+    *,
+    tz_offset: float = 0.0,
+    breakdown_by: str | None = None,
+) -> dict:
     """The result body for a goal of the project (default: the experiment's primary), `primary_goal` staying the
     experiment's own and `selected_goal` naming the goal the numbers are for."""
     span = data.running_days(e)
@@ -98,28 +145,49 @@ def result(data: SandboxData, e: Experiment, start: date | None, end: date | Non
     primary = data.primary_goal(e)
     goal = goal or primary
     has_revenue = goal["goal_type"] == "revenue"
-    counts = [data.window(e.project_key, e.test_id, vid, start, end, goal_key=goal["goal_key"], tz_offset=tz_offset)
-              for vid in e.variant_ids]
+    counts = [
+        data.window(e.project_key, e.test_id, vid, start, end, goal_key=goal["goal_key"], tz_offset=tz_offset)
+        for vid in e.variant_ids
+    ]
     variants = _variant_rows(e, counts, has_revenue)
     for k, v in enumerate(variants):
-        v.update(traffic_weight=None if e.weights is None else round(e.weights[k] * 100, 2),
-                 variant_status="paused" if (e.paused_variant and k == len(e.variant_ids) - 1) else "active")
+        v.update(
+            traffic_weight=None if e.weights is None else round(e.weights[k] * 100, 2),
+            variant_status="paused" if (e.paused_variant and k == len(e.variant_ids) - 1) else "active",
+        )
     body = {
-        "success": True, "test_id": e.test_id, "test_name": e.name, "status": STATUS_WORDS[e.status], "status_code": e.status,
-        "start_date": start.isoformat(), "end_date": end.isoformat(),
+        "success": True,
+        "test_id": e.test_id,
+        "test_name": e.name,
+        "status": STATUS_WORDS[e.status],
+        "status_code": e.status,
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
         "days_running": max(0, (min(end, span[1]) - span[0]).days + 1) if span else 0,
         "primary_goal": goal_ref(primary),
         # Documented only through its `goal_source` (get-project-configuration); "experiment" and "requested" are
         # our words for an attached primary goal and a goal named in the query.
-        "selected_goal": {**goal_ref(goal), "is_primary": goal["goal_key"] == primary["goal_key"],
-                          "goal_source": "experiment" if goal is primary else "requested"},
-        "stats_engine": data.stats_engine(e), "confidence_threshold_percent": e.threshold,
-        "serving_variant_id": None, "is_serving": e.status == 1, "report_phase": phase, "traffic_allocation": 100,
-        "distribution_mode": _mode(e), "is_mab": e.weights is None, **_totals(counts, has_revenue),
-        "has_revenue": has_revenue, "variants": variants,
+        "selected_goal": {
+            **goal_ref(goal),
+            "is_primary": goal["goal_key"] == primary["goal_key"],
+            "goal_source": "experiment" if goal is primary else "requested",
+        },
+        "stats_engine": data.stats_engine(e),
+        "confidence_threshold_percent": e.threshold,
+        "serving_variant_id": None,
+        "is_serving": e.status == 1,
+        "report_phase": phase,
+        "traffic_allocation": 100,
+        "distribution_mode": _mode(e),
+        "is_mab": e.weights is None,
+        **_totals(counts, has_revenue),
+        "has_revenue": has_revenue,
+        "variants": variants,
     }
     if breakdown_by:
-        body.update(breakdown_by=breakdown_by, breakdowns=breakdowns(data, e, breakdown_by, start, end, goal, tz_offset))
+        body.update(
+            breakdown_by=breakdown_by, breakdowns=breakdowns(data, e, breakdown_by, start, end, goal, tz_offset)
+        )
     return body
 
 
@@ -128,16 +196,36 @@ def _mode(e: Experiment) -> str:
 
 
 def distribution(e: Experiment) -> dict:
-    variants = [{"variant_id": vid, "name": _variant_names(e, k)[0],
-                 "traffic_weight": None if e.weights is None else round(e.weights[k] * 100, 2),
-                 "variant_status": "paused" if (e.paused_variant and k == len(e.variant_ids) - 1) else "active"}
-                for k, vid in enumerate(e.variant_ids)]
-    return {"success": True, "test_id": e.test_id, "test_name": e.name, "status": STATUS_WORDS[e.status],
-            "traffic_allocation": 100, "distribution_mode": _mode(e), "is_mab": e.weights is None, "variants": variants}
+    variants = [
+        {
+            "variant_id": vid,
+            "name": _variant_names(e, k)[0],
+            "traffic_weight": None if e.weights is None else round(e.weights[k] * 100, 2),
+            "variant_status": "paused" if (e.paused_variant and k == len(e.variant_ids) - 1) else "active",
+        }
+        for k, vid in enumerate(e.variant_ids)
+    ]
+    return {
+        "success": True,
+        "test_id": e.test_id,
+        "test_name": e.name,
+        "status": STATUS_WORDS[e.status],
+        "traffic_allocation": 100,
+        "distribution_mode": _mode(e),
+        "is_mab": e.weights is None,
+        "variants": variants,
+    }
 
 
-def metrics(data: SandboxData, e: Experiment, start: date | None, end: date | None, *, tz_offset: float = 0.0,
-            keys: list[str] | None = None) -> dict:
+def metrics(
+    data: SandboxData,
+    e: Experiment,
+    start: date | None,
+    end: date | None,
+    *,
+    tz_offset: float = 0.0,
+    keys: list[str] | None = None,
+) -> dict:
     """Secondary metrics: definitions, and per variant its visitors (`total`) and each metric's conversions
     (`result_N`, our reading of the docs' example: a count, never a rate)."""
     span = data.running_days(e)
@@ -147,18 +235,37 @@ def metrics(data: SandboxData, e: Experiment, start: date | None, end: date | No
     wanted = keys or data.metric_keys(e.project_key, e.test_id)
     warnings = [f"Metric {key} skipped: goal not found" for key in wanted if key not in by_key]
     chosen = [by_key[k] for k in wanted if k in by_key]
-    definitions = [{"metric_key": g["goal_key"], "metric_text": f"goal_{g['goal_key']}", "name": g["goal_name"], "type": 2,
-                    "goal": {k: g[k] for k in ("goal_key", "goal_name", "goal_type", "goal_value")}} for g in chosen]
+    definitions = [
+        {
+            "metric_key": g["goal_key"],
+            "metric_text": f"goal_{g['goal_key']}",
+            "name": g["goal_name"],
+            "type": 2,
+            "goal": {k: g[k] for k in ("goal_key", "goal_name", "goal_type", "goal_value")},
+        }
+        for g in chosen
+    ]
     rows = []
     if chosen:
         for vid in e.variant_ids:
-            row = {"variant_id": vid, "total": data.window(e.project_key, e.test_id, vid, start, end, tz_offset=tz_offset).visitors}
+            row = {
+                "variant_id": vid,
+                "total": data.window(e.project_key, e.test_id, vid, start, end, tz_offset=tz_offset).visitors,
+            }
             for n, g in enumerate(chosen, 1):
-                row[f"result_{n}"] = data.window(e.project_key, e.test_id, vid, start, end, goal_key=g["goal_key"],
-                                                 tz_offset=tz_offset).conversions
+                row[f"result_{n}"] = data.window(
+                    e.project_key, e.test_id, vid, start, end, goal_key=g["goal_key"], tz_offset=tz_offset
+                ).conversions
             rows.append(row)
-    body = {"success": True, "test_id": e.test_id, "test_name": e.name, "count": len(rows), "metric_count": len(definitions),
-            "metric_definitions": definitions, "metrics": rows}
+    body = {
+        "success": True,
+        "test_id": e.test_id,
+        "test_name": e.name,
+        "count": len(rows),
+        "metric_count": len(definitions),
+        "metric_definitions": definitions,
+        "metrics": rows,
+    }
     if warnings:
         body["warnings"] = warnings
     return body

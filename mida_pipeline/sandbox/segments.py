@@ -51,7 +51,7 @@ def apportion(total: int, weights: list[float]) -> list[int]:
 
 def _capped(conversions: list[int], visitors: list[int]) -> list[int]:
     """No segment converts more visitors than it has: excess moves to the segments with the most room."""
-    out = [min(c, v) for c, v in zip(conversions, visitors)]
+    out = [min(c, v) for c, v in zip(conversions, visitors, strict=True)]
     excess = sum(conversions) - sum(out)
     for i in sorted(range(len(out)), key=lambda i: (-(visitors[i] - out[i]), i)):
         take = min(excess, visitors[i] - out[i])
@@ -86,5 +86,5 @@ def partition(counts, weights: list[list[float]], dimension: str) -> dict[str, l
         conversions = _capped(apportion(c.conversions, [row[k] for row in weights]), visitors)
         orders = apportion(c.orders, [float(x) for x in conversions] if any(conversions) else shares)
         cents = apportion(round(c.revenue * 100), [float(o) for o in orders] if any(orders) else shares)
-        columns.append(list(zip(visitors, conversions, [x / 100 for x in cents], orders)))
+        columns.append(list(zip(visitors, conversions, [x / 100 for x in cents], orders, strict=True)))
     return {value: [column[s] for column in columns] for s, value in enumerate(values)}

@@ -27,8 +27,15 @@ logging.getLogger("uvicorn.error").addFilter(_QuietFaults())
 class SandboxServer:
     """Both APIs on 127.0.0.1 at a free port, over a real socket, until stop()."""
 
-    def __init__(self, config: SandboxConfig = SandboxConfig(), *, port: int = 0, api_key: str = DEFAULT_API_KEY,
-                 bss_secret: str = DEFAULT_BSS_SECRET, **app_kwargs):
+    def __init__(
+        self,
+        config: SandboxConfig = SandboxConfig(),
+        *,
+        port: int = 0,
+        api_key: str = DEFAULT_API_KEY,
+        bss_secret: str = DEFAULT_BSS_SECRET,
+        **app_kwargs,
+    ):
         self.data = SandboxData(config)
         self.api_key, self.bss_secret = api_key, bss_secret
         self.app = create_app(self.data, api_key=api_key, bss_secret=bss_secret, **app_kwargs)
@@ -36,8 +43,11 @@ class SandboxServer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", port))
         self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
-                                                    timeout_keep_alive=30, backlog=2048))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                self.app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30, backlog=2048
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property
@@ -60,7 +70,7 @@ class SandboxServer:
     def requests(self) -> list[tuple[str, str]]:
         return self.app.state.requests
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         self.thread.start()
         deadline = time.monotonic() + 15
         while not self.server.started:
@@ -74,7 +84,7 @@ class SandboxServer:
         self.thread.join(timeout=10)
         self.sock.close()
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

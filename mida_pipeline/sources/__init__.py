@@ -17,7 +17,20 @@ from mida_pipeline.sources.mida import AsyncMidaClient, validate_project_key
 from mida_pipeline.sources.transport import RetryPolicy
 
 __all__ = [
-    "AsyncMidaClient", "AuthError", "BadRequestError", "BssClient", "BssSync", "InvalidInputError",
-    "MalformedResponseError", "NotFoundError", "PeriodMismatchError", "RateLimitedError", "RetryPolicy",
-    "ServerError", "SourceError", "UnreachableError", "parse_metrics", "validate_project_key",
+    "AsyncMidaClient",
+    "AuthError",
+    "BadRequestError",
+    "BssClient",
+    "BssSync",
+    "InvalidInputError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "PeriodMismatchError",
+    "RateLimitedError",
+    "RetryPolicy",
+    "ServerError",
+    "SourceError",
+    "UnreachableError",
+    "parse_metrics",
+    "validate_project_key",
 ]

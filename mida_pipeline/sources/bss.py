@@ -28,15 +28,37 @@ from mida_pipeline.sources.transport import AsyncTransport, RetryPolicy
 
 DEFAULT_SYNC_URL = "https://mida-session-recording-replay.bsscommerce.com/apiv1/analytics/sync"
 COUNTS = (
-    "total_visitors", "total_sessions", "total_pageviews", "product_views", "add_to_cart", "checkout_started",
-    "successful_orders", "abandoned_carts", "traffic_sources_organic", "traffic_sources_paid",
-    "traffic_sources_referral", "traffic_sources_direct", "devices_desktop", "devices_mobile", "devices_tablet",
-    "rage_clicks", "error_clicks",
+    "total_visitors",
+    "total_sessions",
+    "total_pageviews",
+    "product_views",
+    "add_to_cart",
+    "checkout_started",
+    "successful_orders",
+    "abandoned_carts",
+    "traffic_sources_organic",
+    "traffic_sources_paid",
+    "traffic_sources_referral",
+    "traffic_sources_direct",
+    "devices_desktop",
+    "devices_mobile",
+    "devices_tablet",
+    "rage_clicks",
+    "error_clicks",
 )
 KNOWN_METRICS = (*COUNTS[:8], "revenue", "currency", *COUNTS[8:])
 # Keys that describe the period rather than measure anything.
-PERIOD_KEYS = {"start_date": "start", "date_from": "start", "from": "start", "period_start": "start",
-               "end_date": "end", "date_to": "end", "to": "end", "period_end": "end", "date": "both"}
+PERIOD_KEYS = {
+    "start_date": "start",
+    "date_from": "start",
+    "from": "start",
+    "period_start": "start",
+    "end_date": "end",
+    "date_to": "end",
+    "to": "end",
+    "period_end": "end",
+    "date": "both",
+}
 SKIP_KEYS = {"frequency", "status", "success", "message"}
 
 
@@ -104,13 +126,23 @@ class BssClient:
     (`extract.bss.extract_bss` does); plain `with` only guarantees it is closed afterwards.
     """
 
-    def __init__(self, secret_key: str, *, sync_url: str = DEFAULT_SYNC_URL, header_name: str = "x-mida-secret-key",
-                 timeout: float = 60.0, retry: RetryPolicy = RetryPolicy(), transport: httpx.AsyncBaseTransport | None = None,
-                 sleep=None):
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        sync_url: str = DEFAULT_SYNC_URL,
+        header_name: str = "x-mida-secret-key",
+        timeout: float = 60.0,
+        retry: RetryPolicy = RetryPolicy(),
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep=None,
+    ):
         if not secret_key or not secret_key.strip():
             raise InvalidInputError("MIDA_BSS_SECRET_KEY is empty; set it to the app's API secret key")
         if any(c.isspace() or not c.isprintable() for c in secret_key.strip()):
-            raise InvalidInputError("MIDA_BSS_SECRET_KEY holds spaces or control characters; paste it again without them")
+            raise InvalidInputError(
+                "MIDA_BSS_SECRET_KEY holds spaces or control characters; paste it again without them"
+            )
         secret_key = secret_key.strip()
         # The client's base is the origin, so the request goes to the sync path exactly (no added slash).
         parts = urlsplit(sync_url)
@@ -120,9 +152,17 @@ class BssClient:
         self.path_shown = parts.path or "/"
         self.params = dict(parse_qsl(parts.query, keep_blank_values=True)) or None
         extra = {"sleep": sleep} if sleep else {}
-        self.http = AsyncTransport("bss", urlunsplit((parts.scheme, parts.netloc, "", "", "")), headers={header_name: secret_key, "Content-Type": "application/json"},
-                              secrets=[secret_key], retry=retry, timeout=timeout, transport=transport,
-                              require_success=False, **extra)
+        self.http = AsyncTransport(
+            "bss",
+            urlunsplit((parts.scheme, parts.netloc, "", "", "")),
+            headers={header_name: secret_key, "Content-Type": "application/json"},
+            secrets=[secret_key],
+            retry=retry,
+            timeout=timeout,
+            transport=transport,
+            require_success=False,
+            **extra,
+        )
 
     def __repr__(self) -> str:
         return f"BssClient({self.http!r})"
@@ -144,12 +184,17 @@ class BssClient:
         if not self.http.client.is_closed:
             asyncio.run(self.aclose())
 
-    async def sync(self, frequency: str, start: date, end: date, *, is_latest: bool, allow_unstated_period: bool = False) -> BssSync:
+    async def sync(
+        self, frequency: str, start: date, end: date, *, is_latest: bool, allow_unstated_period: bool = False
+    ) -> BssSync:
         """The metrics for [start, end]. `is_latest`: this is the latest closed day or week (what the endpoint serves)."""
         if frequency not in ("daily", "weekly"):
             raise InvalidInputError(f"frequency must be daily or weekly, not {frequency!r}")
         body = await self.http.request_json(
-            "POST", self.path_shown, params=self.params, json={"frequency": frequency, "start_date": start.isoformat(), "end_date": end.isoformat()}
+            "POST",
+            self.path_shown,
+            params=self.params,
+            json={"frequency": frequency, "start_date": start.isoformat(), "end_date": end.isoformat()},
         )
         if str(body.get("status", "")).lower() == "error" or body.get("success") is False:
             # A failure told in a 200 body: "Invalid API key" or "Sync failed" (the documented texts).
@@ -160,12 +205,20 @@ class BssClient:
             metrics, stated = parse_metrics(body)
         except UnreadableMetricError as exc:
             raise MalformedResponseError(
-                "bss", "POST", self.path_shown, 200, detail=str(exc),
+                "bss",
+                "POST",
+                self.path_shown,
+                200,
+                detail=str(exc),
                 hint="nothing was written; the sync endpoint sent a metric that is not a number, report it with the raw body",
             ) from None
         if all(metrics[name] is None for name in KNOWN_METRICS):
             raise MalformedResponseError(
-                "bss", "POST", self.path_shown, 200, detail=f"no known metric in a body with keys {sorted(body)[:8]}",
+                "bss",
+                "POST",
+                self.path_shown,
+                200,
+                detail=f"no known metric in a body with keys {sorted(body)[:8]}",
                 hint="nothing was written; the sync endpoint's answer changed shape, report it with the raw body",
             )
         asked = f"{frequency} {start}..{end}"
@@ -174,12 +227,20 @@ class BssClient:
             if got != (start, end):
                 shown = "an unreadable period" if UNREADABLE in got else f"{got[0]}..{got[1]}"
                 raise PeriodMismatchError(
-                    "bss", "POST", self.path_shown, 200, detail=f"served {shown} when asked for {asked}",
+                    "bss",
+                    "POST",
+                    self.path_shown,
+                    200,
+                    detail=f"served {shown} when asked for {asked}",
                     hint="nothing was written; check the app's sync frequency setting matches this asset",
                 )
         elif not (is_latest or allow_unstated_period):
             raise PeriodMismatchError(
-                "bss", "POST", self.path_shown, 200, detail=f"the response states no period, and {asked} is not the latest closed one",
+                "bss",
+                "POST",
+                self.path_shown,
+                200,
+                detail=f"the response states no period, and {asked} is not the latest closed one",
                 hint="the endpoint documents only the previous day or week, so older partitions cannot be proven; "
                 "set MIDA_BSS_ACCEPT_UNSTATED_PERIOD=true only if your endpoint honours the dates asked",
             )

@@ -46,14 +46,23 @@ class AuthError(SourceError):
     def __init__(self, api: str, method: str, path: str, status: int | None = None, *args, **kwargs):
         if api == "mida" and status == 403 and path.rstrip("/").endswith("/projects"):
             # Mida lists the company's projects through any project's key, but answers 403 when that project is paused.
-            kwargs.setdefault("hint", "the first key of MIDA_PROJECT_KEYS is the project the company's projects are "
-                                      "listed through, and it is paused: put an active project's key first")
-        kwargs.setdefault("hint", f"check {KEY_VARIABLE.get(api, 'the API key')}" + (" and MIDA_REGION (keys are per region)" if api == "mida" else ""))
+            kwargs.setdefault(
+                "hint",
+                "the first key of MIDA_PROJECT_KEYS is the project the company's projects are "
+                "listed through, and it is paused: put an active project's key first",
+            )
+        kwargs.setdefault(
+            "hint",
+            f"check {KEY_VARIABLE.get(api, 'the API key')}"
+            + (" and MIDA_REGION (keys are per region)" if api == "mida" else ""),
+        )
         super().__init__(api, method, path, status, *args, **kwargs)
 
 
 class NotFoundError(SourceError):
-    default_hint = "check the id asked for, the project key in MIDA_PROJECT_KEYS, and that the API key belongs to that project"
+    default_hint = (
+        "check the id asked for, the project key in MIDA_PROJECT_KEYS, and that the API key belongs to that project"
+    )
 
 
 class BadRequestError(SourceError):

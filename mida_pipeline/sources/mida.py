@@ -118,12 +118,16 @@ class _Pager:
         self.pages += 1
         raw = body.get(ENDPOINTS[self.name].item_key)
         if raw == self.previous and raw:
-            raise MalformedResponseError("mida", "GET", self.path, 200, detail="the same page came back twice; the listing never ends")
+            raise MalformedResponseError(
+                "mida", "GET", self.path, 200, detail="the same page came back twice; the listing never ends"
+            )
         self.previous = raw
         items = _parse(self.name, self.path, body)
         more = len(items) >= self.limit
         if more and self.pages >= self.max_pages:
-            raise MalformedResponseError("mida", "GET", self.path, 200, detail=f"more than {self.max_pages} pages; the listing never ends")
+            raise MalformedResponseError(
+                "mida", "GET", self.path, 200, detail=f"more than {self.max_pages} pages; the listing never ends"
+            )
         return items, more
 
 
@@ -142,14 +146,34 @@ def _transport_args(api_key: str, region: str, base_url: str | None, auth_header
 class AsyncMidaClient:
     """Asynchronous Mida V2 reads for fan-out: at most `max_concurrency` calls in flight, pooled connections."""
 
-    def __init__(self, api_key: str, *, region: str = "us", base_url: str | None = None, auth_header: str = "bearer",
-                 timeout: float = 30.0, retry: RetryPolicy = RetryPolicy(), page_size: int = MAX_PAGE,
-                 max_pages: int = 10_000, max_concurrency: int = 8, transport: httpx.AsyncBaseTransport | None = None,
-                 sleep=None):
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        region: str = "us",
+        base_url: str | None = None,
+        auth_header: str = "bearer",
+        timeout: float = 30.0,
+        retry: RetryPolicy = RetryPolicy(),
+        page_size: int = MAX_PAGE,
+        max_pages: int = 10_000,
+        max_concurrency: int = 8,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep=None,
+    ):
         url, headers = _transport_args(api_key, region, base_url, auth_header)
         extra = {"sleep": sleep} if sleep else {}
-        self.http = AsyncTransport("mida", url, headers=headers, secrets=[api_key], retry=retry, timeout=timeout,
-                                   transport=transport, max_concurrency=max_concurrency, **extra)
+        self.http = AsyncTransport(
+            "mida",
+            url,
+            headers=headers,
+            secrets=[api_key],
+            retry=retry,
+            timeout=timeout,
+            transport=transport,
+            max_concurrency=max_concurrency,
+            **extra,
+        )
         self.page_size, self.max_pages = page_size, max_pages
 
     def __repr__(self) -> str:
@@ -172,7 +196,9 @@ class AsyncMidaClient:
         path = _path(ENDPOINTS[name], project_key, {})
         pager, offset, more = _Pager(name, path, self.page_size, self.max_pages), 0, True
         while more:
-            items, more = pager.take(await self.http.request_json("GET", path, params=pager.params(offset, _params(**filters))))
+            items, more = pager.take(
+                await self.http.request_json("GET", path, params=pager.params(offset, _params(**filters)))
+            )
             for item in items:
                 yield item
             offset += len(items)
@@ -183,16 +209,34 @@ class AsyncMidaClient:
     async def get_experiment(self, project_key: str, test_id: int) -> r.ExperimentDetail:
         return await self._get("experiment", project_key, test_id=test_id)
 
-    async def get_result(self, project_key: str, test_id: int, *, start_date=None, end_date=None,
-                         tz: float | None = None, goal_profile_id=None, goal_key=None, report_phase=None,
-                         breakdown_by: str | None = None) -> r.Result:
+    async def get_result(
+        self,
+        project_key: str,
+        test_id: int,
+        *,
+        start_date=None,
+        end_date=None,
+        tz: float | None = None,
+        goal_profile_id=None,
+        goal_key=None,
+        report_phase=None,
+        breakdown_by: str | None = None,
+    ) -> r.Result:
         """`tz` is the dashboard's hour offset (days.utc_offset_hours), never a zone name."""
-        params = _params(start_date=start_date, end_date=end_date, tz=tz, goal_profile_id=goal_profile_id,
-                         goal_key=goal_key, report_phase=report_phase, breakdown_by=breakdown_by)
+        params = _params(
+            start_date=start_date,
+            end_date=end_date,
+            tz=tz,
+            goal_profile_id=goal_profile_id,
+            goal_key=goal_key,
+            report_phase=report_phase,
+            breakdown_by=breakdown_by,
+        )
         return await self._get("result", project_key, params, test_id=test_id)
 
-    async def get_metrics(self, project_key: str, test_id: int, *, start_date=None, end_date=None,
-                          tz: float | None = None) -> r.Metrics:
+    async def get_metrics(
+        self, project_key: str, test_id: int, *, start_date=None, end_date=None, tz: float | None = None
+    ) -> r.Metrics:
         params = _params(start_date=start_date, end_date=end_date, tz=tz)
         return await self._get("metrics", project_key, params, test_id=test_id)
 
@@ -215,7 +259,9 @@ class AsyncMidaClient:
     async def get_goal(self, project_key: str, goal_profile_id) -> r.Goal:
         return await self._get("goal", project_key, goal_profile_id=goal_profile_id)
 
-    def list_events(self, project_key: str, *, event_text=None, start_date=None, end_date=None) -> AsyncIterator[r.Event]:
+    def list_events(
+        self, project_key: str, *, event_text=None, start_date=None, end_date=None
+    ) -> AsyncIterator[r.Event]:
         return self._list("events", project_key, event_text=event_text, start_date=start_date, end_date=end_date)
 
     async def get_event(self, project_key: str, event_id) -> r.Event:

@@ -266,10 +266,17 @@ def _required_str(item: dict, key: str) -> str:
 def _experiment_fields(item: dict) -> dict[str, Any]:
     code, word = status_pair(item.get("status"), item.get("status_code"))
     return dict(
-        test_id=_required_int(item, "test_id"), test_name=to_str(item.get("test_name")), url=to_str(item.get("url")),
-        status_code=code, status=word, is_completed=bool(to_bool(item.get("is_completed"))),
-        created_at=to_datetime(item.get("created_at")), updated_at=to_datetime(item.get("updated_at")),
-        serving_variant_id=to_str(item.get("serving_variant_id")), is_deploy=to_bool(item.get("is_deploy")), raw=item,
+        test_id=_required_int(item, "test_id"),
+        test_name=to_str(item.get("test_name")),
+        url=to_str(item.get("url")),
+        status_code=code,
+        status=word,
+        is_completed=bool(to_bool(item.get("is_completed"))),
+        created_at=to_datetime(item.get("created_at")),
+        updated_at=to_datetime(item.get("updated_at")),
+        serving_variant_id=to_str(item.get("serving_variant_id")),
+        is_deploy=to_bool(item.get("is_deploy")),
+        raw=item,
     )
 
 
@@ -299,14 +306,23 @@ def _result_variant(v: dict) -> ResultVariant:
     variant_id = _required_str(v, "variant_id")
     nickname = to_str(v.get("nickname"))
     return ResultVariant(
-        variant_id=variant_id, name=to_str(v.get("name")), nickname=nickname,
-        visitors=_count(v, "visitors"), conversions=_count(v, "conversions"),
-        conversion_rate=to_float(v.get("conversion_rate")), improvement=to_float(v.get("improvement")),
-        revenue=to_float(v.get("revenue")), orders=to_int(v.get("orders")), rpv=to_float(v.get("rpv")),
-        aov=to_float(v.get("aov")), currency=to_str(v.get("currency")),
+        variant_id=variant_id,
+        name=to_str(v.get("name")),
+        nickname=nickname,
+        visitors=_count(v, "visitors"),
+        conversions=_count(v, "conversions"),
+        conversion_rate=to_float(v.get("conversion_rate")),
+        improvement=to_float(v.get("improvement")),
+        revenue=to_float(v.get("revenue")),
+        orders=to_int(v.get("orders")),
+        rpv=to_float(v.get("rpv")),
+        aov=to_float(v.get("aov")),
+        currency=to_str(v.get("currency")),
         revenue_per_visitor_improvement=to_float(v.get("revenue_per_visitor_improvement")),
-        traffic_weight=to_float(v.get("traffic_weight")), variant_status=to_str(v.get("variant_status")),
-        is_control=control_flag(v, variant_id), raw=v,
+        traffic_weight=to_float(v.get("traffic_weight")),
+        variant_status=to_str(v.get("variant_status")),
+        is_control=control_flag(v, variant_id),
+        raw=v,
     )
 
 
@@ -330,8 +346,12 @@ def _segment(item: Any, index: int) -> Segment:
     listed = item.get("variants")
     if not isinstance(listed, list):
         raise ShapeError(f"breakdown {name!r} variants is not a list")
-    rows = [{**v, "conversions": v.get("conversions", v.get("converted"))} if isinstance(v, dict) else v for v in listed]
-    return Segment(name, _variants(rows, f"breakdown {name!r} variants"), {k: v for k, v in item.items() if k != "variants"})
+    rows = [
+        {**v, "conversions": v.get("conversions", v.get("converted"))} if isinstance(v, dict) else v for v in listed
+    ]
+    return Segment(
+        name, _variants(rows, f"breakdown {name!r} variants"), {k: v for k, v in item.items() if k != "variants"}
+    )
 
 
 def parse_result(body: dict) -> Result:
@@ -345,22 +365,37 @@ def parse_result(body: dict) -> Result:
     if not isinstance(breakdowns, list):
         raise ShapeError("breakdowns is not a list")
     return Result(
-        test_id=_required_int(body, "test_id"), test_name=to_str(body.get("test_name")), status=word, status_code=code,
-        start_date=to_date(body.get("start_date")), end_date=to_date(body.get("end_date")),
-        days_running=to_int(body.get("days_running")), stats_engine=to_str(body.get("stats_engine")),
+        test_id=_required_int(body, "test_id"),
+        test_name=to_str(body.get("test_name")),
+        status=word,
+        status_code=code,
+        start_date=to_date(body.get("start_date")),
+        end_date=to_date(body.get("end_date")),
+        days_running=to_int(body.get("days_running")),
+        stats_engine=to_str(body.get("stats_engine")),
         confidence_threshold_percent=to_float(body.get("confidence_threshold_percent")),
-        serving_variant_id=to_str(body.get("serving_variant_id")), is_serving=to_bool(body.get("is_serving")),
-        report_phase=to_str(body.get("report_phase")), traffic_allocation=to_float(body.get("traffic_allocation")),
-        distribution_mode=to_str(body.get("distribution_mode")), is_mab=to_bool(body.get("is_mab")),
-        total_visitors=to_int(body.get("total_visitors")), total_conversions=to_int(body.get("total_conversions")),
-        has_revenue=to_bool(body.get("has_revenue")), total_revenue=to_float(body.get("total_revenue")),
-        total_orders=to_int(body.get("total_orders")), currency=to_str(body.get("currency")),
-        goal_profile_id=to_str((chosen or {}).get("goal_profile_id") or body.get("goal_profile_id")), primary_goal=goal,
+        serving_variant_id=to_str(body.get("serving_variant_id")),
+        is_serving=to_bool(body.get("is_serving")),
+        report_phase=to_str(body.get("report_phase")),
+        traffic_allocation=to_float(body.get("traffic_allocation")),
+        distribution_mode=to_str(body.get("distribution_mode")),
+        is_mab=to_bool(body.get("is_mab")),
+        total_visitors=to_int(body.get("total_visitors")),
+        total_conversions=to_int(body.get("total_conversions")),
+        has_revenue=to_bool(body.get("has_revenue")),
+        total_revenue=to_float(body.get("total_revenue")),
+        total_orders=to_int(body.get("total_orders")),
+        currency=to_str(body.get("currency")),
+        goal_profile_id=to_str((chosen or {}).get("goal_profile_id") or body.get("goal_profile_id")),
+        primary_goal=goal,
         variants=[_result_variant(v) for v in variants],
         raw={k: v for k, v in body.items() if k not in ("variants", "breakdowns")},
-        rpv=to_float(body.get("rpv")), aov=to_float(body.get("aov")),
-        goal_key=to_str((chosen or {}).get("goal_key")), goal_name=to_str((chosen or {}).get("goal_name")),
-        goal_type=to_str((chosen or {}).get("goal_type")), breakdown_by=to_str(body.get("breakdown_by")),
+        rpv=to_float(body.get("rpv")),
+        aov=to_float(body.get("aov")),
+        goal_key=to_str((chosen or {}).get("goal_key")),
+        goal_name=to_str((chosen or {}).get("goal_name")),
+        goal_type=to_str((chosen or {}).get("goal_type")),
+        breakdown_by=to_str(body.get("breakdown_by")),
         breakdowns=[_segment(item, i) for i, item in enumerate(breakdowns)],
     )
 
@@ -374,11 +409,17 @@ def parse_metrics(body: dict) -> Metrics:
     parsed = []
     for d in definitions:
         goal = d.get("goal") if isinstance(d.get("goal"), dict) else {}
-        parsed.append(MetricDefinition(
-            metric_key=to_str(d.get("metric_key")), name=to_str(d.get("name")),
-            goal_key=to_str(goal.get("goal_key") or d.get("goal_key")), goal_name=to_str(goal.get("goal_name") or d.get("name")),
-            goal_type=to_str(goal.get("goal_type")), goal_value=goal.get("goal_value"), raw=d,
-        ))
+        parsed.append(
+            MetricDefinition(
+                metric_key=to_str(d.get("metric_key")),
+                name=to_str(d.get("name")),
+                goal_key=to_str(goal.get("goal_key") or d.get("goal_key")),
+                goal_name=to_str(goal.get("goal_name") or d.get("name")),
+                goal_type=to_str(goal.get("goal_type")),
+                goal_value=goal.get("goal_value"),
+                raw=d,
+            )
+        )
     warnings = body.get("warnings") if isinstance(body.get("warnings"), list) else []
     return Metrics(to_int(body.get("test_id")), parsed, warnings, {k: v for k, v in body.items() if k != "metrics"})
 
@@ -396,31 +437,47 @@ def parse_configuration(item: dict) -> Configuration:
     goal = item.get("primary_goal") if isinstance(item.get("primary_goal"), dict) else {}
     secondary = item.get("secondary_goals") if isinstance(item.get("secondary_goals"), list) else []
     return Configuration(
-        stats_engine=engine, tails=TAILS.get(kind or "", 2 if kind is None else None),
+        stats_engine=engine,
+        tails=TAILS.get(kind or "", 2 if kind is None else None),
         confidence_threshold_percent=to_float(item.get("confidence_threshold_percent", item.get("confidence_level"))),
-        confidence_level=to_float(item.get("confidence_level")), analysis_method=method, frequentist_type=kind,
+        confidence_level=to_float(item.get("confidence_level")),
+        analysis_method=method,
+        frequentist_type=kind,
         primary_goal_id=to_str(item.get("primary_goal_id") or goal.get("goal_profile_id")),
-        primary_goal_key=to_str(goal.get("goal_key")), secondary_goal_count=len(secondary), raw=item,
+        primary_goal_key=to_str(goal.get("goal_key")),
+        secondary_goal_count=len(secondary),
+        raw=item,
     )
 
 
 def parse_project(item: dict) -> Project:
     return Project(
-        project_key=_required_str(item, "project_key"), name=to_str(item.get("name")),
-        website_name=to_str(item.get("website_name")), allowed_website=to_str(item.get("allowed_website")),
-        monthly_average_traffic=to_int(item.get("monthly_average_traffic")), shopify_id=to_str(item.get("shopify_id")),
-        status=to_int(item.get("status")), company_id=to_str(item.get("company_id")),
-        created_at=to_datetime(item.get("created_at")), updated_at=to_datetime(item.get("updated_at")), raw=item,
+        project_key=_required_str(item, "project_key"),
+        name=to_str(item.get("name")),
+        website_name=to_str(item.get("website_name")),
+        allowed_website=to_str(item.get("allowed_website")),
+        monthly_average_traffic=to_int(item.get("monthly_average_traffic")),
+        shopify_id=to_str(item.get("shopify_id")),
+        status=to_int(item.get("status")),
+        company_id=to_str(item.get("company_id")),
+        created_at=to_datetime(item.get("created_at")),
+        updated_at=to_datetime(item.get("updated_at")),
+        raw=item,
     )
 
 
 def parse_goal(item: dict) -> Goal:
     return Goal(
-        goal_profile_id=_required_str(item, "goal_profile_id"), goal_key=to_str(item.get("goal_key")),
-        goal_name=to_str(item.get("goal_name")), goal_type=to_str(item.get("goal_type")),
-        goal_value=to_float(item.get("goal_value")), goal_purpose=to_str(item.get("goal_purpose")),
-        element_url=to_str(item.get("element_url")), status=to_str(item.get("status")),
-        created_at=to_datetime(item.get("created_at")), raw=item,
+        goal_profile_id=_required_str(item, "goal_profile_id"),
+        goal_key=to_str(item.get("goal_key")),
+        goal_name=to_str(item.get("goal_name")),
+        goal_type=to_str(item.get("goal_type")),
+        goal_value=to_float(item.get("goal_value")),
+        goal_purpose=to_str(item.get("goal_purpose")),
+        element_url=to_str(item.get("element_url")),
+        status=to_str(item.get("status")),
+        created_at=to_datetime(item.get("created_at")),
+        raw=item,
     )
 
 
@@ -429,9 +486,15 @@ def parse_event(item: dict) -> Event:
     # Documented as a JSON string; an object is accepted and kept as JSON text.
     prop = json.dumps(prop, ensure_ascii=False, sort_keys=True) if isinstance(prop, (dict, list)) else to_str(prop)
     return Event(
-        event_id=_required_str(item, "event_id"), event_text=to_str(item.get("event_text")), event_property=prop,
-        created_at=to_datetime(item.get("created_at")), event_type=to_str(item.get("event_type")),
-        url=to_str(item.get("url")), event_path=to_str(item.get("event_path")), status=to_int(item.get("status")), raw=item,
+        event_id=_required_str(item, "event_id"),
+        event_text=to_str(item.get("event_text")),
+        event_property=prop,
+        created_at=to_datetime(item.get("created_at")),
+        event_type=to_str(item.get("event_type")),
+        url=to_str(item.get("url")),
+        event_path=to_str(item.get("event_path")),
+        status=to_int(item.get("status")),
+        raw=item,
     )
 
 
@@ -441,18 +504,31 @@ def parse_timeseries(body: dict) -> Timeseries:
         raise ShapeError("timeseries is not a list")
     parsed = [
         TimeseriesRow(
-            variant_id=_required_str(row, "variant_id"), day=to_date(row.get("date") or row.get("created_at")),
-            visitors=to_int(row.get("visitors")), converted=to_int(row.get("converted")),
-            conversion=to_int(row.get("conversion")), revenue=to_float(row.get("revenue")),
-            currency=to_str(row.get("currency")), created_at=to_datetime(row.get("created_at")),
-            updated_at=to_datetime(row.get("updated_at")), raw=row,
+            variant_id=_required_str(row, "variant_id"),
+            day=to_date(row.get("date") or row.get("created_at")),
+            visitors=to_int(row.get("visitors")),
+            converted=to_int(row.get("converted")),
+            conversion=to_int(row.get("conversion")),
+            revenue=to_float(row.get("revenue")),
+            currency=to_str(row.get("currency")),
+            created_at=to_datetime(row.get("created_at")),
+            updated_at=to_datetime(row.get("updated_at")),
+            raw=row,
         )
-        for row in rows if isinstance(row, dict)
+        for row in rows
+        if isinstance(row, dict)
     ]
     goal = body.get("goal") if isinstance(body.get("goal"), dict) else None
-    return Timeseries(_required_int(body, "test_id"), to_str(body.get("test_name")), goal, parsed,
-                      {k: v for k, v in body.items() if k != "timeseries"})
+    return Timeseries(
+        _required_int(body, "test_id"),
+        to_str(body.get("test_name")),
+        goal,
+        parsed,
+        {k: v for k, v in body.items() if k != "timeseries"},
+    )
 
 
 def parse_share_link(body: dict) -> ShareLink:
-    return ShareLink(_required_int(body, "test_id"), to_str(body.get("share_link")), to_bool(body.get("is_public")), body)
+    return ShareLink(
+        _required_int(body, "test_id"), to_str(body.get("share_link")), to_bool(body.get("is_public")), body
+    )

@@ -24,7 +24,9 @@ ENVIRONMENT_SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS
 # Credentials in a URL's userinfo part: scheme://user:password@host
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 # Query parameters whose name says they carry a credential: ?api_key=..., &token=..., &secret=...
-_QUERY_SECRET = re.compile(r"(?P<name>[?&;][^=&#\s]*(?:key|token|secret|password|passwd|auth|signature|sig)[^=&#\s]*=)[^&#\s\"']+", re.I)
+_QUERY_SECRET = re.compile(
+    r"(?P<name>[?&;][^=&#\s]*(?:key|token|secret|password|passwd|auth|signature|sig)[^=&#\s]*=)[^&#\s\"']+", re.I
+)
 
 
 def register_secret(value: str | None) -> None:
@@ -57,8 +59,18 @@ class RedactingFilter(logging.Filter):
 
 _filter = RedactingFilter()
 # A logger's filter sees only records logged on that very logger, not its children's, so each is named.
-LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
-           "mida_pipeline", "mida_pipeline.sources.transport", "mida_pipeline.sources.mida", "mida_pipeline.sources.bss")
+LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "mida_pipeline",
+    "mida_pipeline.sources.transport",
+    "mida_pipeline.sources.mida",
+    "mida_pipeline.sources.bss",
+)
 
 
 def install_log_filters() -> None:

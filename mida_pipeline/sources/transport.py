@@ -40,6 +40,7 @@ def _spare_sniffio_lookups() -> None:
     except ImportError:
         sys.modules.setdefault("sniffio", None)
 
+
 log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 502, 503, 504}
 MAX_BODY_BYTES = 64 * 1024 * 1024  # the largest documented page (500 items) is well under a megabyte
@@ -91,11 +92,20 @@ def _api_message(response: httpx.Response) -> str | None:
 class _Core:
     """Everything but the I/O: URLs, retry decisions, errors, body checks."""
 
-    def __init__(self, api: str, base_url: str, headers: dict[str, str], secrets: list[str | None], retry: RetryPolicy,
-                 require_success: bool):
+    def __init__(
+        self,
+        api: str,
+        base_url: str,
+        headers: dict[str, str],
+        secrets: list[str | None],
+        retry: RetryPolicy,
+        require_success: bool,
+    ):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise e.InvalidInputError(f"{e.URL_VARIABLE.get(api, 'the URL')}={redact(base_url)!r} is not an http(s) URL")
+            raise e.InvalidInputError(
+                f"{e.URL_VARIABLE.get(api, 'the URL')}={redact(base_url)!r} is not an http(s) URL"
+            )
         # Userinfo and query may hold credentials someone pasted into the URL: both count as secrets.
         self.query = dict(parse_qsl(parts.query, keep_blank_values=True))
         for secret in [*secrets, parts.username, parts.password, *self.query.values()]:
@@ -124,23 +134,41 @@ class _Core:
     def failure(self, method: str, path: str, response: httpx.Response | None, exc: Exception | None) -> e.SourceError:
         if response is None:
             what = "no answer in time" if isinstance(exc, httpx.TimeoutException) else "connection failed"
-            return e.UnreachableError(self.api, method, path,
-                                      detail=f"{what} ({type(exc).__name__}) after {self.retry.attempts} tries")
+            return e.UnreachableError(
+                self.api, method, path, detail=f"{what} ({type(exc).__name__}) after {self.retry.attempts} tries"
+            )
         status, message = response.status_code, _api_message(response)
-        cls = {401: e.AuthError, 403: e.AuthError, 404: e.NotFoundError, 400: e.BadRequestError, 406: e.BadRequestError,
-               429: e.RateLimitedError}.get(status)
+        cls = {
+            401: e.AuthError,
+            403: e.AuthError,
+            404: e.NotFoundError,
+            400: e.BadRequestError,
+            406: e.BadRequestError,
+            429: e.RateLimitedError,
+        }.get(status)
         if cls is None:
             cls = e.ServerError if status >= 500 else e.BadRequestError
         if message is None and "html" in response.headers.get("content-type", ""):
             message = "an HTML error page"
         if 300 <= status < 400:  # redirects are not followed: a moved API is a wrong URL, not a bad request
-            return cls(self.api, method, path, status, message, detail="a redirect",
-                       hint=f"check {e.URL_VARIABLE.get(self.api, 'the URL')} (scheme, host and path)")
+            return cls(
+                self.api,
+                method,
+                path,
+                status,
+                message,
+                detail="a redirect",
+                hint=f"check {e.URL_VARIABLE.get(self.api, 'the URL')} (scheme, host and path)",
+            )
         return cls(self.api, method, path, status, message)
 
     def too_large(self, method: str, path: str, response: httpx.Response) -> e.MalformedResponseError:
         return e.MalformedResponseError(
-            self.api, method, path, response.status_code, detail=f"a body over {self.max_body_bytes:,} bytes",
+            self.api,
+            method,
+            path,
+            response.status_code,
+            detail=f"a body over {self.max_body_bytes:,} bytes",
             hint="nothing was written; the answer is far larger than any the API documents, report it",
         )
 
@@ -150,7 +178,9 @@ class _Core:
 
     def whole(self, response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
         """The streamed answer as an ordinary response (its chunks are already decoded)."""
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")]
+        headers = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")
+        ]
         return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=response.request)
 
     def body(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
@@ -167,16 +197,25 @@ class _Core:
         if self.require_success and data.get("success") is not True:
             message = data.get("error") or data.get("message")
             raise e.MalformedResponseError(
-                self.api, method, path, response.status_code, str(message)[:200] if message else None,
+                self.api,
+                method,
+                path,
+                response.status_code,
+                str(message)[:200] if message else None,
                 detail="success is " + ("false" if "success" in data else "missing"),
             )
         return data
 
 
 def _client_kwargs(core: _Core, timeout: float, transport, max_connections: int) -> dict:
-    kwargs = dict(base_url=core.base_url, headers=core.headers, params=core.query, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                  limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-                  follow_redirects=False)
+    kwargs = dict(
+        base_url=core.base_url,
+        headers=core.headers,
+        params=core.query,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        follow_redirects=False,
+    )
     if transport is not None:
         kwargs["transport"] = transport
     return kwargs
@@ -185,10 +224,20 @@ def _client_kwargs(core: _Core, timeout: float, transport, max_connections: int)
 class AsyncTransport:
     """Asynchronous JSON over HTTP with retries, a bound on calls in flight, and a shared pause after 429."""
 
-    def __init__(self, api: str, base_url: str, *, headers: dict[str, str], secrets: list[str | None],
-                 retry: RetryPolicy = RetryPolicy(), timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
-                 require_success: bool = True, max_concurrency: int = 8,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+    def __init__(
+        self,
+        api: str,
+        base_url: str,
+        *,
+        headers: dict[str, str],
+        secrets: list[str | None],
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        require_success: bool = True,
+        max_concurrency: int = 8,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         _spare_sniffio_lookups()
         self.core = _Core(api, base_url, headers, secrets, retry, require_success)
         self.sleep = sleep
@@ -199,7 +248,9 @@ class AsyncTransport:
     def __repr__(self) -> str:
         return repr(self.core)
 
-    async def request_json(self, method: str, path: str, *, params: dict | None = None, json: dict | None = None) -> dict:
+    async def request_json(
+        self, method: str, path: str, *, params: dict | None = None, json: dict | None = None
+    ) -> dict:
         attempt, honoured = 0, 0.0  # honoured: the pause this task has already waited out itself
         while True:
             attempt += 1
@@ -229,7 +280,9 @@ class AsyncTransport:
                 self.resume_at = 0.0  # the pause this task asked for is over (also when time is simulated)
 
     async def _send(self, method: str, path: str, params: dict | None, json: dict | None) -> httpx.Response:
-        streamed = await self.client.send(self.client.build_request(method, path, params=params, json=json), stream=True)
+        streamed = await self.client.send(
+            self.client.build_request(method, path, params=params, json=json), stream=True
+        )
         try:
             if self.core.declared_too_large(streamed):
                 raise self.core.too_large(method, path, streamed)

@@ -72,5 +72,8 @@ def posterior_comparison(cc, nc, cv, nv) -> tuple[np.ndarray, np.ndarray, np.nda
         loss[s] = np.where(oc, a_minus_b, b_minus_a)
         loss_control[s] = np.where(oc, b_minus_a, a_minus_b)
     clip = np.clip
-    return (np.where(ok, clip(chance, 0, 1), np.nan), np.where(ok, clip(loss, 0, 1), np.nan),
-            np.where(ok, clip(loss_control, 0, 1), np.nan))
+    return (
+        np.where(ok, clip(chance, 0, 1), np.nan),
+        np.where(ok, clip(loss, 0, 1), np.nan),
+        np.where(ok, clip(loss_control, 0, 1), np.nan),
+    )

@@ -21,12 +21,29 @@ from mida_pipeline.stats.scorecard import (
 )
 
 DTYPES = {
-    "project_key": "string", "test_id": "Int64", "goal_key": "string", "dimension": "string", "segment": "string",
-    "variant_id": "string", "as_of_date": "datetime64[us]", "is_control": "boolean", "visitors": "Int64",
-    "conversions": "Int64", "conversion_rate": "Float64", "abs_lift": "Float64", "rel_lift": "Float64",
-    "p_value": "Float64", "ci_low": "Float64", "ci_high": "Float64", "rel_ci_low": "Float64", "rel_ci_high": "Float64",
-    "chance_to_beat_control": "Float64", "confidence_threshold_percent": "Float64", "revenue": "Float64",
-    "revenue_per_visitor": "Float64", "exploratory": "boolean",
+    "project_key": "string",
+    "test_id": "Int64",
+    "goal_key": "string",
+    "dimension": "string",
+    "segment": "string",
+    "variant_id": "string",
+    "as_of_date": "datetime64[us]",
+    "is_control": "boolean",
+    "visitors": "Int64",
+    "conversions": "Int64",
+    "conversion_rate": "Float64",
+    "abs_lift": "Float64",
+    "rel_lift": "Float64",
+    "p_value": "Float64",
+    "ci_low": "Float64",
+    "ci_high": "Float64",
+    "rel_ci_low": "Float64",
+    "rel_ci_high": "Float64",
+    "chance_to_beat_control": "Float64",
+    "confidence_threshold_percent": "Float64",
+    "revenue": "Float64",
+    "revenue_per_visitor": "Float64",
+    "exploratory": "boolean",
 }
 COLUMNS = list(DTYPES)
 GROUP = ["project_key", "test_id", "result_date", "goal_id", "dimension", "segment"]
@@ -51,14 +68,39 @@ def segment_scorecard(segments: pd.DataFrame, configuration: pd.DataFrame | None
     revenue = pd.to_numeric(frame["revenue"], errors="coerce").to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rpv = np.where(visitors > 0, revenue / visitors, np.nan)
-    out = pd.DataFrame({
-        "project_key": frame["project_key"], "test_id": frame["test_id"], "goal_key": frame["goal_key"],
-        "dimension": frame["dimension"], "segment": frame["segment"], "variant_id": frame["variant_id"],
-        "as_of_date": frame["result_date"], "is_control": frame["is_control"], "visitors": visitors,
-        "conversions": frame["conversions"], "confidence_threshold_percent": threshold, "revenue": revenue,
-        "revenue_per_visitor": rpv, "exploratory": True,
-        **{k: stat[k] for k in ("conversion_rate", "abs_lift", "rel_lift", "p_value", "ci_low", "ci_high",
-                                "rel_ci_low", "rel_ci_high", "chance_to_beat_control")},
-    })
-    out = out.sort_values(["project_key", "test_id", "goal_key", "dimension", "segment", "variant_id"]).reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "project_key": frame["project_key"],
+            "test_id": frame["test_id"],
+            "goal_key": frame["goal_key"],
+            "dimension": frame["dimension"],
+            "segment": frame["segment"],
+            "variant_id": frame["variant_id"],
+            "as_of_date": frame["result_date"],
+            "is_control": frame["is_control"],
+            "visitors": visitors,
+            "conversions": frame["conversions"],
+            "confidence_threshold_percent": threshold,
+            "revenue": revenue,
+            "revenue_per_visitor": rpv,
+            "exploratory": True,
+            **{
+                k: stat[k]
+                for k in (
+                    "conversion_rate",
+                    "abs_lift",
+                    "rel_lift",
+                    "p_value",
+                    "ci_low",
+                    "ci_high",
+                    "rel_ci_low",
+                    "rel_ci_high",
+                    "chance_to_beat_control",
+                )
+            },
+        }
+    )
+    out = out.sort_values(["project_key", "test_id", "goal_key", "dimension", "segment", "variant_id"]).reset_index(
+        drop=True
+    )
     return _typed(out, DTYPES)

@@ -19,7 +19,9 @@ def verdict(is_control, srm_flag, framework, tails, threshold_percent, chance, p
     chance, p_value, lift = (np.asarray(v, dtype=float) for v in (chance, p_value, abs_lift))
     bayesian = np.asarray(framework) == BAYESIAN
     p_used = np.where(np.asarray(tails) == 1, p_value / 2, p_value)
-    frequentist_call = np.where(p_used < 1 - threshold, np.where(lift > 0, "winner", np.where(lift < 0, "loser", "")), "")
+    frequentist_call = np.where(
+        p_used < 1 - threshold, np.where(lift > 0, "winner", np.where(lift < 0, "loser", "")), ""
+    )
     bayesian_call = np.where(chance >= threshold, "winner", np.where(chance <= 1 - threshold, "loser", ""))
     call = np.where(bayesian, bayesian_call, frequentist_call)
     call = np.where(call == "", "inconclusive", call)
@@ -27,7 +29,9 @@ def verdict(is_control, srm_flag, framework, tails, threshold_percent, chance, p
     return np.where(np.asarray(is_control, dtype=bool), "control", call).astype(object)
 
 
-def safe_verdict(is_control, srm_flag, srm_undefined_for_traffic, threshold_percent, sequential_p_holm, abs_lift) -> np.ndarray:
+def safe_verdict(
+    is_control, srm_flag, srm_undefined_for_traffic, threshold_percent, sequential_p_holm, abs_lift
+) -> np.ndarray:
     """Winner or loser only when the Holm-corrected sequential p-value is below 1 - threshold (two-sided).
 
     not_enough_traffic while an arm has too few visitors for the sample-ratio check, or while the sequential

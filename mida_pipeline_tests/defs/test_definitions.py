@@ -28,8 +28,13 @@ def test_definitions_load_and_validate():
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {
-        "mida_experiments", "mida_experiment_variants", "mida_experiment_results", "mida_goals",
-        "mida_events", "bss_analytics_daily", "bss_analytics_weekly",
+        "mida_experiments",
+        "mida_experiment_variants",
+        "mida_experiment_results",
+        "mida_goals",
+        "mida_events",
+        "bss_analytics_daily",
+        "bss_analytics_weekly",
     } <= keys
     assert {s.name for s in defs.schedules} == {"daily_raw_schedule", "weekly_raw_schedule"}
 
@@ -40,7 +45,9 @@ def test_graph_snapshot_raw_assets_feed_staging_and_marts():
     graph = defs.resolve_asset_graph()
     children = lambda key: {k.to_user_string() for k in graph.get(dg.AssetKey.from_user_string(key)).child_keys}  # noqa: E731
     assert children("mida_experiment_results") == {"staging/stg_mida_experiment_results"}
-    assert {"marts/fct_experiment_scorecard", "marts/fct_experiment_variant_daily"} <= children("staging/stg_mida_experiment_results")
+    assert {"marts/fct_experiment_scorecard", "marts/fct_experiment_variant_daily"} <= children(
+        "staging/stg_mida_experiment_results"
+    )
     assert children("bss_analytics_weekly") == {"staging/stg_bss_analytics_weekly"}
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert {"mida_raw", "bss_raw", "staging", "marts"} <= groups
@@ -51,9 +58,22 @@ def test_dagster_cli_materializes_one_weekly_partition_across_a_year_boundary(pi
     monday = "2025-12-29"  # the week runs to Sunday 4 January 2026
     dagster = Path(sys.executable).with_name("dagster")
     proc = subprocess.run(
-        [str(dagster), "asset", "materialize", "-m", "mida_pipeline.definitions", "--select", "bss_analytics_weekly",
-         "--partition", monday],
-        env=pipeline_env, cwd=REPO, capture_output=True, text=True, timeout=600,
+        [
+            str(dagster),
+            "asset",
+            "materialize",
+            "-m",
+            "mida_pipeline.definitions",
+            "--select",
+            "bss_analytics_weekly",
+            "--partition",
+            monday,
+        ],
+        env=pipeline_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     written = list(Path(pipeline_env["MIDA_LAKE_DIR"]).glob("bss_analytics_weekly/*/part.parquet"))
@@ -74,16 +94,25 @@ def test_raw_checks_and_dbt_tests_show_as_asset_checks():
     from mida_pipeline.defs.dbt_project import project
 
     manifest = json.loads(project.manifest_path.read_text())
-    source_tests = {node["name"] for node in manifest["nodes"].values()
-                    if node["resource_type"] == "test" and any(d.startswith("source.") for d in node["depends_on"]["nodes"])}
-    assert {"mida_experiment_results_key_unique", "results_counts_non_negative",
-            "results_conversions_within_visitors"} <= source_tests
+    source_tests = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and any(d.startswith("source.") for d in node["depends_on"]["nodes"])
+    }
+    assert {
+        "mida_experiment_results_key_unique",
+        "results_counts_non_negative",
+        "results_conversions_within_visitors",
+    } <= source_tests
     assert not any(name.endswith("_key_unique") for key, name in checks if "/" not in key)
     scorecard = {name for key, name in checks if key == "marts/fct_experiment_scorecard"}
     assert any(n.startswith("between_fct_experiment_scorecard_p_value") for n in scorecard), scorecard
     assert any(n.startswith("relationships_fct_experiment_scorecard_test_id") for n in scorecard), scorecard
-    assert any(n.startswith("not_above_stg_mida_experiment_results_visitors__conversions")
-               for key, n in checks if key == "staging/stg_mida_experiment_results")
+    assert any(
+        n.startswith("not_above_stg_mida_experiment_results_visitors__conversions")
+        for key, n in checks
+        if key == "staging/stg_mida_experiment_results"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +125,10 @@ def warehouse_columns(sandbox, tmp_path_factory) -> dict[str, dict[str, str]]:
 
     run_cli(env, "sync", "--date", (cal.latest_complete_day("UTC") - timedelta(days=2)).isoformat())
     with duckdb.connect(env["MIDA_DUCKDB_PATH"], read_only=True) as con:
-        rows = con.execute("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-                           "WHERE table_schema IN ('staging', 'marts')").fetchall()
+        rows = con.execute(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema IN ('staging', 'marts')"
+        ).fetchall()
     models: dict[str, dict[str, str]] = {}
     for schema, table, column, type_ in rows:
         models.setdefault(f"{schema}/{table}", {})[column] = type_
@@ -115,9 +146,11 @@ def test_every_staging_and_mart_column_has_a_type_and_a_description_in_the_ui(wa
         shown = {c.name: c for c in schema.columns} if schema else {}
         for name in columns:
             column = shown.get(name)
-            gaps = ([] if column else ["not documented"]) + (
-                [] if column and column.type not in ("", "?") else ["type"]) + (
-                [] if column and column.description.strip() else ["description"])
+            gaps = (
+                ([] if column else ["not documented"])
+                + ([] if column and column.type not in ("", "?") else ["type"])
+                + ([] if column and column.description.strip() else ["description"])
+            )
             if gaps:
                 missing.append(f"{model}.{name}: {', '.join(dict.fromkeys(gaps))}")
     assert not missing, f"{len(missing)} columns lack a type or description in the dbt YAML:\n" + "\n".join(missing)
@@ -144,7 +177,9 @@ print(json.dumps({"events": events, "changed": sorted(k for k in before.keys() |
 def test_importing_the_code_location_starts_no_process_and_changes_no_environment_variable():
     # The manifest is prepared (dbt_manifest above), as the command line and `make install` do: the import only reads it.
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_IS_DEV_CLI"}
-    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     import json
 

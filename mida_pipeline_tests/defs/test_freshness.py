@@ -26,7 +26,8 @@ def test_every_raw_table_has_the_error_bound_dbt_declares():
 def evaluate(instance: dg.DagsterInstance) -> dict[str, dg.AssetCheckEvaluation]:
     """Run every freshness check against `instance`, as the sensor would, and return each table's verdict."""
     defs = dg.Definitions(
-        assets=[dg.AssetSpec(name) for name in RAW], asset_checks=freshness.checks,
+        assets=[dg.AssetSpec(name) for name in RAW],
+        asset_checks=freshness.checks,
         jobs=[dg.define_asset_job("freshness", selection=dg.AssetSelection.all_asset_checks())],
     )
     result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
@@ -36,9 +37,12 @@ def evaluate(instance: dg.DagsterInstance) -> dict[str, dg.AssetCheckEvaluation]
 def landed(instance: dg.DagsterInstance, table: str, hours_ago: float) -> None:
     """A materialization of `table` whose data was captured `hours_ago`, as the raw assets report it."""
     captured = time.time() - hours_ago * 3600
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        table, metadata={"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(captured)},
-    ))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            table,
+            metadata={"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(captured)},
+        )
+    )
 
 
 @pytest.fixture

@@ -16,9 +16,12 @@ YESTERDAY = cal.latest_complete_day("UTC")
 def env(sandbox, monkeypatch, tmp_path):
     sandbox.faults.clear()
     for name, value in {
-        "MIDA_API_KEY": sandbox.api_key, "MIDA_PROJECT_KEYS": ",".join(sandbox.data.project_keys),
-        "MIDA_API_BASE_URL": sandbox.mida_base_url, "MIDA_LAKE_DIR": str(tmp_path / "lake"),
-        "MIDA_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"), "MIDA_TIMEZONE": "UTC",
+        "MIDA_API_KEY": sandbox.api_key,
+        "MIDA_PROJECT_KEYS": ",".join(sandbox.data.project_keys),
+        "MIDA_API_BASE_URL": sandbox.mida_base_url,
+        "MIDA_LAKE_DIR": str(tmp_path / "lake"),
+        "MIDA_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "MIDA_TIMEZONE": "UTC",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("MIDA_REFUSE_LATE_CAPTURE", raising=False)
@@ -26,7 +29,10 @@ def env(sandbox, monkeypatch, tmp_path):
 
 
 def materialize(assets, start, end=None, **kwargs):
-    tags = {"dagster/asset_partition_range_start": start.isoformat(), "dagster/asset_partition_range_end": (end or start).isoformat()}
+    tags = {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": (end or start).isoformat(),
+    }
     return dg.materialize(assets, resources=resources(), tags=tags, **kwargs)
 
 
@@ -46,7 +52,9 @@ def test_each_table_shows_its_own_rows_per_project_the_window_a_preview_and_the_
     result = materialize([mida_experiments], start, YESTERDAY)
     data = sandbox.data
     experiments = {pk: 2 * len(data.experiments(pk)) for pk in data.project_keys}  # two days
-    variants = {pk: 2 * sum(len(data.variant_ids(pk, e["test_id"])) for e in data.experiments(pk)) for pk in data.project_keys}
+    variants = {
+        pk: 2 * sum(len(data.variant_ids(pk, e["test_id"])) for e in data.experiments(pk)) for pk in data.project_keys
+    }
     assert per_project(metadata(result, "mida_experiments")) == experiments
     assert per_project(metadata(result, "mida_experiment_variants")) == variants
     md = metadata(result, "mida_experiment_variants")

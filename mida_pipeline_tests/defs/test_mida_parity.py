@@ -24,9 +24,13 @@ TZ = "Europe/Paris"
 
 def _env(monkeypatch, server, root, **extra):
     for name, value in {
-        "MIDA_API_KEY": server.api_key, "MIDA_PROJECT_KEYS": ",".join(server.data.project_keys),
-        "MIDA_API_BASE_URL": server.mida_base_url, "MIDA_LAKE_DIR": str(root / "lake"),
-        "MIDA_DUCKDB_PATH": str(root / "warehouse.duckdb"), "MIDA_TIMEZONE": TZ, "MIDA_BREAKDOWNS": "device,user_type",
+        "MIDA_API_KEY": server.api_key,
+        "MIDA_PROJECT_KEYS": ",".join(server.data.project_keys),
+        "MIDA_API_BASE_URL": server.mida_base_url,
+        "MIDA_LAKE_DIR": str(root / "lake"),
+        "MIDA_DUCKDB_PATH": str(root / "warehouse.duckdb"),
+        "MIDA_TIMEZONE": TZ,
+        "MIDA_BREAKDOWNS": "device,user_type",
         **extra,
     }.items():
         monkeypatch.setenv(name, value)
@@ -34,7 +38,10 @@ def _env(monkeypatch, server, root, **extra):
 
 
 def _materialize(start: date, end: date) -> dg.ExecuteInProcessResult:
-    tags = {"dagster/asset_partition_range_start": start.isoformat(), "dagster/asset_partition_range_end": end.isoformat()}
+    tags = {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
     return dg.materialize(mida_assets, resources=resources(), tags=tags, raise_on_error=False)
 
 
@@ -48,7 +55,9 @@ def _query(root, sql: str) -> list[tuple]:
 def synced(tmp_path_factory):
     """Three days around Paris's autumn clock change, every raw Mida asset, in one run."""
     root = tmp_path_factory.mktemp("parity")
-    with SandboxServer(SandboxConfig(seed=23, projects=3, experiments_per_project=6, today=date(2026, 12, 1))) as server:
+    with SandboxServer(
+        SandboxConfig(seed=23, projects=3, experiments_per_project=6, today=date(2026, 12, 1))
+    ) as server:
         with pytest.MonkeyPatch.context() as mp:
             _env(mp, server, root)
             result = _materialize(min(DAYS), max(DAYS))
@@ -63,7 +72,9 @@ def test_every_asset_of_the_run_succeeds(synced):
 def test_every_goal_of_every_experiment_lands_once(synced):
     server, root, _ = synced
     data = server.data
-    landed = set(_query(root, "SELECT project_key, test_id, goal_key, is_primary_goal FROM raw.mida_experiment_results"))
+    landed = set(
+        _query(root, "SELECT project_key, test_id, goal_key, is_primary_goal FROM raw.mida_experiment_results")
+    )
     expected = set()
     for pk in data.project_keys:
         for e in (data.experiment(pk, item["test_id"]) for item in data.experiments(pk)):
@@ -74,22 +85,35 @@ def test_every_goal_of_every_experiment_lands_once(synced):
     assert landed == expected
     assert any(not primary for *_, primary in landed), "the sandbox gives experiments secondary goals"
     # The primary goal is never fetched again as a secondary one.
-    assert not _query(root, """SELECT project_key, test_id, goal_key FROM raw.mida_experiment_results
-                               GROUP BY ALL HAVING count(DISTINCT is_primary_goal) > 1""")
+    assert not _query(
+        root,
+        """SELECT project_key, test_id, goal_key FROM raw.mida_experiment_results
+                               GROUP BY ALL HAVING count(DISTINCT is_primary_goal) > 1""",
+    )
 
 
 def test_each_day_is_cut_at_the_zones_offset_of_that_day(synced):
     server, root, _ = synced
     data = server.data
-    rows = _query(root, """SELECT project_key, test_id, goal_key, variant_id, "window", date, visitors, conversions
-                           FROM raw.mida_experiment_results""")
+    rows = _query(
+        root,
+        """SELECT project_key, test_id, goal_key, variant_id, "window", date, visitors, conversions
+                           FROM raw.mida_experiment_results""",
+    )
     assert rows
     sensitive = 0
     for pk, test_id, goal_key, variant_id, window, day, visitors, conversions in rows:
         e = data.experiment(pk, test_id)
         start = day if window == "day" else data.running_days(e)[0]
         want = data.window(pk, test_id, variant_id, start, day, goal_key=goal_key, tz_offset=DAYS[day])
-        assert (visitors, conversions) == (want.visitors, want.conversions), (pk, test_id, goal_key, variant_id, window, day)
+        assert (visitors, conversions) == (want.visitors, want.conversions), (
+            pk,
+            test_id,
+            goal_key,
+            variant_id,
+            window,
+            day,
+        )
         wrong = data.window(pk, test_id, variant_id, start, day, goal_key=goal_key, tz_offset=0.0)
         sensitive += (wrong.visitors, wrong.conversions) != (visitors, conversions)
     assert sensitive > len(rows) / 2, "a wrong offset must give wrong numbers, or this test proves nothing"
@@ -97,11 +121,14 @@ def test_each_day_is_cut_at_the_zones_offset_of_that_day(synced):
 
 def test_secondary_goals_have_their_own_numbers(synced):
     _, root, _ = synced
-    differing = _query(root, """
+    differing = _query(
+        root,
+        """
         SELECT count(*) FROM raw.mida_experiment_results p JOIN raw.mida_experiment_results s
           ON p.project_key = s.project_key AND p.date = s.date AND p.test_id = s.test_id AND p.variant_id = s.variant_id
          AND p."window" = s."window" AND p.is_primary_goal AND NOT s.is_primary_goal
-        WHERE p.conversions <> s.conversions""")[0][0]
+        WHERE p.conversions <> s.conversions""",
+    )[0][0]
     assert differing > 0
 
 
@@ -111,16 +138,26 @@ def test_the_experiment_goals_snapshot_lists_primary_then_secondary_goals(synced
     for pk in data.project_keys:
         for item in data.experiments(pk):
             want = {(g["goal_key"], g["is_primary"]) for g in data.experiment_goals(pk, item["test_id"])}
-            got = set(_query(root, f"""SELECT goal_key, is_primary_goal FROM raw.mida_experiment_goals
-                                      WHERE project_key = '{pk}' AND test_id = {item['test_id']} AND date = DATE '2026-10-26'"""))
+            got = set(
+                _query(
+                    root,
+                    f"""SELECT goal_key, is_primary_goal FROM raw.mida_experiment_goals
+                                      WHERE project_key = '{pk}' AND test_id = {item["test_id"]} AND date = DATE '2026-10-26'""",
+                )
+            )
             assert got == want, (pk, item["test_id"])
 
 
 def test_each_projects_statistics_settings_land(synced):
     server, root, _ = synced
-    got = {pk: (engine, tails, threshold) for pk, engine, tails, threshold in _query(
-        root, "SELECT project_key, stats_engine, tails, confidence_threshold_percent FROM raw.mida_project_configuration "
-              "WHERE date = DATE '2026-10-26'")}
+    got = {
+        pk: (engine, tails, threshold)
+        for pk, engine, tails, threshold in _query(
+            root,
+            "SELECT project_key, stats_engine, tails, confidence_threshold_percent FROM raw.mida_project_configuration "
+            "WHERE date = DATE '2026-10-26'",
+        )
+    }
     for pk in server.data.project_keys:
         c = server.data.configuration(pk)
         tails = 1 if c["frequentist_type"] == "0" else 2
@@ -138,8 +175,11 @@ def test_the_company_projects_land_with_paused_ones_flagged(synced):
 def test_segments_partition_the_cumulative_result(synced):
     server, root, _ = synced
     data = server.data
-    rows = _query(root, """SELECT project_key, test_id, dimension, segment, variant_id, visitors, conversions
-                           FROM raw.mida_experiment_result_segments WHERE date = DATE '2026-10-26'""")
+    rows = _query(
+        root,
+        """SELECT project_key, test_id, dimension, segment, variant_id, visitors, conversions
+                           FROM raw.mida_experiment_result_segments WHERE date = DATE '2026-10-26'""",
+    )
     assert {r[2] for r in rows} == {"device", "user_type"}
     for pk, test_id, dimension, segment, variant_id, visitors, conversions in rows:
         e = data.experiment(pk, test_id)
@@ -163,6 +203,7 @@ def test_discovery_syncs_a_project_added_between_runs_and_skips_paused_ones(tmp_
         assert _materialize(date(2026, 11, 30), date(2026, 11, 30)).success
         landed = {(pk, d) for pk, d in _query(tmp_path, "SELECT DISTINCT project_key, date FROM raw.mida_experiments")}
         assert landed == {(pk, day) for pk in server.data.project_keys} | {
-            (pk, date(2026, 11, 30)) for pk in [*server.data.project_keys, "shop-new"]}
+            (pk, date(2026, 11, 30)) for pk in [*server.data.project_keys, "shop-new"]
+        }
         paused = [p["project_key"] for p in server.data.projects(include_inactive=True) if p["status"] != 1]
         assert paused and not any(f"/project/{pk}/" in path for _, path in server.requests for pk in paused)

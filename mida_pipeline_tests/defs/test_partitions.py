@@ -17,10 +17,10 @@ def window(definition: dg.TimeWindowPartitionsDefinition, key: str) -> tuple[dat
 @pytest.mark.parametrize(
     "day, monday",
     [
-        (date(2026, 1, 1), "2025-12-29"),   # a week across the year boundary
-        (date(2026, 1, 4), "2025-12-29"),   # its Sunday
-        (date(2026, 1, 5), "2026-01-05"),   # the next Monday starts a new week
-        (date(2026, 4, 2), "2026-03-30"),   # a week across a month boundary
+        (date(2026, 1, 1), "2025-12-29"),  # a week across the year boundary
+        (date(2026, 1, 4), "2025-12-29"),  # its Sunday
+        (date(2026, 1, 5), "2026-01-05"),  # the next Monday starts a new week
+        (date(2026, 4, 2), "2026-03-30"),  # a week across a month boundary
         (date(2024, 2, 29), "2024-02-26"),  # a leap day
     ],
 )
@@ -73,9 +73,23 @@ def test_raw_assets_backfill_in_one_run_and_share_an_api_pool():
     from mida_pipeline.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    for name in ("mida_experiments", "mida_experiment_results", "mida_goals", "mida_events", "bss_analytics_daily", "bss_analytics_weekly"):
+    for name in (
+        "mida_experiments",
+        "mida_experiment_results",
+        "mida_goals",
+        "mida_events",
+        "bss_analytics_daily",
+        "bss_analytics_weekly",
+    ):
         node = graph.get(dg.AssetKey(name))
         assert node.backfill_policy == dg.BackfillPolicy.single_run(), name
-    pools = {name: defs.resolve_assets_def(name).op.pool for name in ("mida_experiments", "mida_goals", "mida_experiment_results")}
+    pools = {
+        name: defs.resolve_assets_def(name).op.pool
+        for name in ("mida_experiments", "mida_goals", "mida_experiment_results")
+    }
     assert set(pools.values()) == {"mida_api"}
-    assert defs.resolve_assets_def("bss_analytics_daily").op.pool == defs.resolve_assets_def("bss_analytics_weekly").op.pool == "bss_api"
+    assert (
+        defs.resolve_assets_def("bss_analytics_daily").op.pool
+        == defs.resolve_assets_def("bss_analytics_weekly").op.pool
+        == "bss_api"
+    )

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import textwrap
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
@@ -26,9 +26,23 @@ pytestmark = pytest.mark.slow
 YESTERDAY = cal.latest_complete_day("UTC")
 DAY = YESTERDAY - timedelta(days=3)
 START = YESTERDAY - timedelta(days=29)
-RAW = ["mida_experiments", "mida_experiment_variants", "mida_experiment_results", "mida_goals", "mida_events", "bss_analytics_daily"]
-MARTS = ["dim_experiments", "dim_goals", "dim_events", "fct_experiment_variant_daily", "fct_experiment_scorecard",
-         "fct_store_traffic_daily", "fct_store_traffic_weekly"]
+RAW = [
+    "mida_experiments",
+    "mida_experiment_variants",
+    "mida_experiment_results",
+    "mida_goals",
+    "mida_events",
+    "bss_analytics_daily",
+]
+MARTS = [
+    "dim_experiments",
+    "dim_goals",
+    "dim_events",
+    "fct_experiment_variant_daily",
+    "fct_experiment_scorecard",
+    "fct_store_traffic_daily",
+    "fct_store_traffic_weekly",
+]
 
 # A BI tool: one read-only connection held through the whole sync, and one that reconnects again and again.
 READER = textwrap.dedent("""
@@ -57,8 +71,9 @@ def warehouse(env) -> duckdb.DuckDBPyConnection:
 
 def results(con, day: date, window: str) -> dict:
     rows = con.execute(
-        'SELECT project_key, test_id, variant_id, visitors, conversions, revenue FROM raw.mida_experiment_results '
-        'WHERE date = ? AND "window" = ? AND is_primary_goal', [day, window]
+        "SELECT project_key, test_id, variant_id, visitors, conversions, revenue FROM raw.mida_experiment_results "
+        'WHERE date = ? AND "window" = ? AND is_primary_goal',
+        [day, window],
     ).fetchall()
     return {(pk, tid, vid): (v, c, r or 0.0) for pk, tid, vid, v, c, r in rows}
 
@@ -75,12 +90,19 @@ def expected(sandbox, day: date, window: str) -> dict:
             for variant_id in exp.variant_ids:
                 counts = [data.daily(pk, exp.test_id, variant_id, d) for d in cal.days(start, day)]
                 revenue = data.window(pk, exp.test_id, variant_id, start, day).revenue
-                out[(pk, exp.test_id, variant_id)] = (sum(c.visitors for c in counts), sum(c.conversions for c in counts), revenue)
+                out[(pk, exp.test_id, variant_id)] = (
+                    sum(c.visitors for c in counts),
+                    sum(c.conversions for c in counts),
+                    revenue,
+                )
     return out
 
 
 def rows_of_day(con, day: date) -> dict:
-    return {t: con.execute(f"SELECT * EXCLUDE (captured_at) FROM raw.{t} WHERE date = ? ORDER BY ALL", [day]).fetchall() for t in RAW}
+    return {
+        t: con.execute(f"SELECT * EXCLUDE (captured_at) FROM raw.{t} WHERE date = ? ORDER BY ALL", [day]).fetchall()
+        for t in RAW
+    }
 
 
 @contextmanager
@@ -104,23 +126,36 @@ def history(sandbox, tmp_path_factory):
     (root / "dagster_home").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_"))}
     env.update(
-        MIDA_API_KEY=sandbox.api_key, MIDA_PROJECT_KEYS=",".join(sandbox.data.project_keys),
-        MIDA_API_BASE_URL=sandbox.mida_base_url, MIDA_BSS_SECRET_KEY=sandbox.bss_secret,
-        MIDA_BSS_SYNC_URL=sandbox.bss_sync_url, MIDA_LAKE_DIR=str(root / "lake"),
-        MIDA_DUCKDB_PATH=str(root / "warehouse.duckdb"), MIDA_START_DATE="2025-01-01",
-        DAGSTER_HOME=str(root / "dagster_home"), MIDA_REPORT_DIR=str(root / "report"),
+        MIDA_API_KEY=sandbox.api_key,
+        MIDA_PROJECT_KEYS=",".join(sandbox.data.project_keys),
+        MIDA_API_BASE_URL=sandbox.mida_base_url,
+        MIDA_BSS_SECRET_KEY=sandbox.bss_secret,
+        MIDA_BSS_SYNC_URL=sandbox.bss_sync_url,
+        MIDA_LAKE_DIR=str(root / "lake"),
+        MIDA_DUCKDB_PATH=str(root / "warehouse.duckdb"),
+        MIDA_START_DATE="2025-01-01",
+        DAGSTER_HOME=str(root / "dagster_home"),
+        MIDA_REPORT_DIR=str(root / "report"),
     )
     sandbox.faults.clear()
     run_cli(env, "sync", "--date", DAY.isoformat())
     with warehouse(env) as con:
-        synced = {"day": results(con, DAY, "day"), "cumulative": results(con, DAY, "cumulative"), "rows": rows_of_day(con, DAY),
-                  "scorecard": con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0]}
+        synced = {
+            "day": results(con, DAY, "day"),
+            "cumulative": results(con, DAY, "cumulative"),
+            "rows": rows_of_day(con, DAY),
+            "scorecard": con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0],
+        }
     with instance_at(env["DAGSTER_HOME"]) as inst:
         runs_before = {r.run_id for r in inst.get_runs()}
 
     stop = root / "stop-readers"
-    reader = subprocess.Popen([sys.executable, "-c", READER, env["MIDA_DUCKDB_PATH"], str(stop)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, env["MIDA_DUCKDB_PATH"], str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert reader.stdout.readline().strip() == "ready"
         backfill = run_cli(env, "backfill", "--start", START.isoformat(), "--end", YESTERDAY.isoformat())
@@ -129,19 +164,32 @@ def history(sandbox, tmp_path_factory):
         out, err = reader.communicate(timeout=60)
     with instance_at(env["DAGSTER_HOME"]) as inst:
         new_runs = [r for r in inst.get_runs() if r.run_id not in runs_before]
-    yield {"env": env, "synced": synced, "backfill": backfill, "runs": new_runs,
-           "reads": [line.split() for line in out.splitlines()], "reader_exit": reader.returncode, "reader_err": err}
+    yield {
+        "env": env,
+        "synced": synced,
+        "backfill": backfill,
+        "runs": new_runs,
+        "reads": [line.split() for line in out.splitlines()],
+        "reader_exit": reader.returncode,
+        "reader_err": err,
+    }
 
 
 def test_a_sync_publishes_the_warehouse_once(history):
     """Raw assets write the lake only; the models publish once per sync. A raw write publishes too only when it
     gave a table its first partition (here: the first closed week of the store's weekly table)."""
     with instance_at(history["env"]["DAGSTER_HOME"]) as inst:
-        published = [e.user_message for r in history["runs"] for e in inst.all_logs(r.run_id)
-                     if (e.user_message or "").startswith("published ")]
+        published = [
+            e.user_message
+            for r in history["runs"]
+            for e in inst.all_logs(r.run_id)
+            if (e.user_message or "").startswith("published ")
+        ]
     by_models = [m for m in published if "first partition" not in m]
     assert len(by_models) == 1, published
-    assert all(m.endswith("(first partition of bss_analytics_weekly)") for m in published if m not in by_models), published
+    assert all(m.endswith("(first partition of bss_analytics_weekly)") for m in published if m not in by_models), (
+        published
+    )
 
 
 def test_sync_one_day_lands_the_sandbox_numbers_for_the_day_and_the_cumulative_window(history, sandbox):
@@ -156,9 +204,9 @@ def test_a_thirty_day_backfill_is_one_run_of_the_raw_job(history):
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in history["runs"])
     assert "in 3 runs" in history["backfill"].stdout
     with warehouse(history["env"]) as con:
-        assert con.execute("SELECT min(date), max(date), count(DISTINCT date) FROM raw.mida_experiment_results").fetchone() == (
-            START, YESTERDAY, 30
-        )
+        assert con.execute(
+            "SELECT min(date), max(date), count(DISTINCT date) FROM raw.mida_experiment_results"
+        ).fetchone() == (START, YESTERDAY, 30)
         assert con.execute("SELECT count(*) FROM raw.bss_analytics_weekly").fetchone()[0] >= 4
 
 
@@ -167,7 +215,9 @@ def test_after_a_backfill_the_raw_views_hold_the_sandbox_numbers(history, sandbo
         for day in (START, YESTERDAY):
             for window in ("day", "cumulative"):
                 assert results(con, day, window) == expected(sandbox, day, window), (day, window)
-        bss = con.execute("SELECT total_visitors, successful_orders FROM raw.bss_analytics_daily WHERE date = ?", [START]).fetchone()
+        bss = con.execute(
+            "SELECT total_visitors, successful_orders FROM raw.bss_analytics_daily WHERE date = ?", [START]
+        ).fetchone()
     truth = sandbox.data.bss(START, START)
     assert bss == (truth["total_visitors"], truth["successful_orders"])
 
@@ -180,9 +230,12 @@ def test_rerunning_a_day_gives_identical_rows(history):
 
 def test_snapshots_taken_after_their_day_are_flagged_late(history):
     with warehouse(history["env"]) as con:
-        flags = dict(con.execute(
-            "SELECT date, bool_and(is_late_capture) FROM raw.mida_experiments WHERE date IN (?, ?) GROUP BY date", [DAY, YESTERDAY]
-        ).fetchall())
+        flags = dict(
+            con.execute(
+                "SELECT date, bool_and(is_late_capture) FROM raw.mida_experiments WHERE date IN (?, ?) GROUP BY date",
+                [DAY, YESTERDAY],
+            ).fetchall()
+        )
         goals = con.execute("SELECT bool_and(is_late_capture) FROM raw.mida_goals WHERE date = ?", [DAY]).fetchone()[0]
     # Captured today: three days after DAY is late, the morning after yesterday is on time.
     assert flags == {DAY: True, YESTERDAY: False} and goals is True
@@ -194,9 +247,12 @@ def test_after_a_backfill_every_mart_is_filled(history, sandbox):
             assert con.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()[0] > 0, mart
         scored = con.execute("SELECT count(*) FROM marts.fct_experiment_scorecard").fetchone()[0]
     # One row per goal and variant of every experiment with results.
-    truth = sum(len(e.variant_ids) * len(sandbox.data.experiment_goals(pk, e.test_id))
-                for pk in sandbox.data.project_keys for e in sandbox.data.experiment_records(pk)
-                if e.status != 9 and e.created <= YESTERDAY)
+    truth = sum(
+        len(e.variant_ids) * len(sandbox.data.experiment_goals(pk, e.test_id))
+        for pk in sandbox.data.project_keys
+        for e in sandbox.data.experiment_records(pk)
+        if e.status != 9 and e.created <= YESTERDAY
+    )
     assert scored == truth
 
 
@@ -222,13 +278,26 @@ def test_a_project_that_fails_is_named_and_the_others_land(pipeline_env, sandbox
     # too, where Dagster's own first-run notices would otherwise come first.
     lines = proc.stderr.strip().splitlines()
     assert lines[0].startswith("mida-pipeline: mida_")
-    per_project = {"mida_events", "mida_experiment_results", "mida_experiments", "mida_goals",
-                   "mida_experiment_result_segments", "mida_project_configuration"}
+    per_project = {
+        "mida_events",
+        "mida_experiment_results",
+        "mida_experiments",
+        "mida_goals",
+        "mida_experiment_result_segments",
+        "mida_project_configuration",
+    }
     assert all(line.split(":", 1)[0] in {"mida-pipeline", *per_project} for line in lines), lines
     assert all("no-such-project" in line and "404" in line for line in lines)
     with duckdb.connect() as con:
-        for table in ("mida_experiments", "mida_experiment_results", "mida_goals", "mida_events", "mida_experiment_goals",
-                      "mida_experiment_result_segments", "mida_project_configuration"):
+        for table in (
+            "mida_experiments",
+            "mida_experiment_results",
+            "mida_goals",
+            "mida_events",
+            "mida_experiment_goals",
+            "mida_experiment_result_segments",
+            "mida_project_configuration",
+        ):
             landed = con.execute(
                 f"SELECT DISTINCT project_key FROM read_parquet('{env['MIDA_LAKE_DIR']}/{table}/**/*.parquet', hive_partitioning=true) ORDER BY 1"
             ).fetchall()
@@ -252,7 +321,9 @@ def test_a_day_in_a_non_utc_zone(pipeline_env, sandbox):
     run_cli(env, "sync", "--date", day.isoformat())
     with warehouse(env) as con:
         assert con.execute("SELECT DISTINCT date FROM raw.mida_experiment_results").fetchall() == [(day,)]
-        windows = con.execute('SELECT DISTINCT window_start, window_end FROM raw.mida_experiment_results WHERE "window" = \'day\'').fetchall()
+        windows = con.execute(
+            "SELECT DISTINCT window_start, window_end FROM raw.mida_experiment_results WHERE \"window\" = 'day'"
+        ).fetchall()
         captured = con.execute("SELECT max(captured_at) FROM raw.mida_experiments").fetchone()[0]
     assert windows == [(day, day)]
     # Captured two days after `day` closed in Kiritimati: late there, whatever the UTC date says.

@@ -10,7 +10,11 @@ def test_the_report_sits_after_the_marts_it_reads_in_its_own_group():
     node = graph.get(dg.AssetKey("experiment_report"))
     assert node.group_name == "report" and {"python", "html"} <= set(node.kinds)
     parents = {k.to_user_string() for k in node.parent_keys}
-    assert {"marts/fct_experiment_scorecard", "marts/fct_store_traffic_daily", "marts/fct_store_traffic_weekly"} <= parents
+    assert {
+        "marts/fct_experiment_scorecard",
+        "marts/fct_store_traffic_daily",
+        "marts/fct_store_traffic_weekly",
+    } <= parents
     assert "MIDA_REPORT_DIR" in node.description
 
 

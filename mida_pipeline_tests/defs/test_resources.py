@@ -34,7 +34,11 @@ def test_a_malformed_project_key_stops_the_run_naming_the_variable(env, monkeypa
     result = materialize_goals()
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
-    message = failure.step_failure_data.error.cause.message if failure.step_failure_data.error.cause else failure.step_failure_data.error.message
+    message = (
+        failure.step_failure_data.error.cause.message
+        if failure.step_failure_data.error.cause
+        else failure.step_failure_data.error.message
+    )
     assert "MIDA_PROJECT_KEYS" in message and "SENTINEL" not in str(result.all_events)
     assert not list((env / "lake").rglob("*.parquet"))
 
@@ -59,7 +63,10 @@ def test_every_setting_is_a_resource_field_the_ui_shows(env, monkeypatch):
 def test_a_run_can_override_a_setting_and_the_client_follows_it():
     from mida_pipeline.defs.resources import MidaApi
 
-    assert MidaApi(api_key="k-123", project_keys="p", region="eu").client().http.core.base_url == "https://api-eu.mida.so/v2"
+    assert (
+        MidaApi(api_key="k-123", project_keys="p", region="eu").client().http.core.base_url
+        == "https://api-eu.mida.so/v2"
+    )
     overridden = MidaApi(api_key="k-123", project_keys="p", region="eu", api_base_url="http://127.0.0.1:9/v2")
     assert overridden.client().http.core.base_url == "http://127.0.0.1:9/v2"
     assert MidaApi(api_key="k", project_keys="p", breakdowns="").settings().breakdowns == ()

@@ -91,7 +91,9 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
 def dagster(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """`dagster ARGS` as a user types it; fails the test with its output when it fails."""
     proc = subprocess.run([str(BIN / "dagster"), *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, f"dagster {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"dagster {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc
 
 
@@ -104,7 +106,10 @@ def instance(env: dict[str, str]) -> dg.DagsterInstance:
 def runs_of(inst: dg.DagsterInstance, key: dg.AssetKey) -> list[dg.DagsterRun]:
     """Every run that targets `key`, oldest first."""
     runs = inst.get_runs()
-    return sorted((r for r in runs if r.asset_selection and key in r.asset_selection), key=lambda r: inst.get_run_record_by_id(r.run_id).create_timestamp)
+    return sorted(
+        (r for r in runs if r.asset_selection and key in r.asset_selection),
+        key=lambda r: inst.get_run_record_by_id(r.run_id).create_timestamp,
+    )
 
 
 def finished(runs: list[dg.DagsterRun]) -> bool:
@@ -133,8 +138,10 @@ PG_USER, PG_DB = "dagster", "dagster"
 def _postgres_bin() -> Path:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     if not found:
-        pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): `apt-get install postgresql` "
-                    "(.ci/run does it) to run the shared-instance tests")
+        pytest.fail(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): `apt-get install postgresql` "
+            "(.ci/run does it) to run the shared-instance tests"
+        )
     return found[-1].parent
 
 
@@ -157,12 +164,30 @@ def postgres(tmp_path_factory):
     run = lambda *args: subprocess.run(_as_owner([str(a) for a in args]), check=True, capture_output=True, text=True)  # noqa: E731
     try:
         run(bin_dir / "initdb", "-D", data, "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-sync")
-        run(bin_dir / "pg_ctl", "-D", data, "-l", root / "server.log", "-w", "-t", "120", "start",
-            "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200")
-        yield {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(port), "DAGSTER_PG_USER": PG_USER,
-               "DAGSTER_PG_PASSWORD": "unused-with-trust", "DAGSTER_PG_DB": "postgres"}
+        run(
+            bin_dir / "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            root / "server.log",
+            "-w",
+            "-t",
+            "120",
+            "start",
+            "-o",
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+        )
+        yield {
+            "DAGSTER_PG_HOST": "127.0.0.1",
+            "DAGSTER_PG_PORT": str(port),
+            "DAGSTER_PG_USER": PG_USER,
+            "DAGSTER_PG_PASSWORD": "unused-with-trust",
+            "DAGSTER_PG_DB": "postgres",
+        }
     finally:
-        subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -237,8 +262,9 @@ def launch_backfill_as_the_ui_does(url: str, assets: list[str], partitions: list
         "partitionNames": partitions,
         "fromFailure": False,
     }
-    answer = httpx.post(f"{url}/graphql", json={"query": GRAPHQL_LAUNCH_BACKFILL, "variables": {"backfillParams": params}},
-                        timeout=120).json()
+    answer = httpx.post(
+        f"{url}/graphql", json={"query": GRAPHQL_LAUNCH_BACKFILL, "variables": {"backfillParams": params}}, timeout=120
+    ).json()
     result = answer.get("data", {}).get("launchPartitionBackfill") or {}
     assert "backfillId" in result, answer
     return result["backfillId"]

@@ -32,8 +32,17 @@ SELECTION = "mida_experiments,mida_experiment_variants,mida_experiment_goals,mid
 
 
 def materialize(env, *, check: bool = True):
-    args = [str(BIN / "dagster"), "asset", "materialize", "-m", "mida_pipeline.definitions", "--select", SELECTION,
-            "--partition", DAY]
+    args = [
+        str(BIN / "dagster"),
+        "asset",
+        "materialize",
+        "-m",
+        "mida_pipeline.definitions",
+        "--select",
+        SELECTION,
+        "--partition",
+        DAY,
+    ]
     proc = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
     if check:
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -46,7 +55,9 @@ def _settled_models(inst, count):
 
 
 @pytest.mark.slow
-def test_raw_materializations_are_each_followed_by_one_models_run_even_a_partly_failed_one(pipeline_env, sandbox, tmp_path):
+def test_raw_materializations_are_each_followed_by_one_models_run_even_a_partly_failed_one(
+    pipeline_env, sandbox, tmp_path
+):
     env = pipeline_env
     with daemon(env, tmp_path / "daemon.log"):
         inst = instance(env)

@@ -32,8 +32,13 @@ def test_the_docker_launcher_forwards_only_variables_the_daemon_always_has():
     # Dagster refuses to launch a run when a forwarded variable is unset in the daemon's environment,
     # which is .env (from .env.example) plus docker-compose.yaml's own `environment`.
     launcher = yaml.safe_load((DEPLOY / "dagster.docker.yaml").read_text())["run_launcher"]["config"]
-    env_file = {line.split("=")[0] for line in (DEPLOY.parent / ".env.example").read_text().splitlines()
-                if "=" in line and not line.startswith("#")}
+    env_file = {
+        line.split("=")[0]
+        for line in (DEPLOY.parent / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
     compose = yaml.safe_load((DEPLOY / "docker-compose.yaml").read_text())["services"]["daemon"]["environment"]
     assert set(launcher["env_vars"]) <= env_file | set(compose)
-    assert {"MIDA_API_KEY", "MIDA_PROJECT_KEYS", "MIDA_BSS_SECRET_KEY", "MIDA_LAKE_DIR", "MIDA_DUCKDB_PATH"} <= set(launcher["env_vars"])
+    assert {"MIDA_API_KEY", "MIDA_PROJECT_KEYS", "MIDA_BSS_SECRET_KEY", "MIDA_LAKE_DIR", "MIDA_DUCKDB_PATH"} <= set(
+        launcher["env_vars"]
+    )

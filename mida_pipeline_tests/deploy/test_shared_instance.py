@@ -58,7 +58,9 @@ def backfill_done(inst: dg.DagsterInstance, backfill_id: str) -> list[dg.Dagster
 def lake_rows(lake: Path, table: str) -> list[tuple]:
     """A table's rows as the lake holds them, without the capture time (the moment each sync ran)."""
     with duckdb.connect() as con:
-        rel = con.sql(f"SELECT * EXCLUDE (captured_at) FROM read_parquet('{lake}/{table}/**/*.parquet', hive_partitioning = true)")
+        rel = con.sql(
+            f"SELECT * EXCLUDE (captured_at) FROM read_parquet('{lake}/{table}/**/*.parquet', hive_partitioning = true)"
+        )
         return sorted(rel.fetchall(), key=repr)
 
 
@@ -66,7 +68,9 @@ def lake_files(lake: Path) -> set[str]:
     return {str(p.relative_to(lake)) for p in lake.rglob("*.parquet")}
 
 
-def test_a_backfill_launched_as_the_ui_launches_it_is_one_run_lands_the_cli_lake_and_the_models_follow(postgres, sandbox, tmp_path):
+def test_a_backfill_launched_as_the_ui_launches_it_is_one_run_lands_the_cli_lake_and_the_models_follow(
+    postgres, sandbox, tmp_path
+):
     sandbox.faults.clear()
     env = shared_instance_env(postgres, sandbox_env(sandbox, tmp_path / "ui"), "ui_backfill")
     with daemon(env, tmp_path / "daemon.log"), webserver(env, tmp_path / "webserver.log") as url:
@@ -75,8 +79,14 @@ def test_a_backfill_launched_as_the_ui_launches_it_is_one_run_lands_the_cli_lake
         backfill = launch_backfill_as_the_ui_does(url, MIDA_RAW, DAYS)
         runs = wait_for("the backfill's runs", lambda: backfill_done(inst, backfill))
         # Single-run backfill policy: the whole range of all five assets is one run.
-        assert [(r.status.value, r.tags.get("dagster/asset_partition_range_start"), r.tags.get("dagster/asset_partition_range_end"))
-                for r in runs] == [("SUCCESS", DAYS[0], DAYS[-1])]
+        assert [
+            (
+                r.status.value,
+                r.tags.get("dagster/asset_partition_range_start"),
+                r.tags.get("dagster/asset_partition_range_end"),
+            )
+            for r in runs
+        ] == [("SUCCESS", DAYS[0], DAYS[-1])]
         models = wait_for("the models run that follows", lambda: settled(inst) and runs_of(inst, MART))
         assert [r.status.value for r in models] == ["SUCCESS"]
         assert type(inst.run_storage).__name__ == "PostgresRunStorage"
@@ -88,7 +98,10 @@ def test_a_backfill_launched_as_the_ui_launches_it_is_one_run_lands_the_cli_lake
     assert lake_files(ui_lake) == lake_files(cli_lake) and lake_files(ui_lake)
     for table in MIDA_RAW:
         assert lake_rows(ui_lake, table) == lake_rows(cli_lake, table), table
-    with duckdb.connect(env["MIDA_DUCKDB_PATH"], read_only=True) as ui, duckdb.connect(cli_env["MIDA_DUCKDB_PATH"], read_only=True) as cli:
+    with (
+        duckdb.connect(env["MIDA_DUCKDB_PATH"], read_only=True) as ui,
+        duckdb.connect(cli_env["MIDA_DUCKDB_PATH"], read_only=True) as cli,
+    ):
         query = "SELECT * FROM marts.fct_experiment_scorecard ORDER BY ALL"
         assert ui.execute(query).fetchall() == cli.execute(query).fetchall()
 
@@ -108,12 +121,16 @@ def test_two_overlapping_backfills_queue_and_the_pool_limit_holds_across_both(po
     per_step = 2
     # A little latency keeps calls overlapping, so the bound is exercised rather than never reached.
     sandbox.faults.add("/v2/*", "latency", ms=30)
-    env = shared_instance_env(postgres, sandbox_env(sandbox, tmp_path), "two_backfills") | {"MIDA_MAX_CONCURRENCY": str(per_step)}
+    env = shared_instance_env(postgres, sandbox_env(sandbox, tmp_path), "two_backfills") | {
+        "MIDA_MAX_CONCURRENCY": str(per_step)
+    }
     dagster(env, "instance", "concurrency", "set", "mida_api", "1")
     with daemon(env, tmp_path / "daemon.log"), webserver(env, tmp_path / "webserver.log") as url:
         inst = instance(env)
         first = launch_backfill_as_the_ui_does(url, MIDA_RAW, DAYS)
-        second = launch_backfill_as_the_ui_does(url, MIDA_RAW, [(START - timedelta(days=7 - i)).isoformat() for i in range(3)])
+        second = launch_backfill_as_the_ui_does(
+            url, MIDA_RAW, [(START - timedelta(days=7 - i)).isoformat() for i in range(3)]
+        )
         runs = [wait_for(f"backfill {b}", lambda b=b: backfill_done(inst, b)) for b in (first, second)]
     assert [[r.status.value for r in rs] for rs in runs] == [["SUCCESS"], ["SUCCESS"]]
     # One Mida step at a time across both runs, each with at most `per_step` calls in flight.
@@ -151,8 +168,12 @@ def _step_started(inst: dg.DagsterInstance, run_id: str) -> bool:
 def test_a_killed_run_worker_is_marked_failed_and_the_re_execution_lands_the_same_data(postgres, sandbox, tmp_path):
     sandbox.faults.clear()
     sandbox.faults.add("/v2/*", "latency", ms=200)  # long enough to kill the run in the middle of its steps
-    env = shared_instance_env(postgres, sandbox_env(sandbox, tmp_path / "killed"), "killed_worker",
-                              run_monitoring={"poll_interval_seconds": 5})
+    env = shared_instance_env(
+        postgres,
+        sandbox_env(sandbox, tmp_path / "killed"),
+        "killed_worker",
+        run_monitoring={"poll_interval_seconds": 5},
+    )
     try:
         with daemon(env, tmp_path / "daemon.log"), webserver(env, tmp_path / "webserver.log") as url:
             inst = instance(env)
@@ -166,14 +187,28 @@ def test_a_killed_run_worker_is_marked_failed_and_the_re_execution_lands_the_sam
             assert failed.status.value == "FAILURE"
             sandbox.faults.clear()
             # deploy/dagster.yaml retries a failed run once: the re-execution is Dagster's own.
-            retry = wait_for("the re-execution", lambda: [r for r in inst.get_runs(dg.RunsFilter(tags={"dagster/parent_run_id": run.run_id})) if r.is_finished])
+            retry = wait_for(
+                "the re-execution",
+                lambda: [
+                    r for r in inst.get_runs(dg.RunsFilter(tags={"dagster/parent_run_id": run.run_id})) if r.is_finished
+                ],
+            )
             assert [r.status.value for r in retry] == ["SUCCESS"]
     finally:
         sandbox.faults.clear()
     undisturbed = sandbox_env(sandbox, tmp_path / "undisturbed")
     del undisturbed["MIDA_BSS_SECRET_KEY"]
-    dagster(undisturbed, "asset", "materialize", "-m", "mida_pipeline.definitions", "--select", "mida_experiment_results",
-            "--partition-range", f"{DAYS[0]}...{DAYS[-1]}")
+    dagster(
+        undisturbed,
+        "asset",
+        "materialize",
+        "-m",
+        "mida_pipeline.definitions",
+        "--select",
+        "mida_experiment_results",
+        "--partition-range",
+        f"{DAYS[0]}...{DAYS[-1]}",
+    )
     lake, reference = Path(env["MIDA_LAKE_DIR"]), Path(undisturbed["MIDA_LAKE_DIR"])
     assert lake_files(lake) == lake_files(reference)
     assert lake_rows(lake, "mida_experiment_results") == lake_rows(reference, "mida_experiment_results")
@@ -185,21 +220,29 @@ FAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
 def at(env: dict[str, str], moment_utc: str) -> dict[str, str]:
     """`env` whose processes see the clock start at `moment_utc` and run on from there (libfaketime)."""
     if not FAKETIME.exists():
-        pytest.fail(f"{FAKETIME} is missing: `apt-get install faketime` (.ci/run does it) to tick the schedule at a "
-                    "chosen moment", pytrace=False)
+        pytest.fail(
+            f"{FAKETIME} is missing: `apt-get install faketime` (.ci/run does it) to tick the schedule at a "
+            "chosen moment",
+            pytrace=False,
+        )
     return env | {"LD_PRELOAD": str(FAKETIME), "FAKETIME": f"@{moment_utc}", "TZ": "UTC"}
 
 
-def test_the_daily_schedule_ticked_by_the_daemon_launches_the_day_that_closed_in_mida_timezone(postgres, sandbox, tmp_path):
+def test_the_daily_schedule_ticked_by_the_daemon_launches_the_day_that_closed_in_mida_timezone(
+    postgres, sandbox, tmp_path
+):
     sandbox.faults.clear()
     # 01:00 on 2 March in Auckland (UTC+13) is 12:00 on 1 March in UTC: the day that closed there is 1 March, and
     # a schedule that thought in UTC would sync 28 February.
-    env = shared_instance_env(postgres, sandbox_env(sandbox, tmp_path), "schedule") | {"MIDA_TIMEZONE": "Pacific/Auckland"}
+    env = shared_instance_env(postgres, sandbox_env(sandbox, tmp_path), "schedule") | {
+        "MIDA_TIMEZONE": "Pacific/Auckland"
+    }
 
     def dagster_at(moment: str | None, *args: str, log: str) -> None:
         # The command starts a code server that outlives it: its process group is ended once the command is done.
-        with process([str(BIN / "dagster"), *args, "-w", "workspace.yaml"], at(env, moment) if moment else env,
-                     tmp_path / log) as command:
+        with process(
+            [str(BIN / "dagster"), *args, "-w", "workspace.yaml"], at(env, moment) if moment else env, tmp_path / log
+        ) as command:
             assert command.wait(timeout=600) == 0, (tmp_path / log).read_text()[-3000:]
 
     dagster_at("2026-03-01 11:58:00", "schedule", "start", "daily_raw_schedule", log="schedule-start.log")
@@ -211,9 +254,16 @@ def test_the_daily_schedule_ticked_by_the_daemon_launches_the_day_that_closed_in
         wait_for("the scheduled run", lambda: list(inst.get_runs(dg.RunsFilter(job_name="daily_raw"))))
     dagster_at(None, "schedule", "stop", "daily_raw_schedule", log="schedule-stop.log")  # no catch-up to today
     with daemon(env, tmp_path / "daemon.log"):
-        scheduled = wait_for("the scheduled run to end",
-                             lambda: (runs := list(inst.get_runs(dg.RunsFilter(job_name="daily_raw")))) and all(r.is_finished for r in runs) and runs)
-    assert [(r.tags.get("dagster/schedule_name"), r.tags.get("dagster/partition"), r.status.value) for r in scheduled] == [
-        ("daily_raw_schedule", "2026-03-01", "SUCCESS")]
+        scheduled = wait_for(
+            "the scheduled run to end",
+            lambda: (
+                (runs := list(inst.get_runs(dg.RunsFilter(job_name="daily_raw"))))
+                and all(r.is_finished for r in runs)
+                and runs
+            ),
+        )
+    assert [
+        (r.tags.get("dagster/schedule_name"), r.tags.get("dagster/partition"), r.status.value) for r in scheduled
+    ] == [("daily_raw_schedule", "2026-03-01", "SUCCESS")]
     landed = {p.parent.name for p in Path(env["MIDA_LAKE_DIR"]).glob("mida_experiments/*/*/part.parquet")}
     assert landed == {"date=2026-03-01"}

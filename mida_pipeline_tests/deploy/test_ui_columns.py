@@ -12,16 +12,25 @@ from mida_pipeline_tests.deploy.conftest import webserver
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MART = ["marts", "fct_experiment_scorecard"]
 SCREENSHOT = Path("/tmp/mida-ui-fct_experiment_scorecard.png")
 
 
 def test_a_marts_asset_page_shows_its_column_descriptions(sandbox, tmp_path):
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's `chromium` package (.ci/run does it when run as root)",
-                    pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's `chromium` package (.ci/run does it when run as root)",
+            pytrace=False,
+        )
     import dagster as dg
     from playwright.sync_api import sync_playwright
 

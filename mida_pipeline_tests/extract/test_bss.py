@@ -18,8 +18,10 @@ YESTERDAY = cal.latest_complete_day("UTC")
 def env(sandbox, monkeypatch, tmp_path):
     sandbox.faults.clear()
     for name, value in {
-        "MIDA_BSS_SECRET_KEY": sandbox.bss_secret, "MIDA_BSS_SYNC_URL": sandbox.bss_sync_url,
-        "MIDA_LAKE_DIR": str(tmp_path / "lake"), "MIDA_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "MIDA_BSS_SECRET_KEY": sandbox.bss_secret,
+        "MIDA_BSS_SYNC_URL": sandbox.bss_sync_url,
+        "MIDA_LAKE_DIR": str(tmp_path / "lake"),
+        "MIDA_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
         "MIDA_TIMEZONE": "UTC",
     }.items():
         monkeypatch.setenv(name, value)
@@ -55,8 +57,9 @@ def test_a_programming_error_fails_the_run_with_its_traceback(env, monkeypatch):
         raise TypeError("make_row() got an unexpected keyword argument")
 
     monkeypatch.setattr(extract.rows, "make_row", broken)
-    result = dg.materialize([bss_analytics_daily], resources=resources(), partition_key=YESTERDAY.isoformat(),
-                            raise_on_error=False)
+    result = dg.materialize(
+        [bss_analytics_daily], resources=resources(), partition_key=YESTERDAY.isoformat(), raise_on_error=False
+    )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     error = failure.step_failure_data.error

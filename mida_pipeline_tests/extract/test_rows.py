@@ -16,25 +16,59 @@ DAY = date(2026, 3, 1)
 
 # The result fields api-reference.md documents, and the lake column each lands in.
 DOCUMENTED_TOP = {
-    "test_id": "test_id", "test_name": "test_name", "status": "status", "status_code": "status_code",
-    "start_date": "window_start", "end_date": "window_end", "days_running": "days_running",
-    "primary_goal": "goal_profile_id", "stats_engine": "stats_engine",
-    "confidence_threshold_percent": "confidence_threshold_percent", "serving_variant_id": "serving_variant_id",
-    "is_serving": "is_serving", "report_phase": "report_phase", "traffic_allocation": "traffic_allocation",
-    "distribution_mode": "distribution_mode", "is_mab": "is_mab", "total_visitors": "total_visitors",
-    "total_conversions": "total_conversions", "has_revenue": "has_revenue", "total_revenue": "total_revenue",
-    "total_orders": "total_orders", "rpv": "total_rpv", "aov": "total_aov", "currency": "currency",
+    "test_id": "test_id",
+    "test_name": "test_name",
+    "status": "status",
+    "status_code": "status_code",
+    "start_date": "window_start",
+    "end_date": "window_end",
+    "days_running": "days_running",
+    "primary_goal": "goal_profile_id",
+    "stats_engine": "stats_engine",
+    "confidence_threshold_percent": "confidence_threshold_percent",
+    "serving_variant_id": "serving_variant_id",
+    "is_serving": "is_serving",
+    "report_phase": "report_phase",
+    "traffic_allocation": "traffic_allocation",
+    "distribution_mode": "distribution_mode",
+    "is_mab": "is_mab",
+    "total_visitors": "total_visitors",
+    "total_conversions": "total_conversions",
+    "has_revenue": "has_revenue",
+    "total_revenue": "total_revenue",
+    "total_orders": "total_orders",
+    "rpv": "total_rpv",
+    "aov": "total_aov",
+    "currency": "currency",
 }
 DOCUMENTED_VARIANT = [
-    "variant_id", "name", "nickname", "visitors", "conversions", "conversion_rate", "improvement", "revenue", "orders",
-    "rpv", "aov", "currency", "revenue_per_visitor_improvement", "traffic_weight", "variant_status", "is_control",
+    "variant_id",
+    "name",
+    "nickname",
+    "visitors",
+    "conversions",
+    "conversion_rate",
+    "improvement",
+    "revenue",
+    "orders",
+    "rpv",
+    "aov",
+    "currency",
+    "revenue_per_visitor_improvement",
+    "traffic_weight",
+    "variant_status",
+    "is_control",
 ]
 
 
 @pytest.fixture(scope="module")
 def revenue_result():
     data = SandboxData(SandboxConfig(seed=3, projects=1, experiments_per_project=4, today=date(2026, 3, 10)))
-    experiment = next(e for e in data.experiment_records(data.project_keys[0]) if e.revenue_goal and e.status != 9 and e.created <= DAY)
+    experiment = next(
+        e
+        for e in data.experiment_records(data.project_keys[0])
+        if e.revenue_goal and e.status != 9 and e.created <= DAY
+    )
     return experiment, result(data, experiment, None, DAY)
 
 
@@ -51,8 +85,18 @@ def test_a_result_becomes_one_row_per_variant_with_every_field_filled(revenue_re
     items = rows.result_items(parse_result(body), window="cumulative", goal=goal)
     out = rows.make_rows("mida_experiment_results", items, project_key="p", day=DAY, captured_at=NOW)
     assert [r["variant_id"] for r in out] == list(experiment.variant_ids)
-    for row, variant in zip(out, body["variants"]):
-        for field in ("visitors", "conversions", "conversion_rate", "revenue", "orders", "rpv", "aov", "traffic_weight", "is_control"):
+    for row, variant in zip(out, body["variants"], strict=True):
+        for field in (
+            "visitors",
+            "conversions",
+            "conversion_rate",
+            "revenue",
+            "orders",
+            "rpv",
+            "aov",
+            "traffic_weight",
+            "is_control",
+        ):
             assert row[field] == variant[field], field
         assert row["total_visitors"] == body["total_visitors"] and row["total_revenue"] == body["total_revenue"]
         assert row["total_rpv"] == body["rpv"] and row["total_aov"] == body["aov"]

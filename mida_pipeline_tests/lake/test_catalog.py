@@ -27,7 +27,12 @@ def test_views_see_every_partition_with_partition_columns_typed(tmp_path):
     con = duckdb.connect()
     refresh_raw_views(con, tmp_path)
     rows = con.execute("SELECT project_key, date FROM raw.mida_events ORDER BY ALL").fetchall()
-    assert rows == [("123", date(2026, 3, 1)), ("123", date(2026, 3, 2)), ("shop", date(2026, 3, 1)), ("shop", date(2026, 3, 2))]
+    assert rows == [
+        ("123", date(2026, 3, 1)),
+        ("123", date(2026, 3, 2)),
+        ("shop", date(2026, 3, 1)),
+        ("shop", date(2026, 3, 2)),
+    ]
 
 
 def test_views_pick_up_new_partitions_without_a_refresh(tmp_path):

@@ -32,8 +32,16 @@ NOW = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
 DAY = cal.latest_complete_day("UTC") - timedelta(days=3)
 KEY_ID, SECRET = "AKIAMIDATESTKEY00001", "mida-s3-secret-" + uuid.uuid4().hex
 # Partitioned by project and day; the company's projects (one listing) by day alone.
-TABLES = ("mida_experiments", "mida_experiment_variants", "mida_experiment_goals", "mida_experiment_results",
-          "mida_experiment_result_segments", "mida_goals", "mida_events", "mida_project_configuration")
+TABLES = (
+    "mida_experiments",
+    "mida_experiment_variants",
+    "mida_experiment_goals",
+    "mida_experiment_results",
+    "mida_experiment_result_segments",
+    "mida_goals",
+    "mida_events",
+    "mida_project_configuration",
+)
 ALL_TABLES = (*TABLES, "mida_projects", "bss_analytics_daily")
 
 
@@ -50,8 +58,12 @@ def s3_endpoint():
 @pytest.fixture
 def aws(s3_endpoint, monkeypatch) -> dict[str, str]:
     """The standard AWS variables, pointing botocore (and so s3fs) at the loopback server."""
-    variables = dict(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION="us-east-1",
-                     AWS_ENDPOINT_URL=s3_endpoint)
+    variables = dict(
+        AWS_ACCESS_KEY_ID=KEY_ID,
+        AWS_SECRET_ACCESS_KEY=SECRET,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=s3_endpoint,
+    )
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     return variables
@@ -81,9 +93,12 @@ def event(pk: str, day: date, event_id: str = "e1") -> dict:
 
 # --- writes and reads, in process ---------------------------------------------------------------
 
+
 def test_a_partition_is_one_object_at_its_hive_path_and_a_rewrite_replaces_it(bucket):
     lake, day = f"s3://{bucket}/lake", date(2026, 3, 1)
-    written = write_partition(lake, "mida_events", [event("shop", day, "e1"), event("shop", day, "e2")], day=day, project_key="shop")
+    written = write_partition(
+        lake, "mida_events", [event("shop", day, "e1"), event("shop", day, "e2")], day=day, project_key="shop"
+    )
     assert written.path == f"s3://{bucket}/lake/mida_events/project_key=shop/date=2026-03-01/part.parquet"
     write_partition(lake, "mida_events", [event("shop", day, "e3")], day=day, project_key="shop")
     stored = objects(bucket)
@@ -104,13 +119,26 @@ def test_raw_views_read_the_bucket_through_the_registered_filesystem(bucket):
         rows = con.execute("SELECT project_key, date FROM raw.mida_events ORDER BY ALL").fetchall()
         assert con.execute("SELECT count(*) FROM raw.mida_goals").fetchone() == (0,)  # nothing written: empty, typed
         # Read through fsspec, not DuckDB's own S3 support: no extension was loaded, let alone downloaded.
-        assert con.execute("SELECT count(*) FROM duckdb_extensions() WHERE extension_name = 'httpfs' AND loaded").fetchone() == (0,)
-    assert rows == [("123", date(2026, 3, 1)), ("123", date(2026, 3, 2)), ("shop", date(2026, 3, 1)), ("shop", date(2026, 3, 2))]
+        assert con.execute(
+            "SELECT count(*) FROM duckdb_extensions() WHERE extension_name = 'httpfs' AND loaded"
+        ).fetchone() == (0,)
+    assert rows == [
+        ("123", date(2026, 3, 1)),
+        ("123", date(2026, 3, 2)),
+        ("shop", date(2026, 3, 1)),
+        ("shop", date(2026, 3, 2)),
+    ]
 
 
 def test_a_missing_bucket_fails_in_one_line_that_names_the_object_and_never_the_secret(aws):
     with pytest.raises(storage.LakeStorageError) as failure:
-        write_partition("s3://no-such-bucket-here/lake", "mida_events", [event("shop", NOW.date())], day=NOW.date(), project_key="shop")
+        write_partition(
+            "s3://no-such-bucket-here/lake",
+            "mida_events",
+            [event("shop", NOW.date())],
+            day=NOW.date(),
+            project_key="shop",
+        )
     message = str(failure.value)
     assert "s3://no-such-bucket-here/lake/mida_events/project_key=shop/" in message and "bucket exists" in message
     assert len(message.splitlines()) == 1 and SECRET not in message and KEY_ID not in message
@@ -127,17 +155,21 @@ def test_credentials_in_a_url_or_the_environment_are_masked(aws):
     assert redact(f"s3://{KEY_ID}:{SECRET}@bucket/x failed with {SECRET}") == "s3://***@bucket/x failed with ***"
 
 
-@pytest.mark.parametrize("value, parsed", [
-    ("s3://bucket/prefix/", "s3://bucket/prefix"),
-    ("gs://bucket", "gs://bucket"),
-    ("file:///srv/lake", storage.Path("/srv/lake")),
-    ("data/lake", storage.Path("data/lake")),
-])
+@pytest.mark.parametrize(
+    "value, parsed",
+    [
+        ("s3://bucket/prefix/", "s3://bucket/prefix"),
+        ("gs://bucket", "gs://bucket"),
+        ("file:///srv/lake", storage.Path("/srv/lake")),
+        ("data/lake", storage.Path("data/lake")),
+    ],
+)
 def test_lake_dir_is_a_url_or_a_folder(value, parsed):
     assert storage.parse_lake_dir(value) == parsed
 
 
 # --- the pipeline, as a user runs it ------------------------------------------------------------
+
 
 @pytest.fixture
 def s3_env(pipeline_env, aws, bucket) -> dict[str, str]:
@@ -176,7 +208,13 @@ def test_a_rerun_killed_mid_write_leaves_whole_objects_and_the_next_rerun_is_ide
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(KILL_AT_NTH_PUT)
-    proc = run_cli(s3_env | {"PYTHONPATH": str(hooks), "MIDA_TEST_KILL_AT_PUT": "5"}, "sync", "--date", DAY.isoformat(), check=False)
+    proc = run_cli(
+        s3_env | {"PYTHONPATH": str(hooks), "MIDA_TEST_KILL_AT_PUT": "5"},
+        "sync",
+        "--date",
+        DAY.isoformat(),
+        check=False,
+    )
     assert proc.returncode == -signal.SIGKILL
     after_crash = objects(bucket)
     assert set(after_crash) == set(first)  # nothing added, nothing lost
@@ -223,7 +261,7 @@ def test_a_backfill_lands_every_day_in_the_bucket_and_bi_tools_read_the_marts_wi
     assert_never_stored(SECRET, s3_env, bucket, proc.stdout, proc.stderr)
 
 
-KILL_AT_NTH_PUT = '''
+KILL_AT_NTH_PUT = """
 import os, signal
 import s3fs.core
 
@@ -241,4 +279,4 @@ async def _dying_call_s3(self, method, *args, **kwargs):
 
 
 s3fs.core.S3FileSystem._call_s3 = _dying_call_s3
-'''
+"""

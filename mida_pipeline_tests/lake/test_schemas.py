@@ -49,13 +49,24 @@ def test_the_ui_column_schema_is_the_declaration():
 
 def test_control_is_one_rule_for_variants_and_results():
     """The API's own flag wins in both tables; variant '0' is control only when the API sends no flag."""
-    detail = parse_experiment_detail({"test_id": 1, "variants": [{"variant_id": 0}, {"variant_id": 1, "is_control": True}]})
-    result = parse_result({"test_id": 1, "variants": [{"variant_id": "0", "visitors": 1}, {"variant_id": "1", "is_control": 1}]})
+    detail = parse_experiment_detail(
+        {"test_id": 1, "variants": [{"variant_id": 0}, {"variant_id": 1, "is_control": True}]}
+    )
+    result = parse_result(
+        {"test_id": 1, "variants": [{"variant_id": "0", "visitors": 1}, {"variant_id": "1", "is_control": 1}]}
+    )
     day, now = date(2026, 1, 1), datetime(2026, 1, 2)
-    variants = rows.make_rows("mida_experiment_variants", rows.variant_items(detail), day=day, captured_at=now, project_key="p")
+    variants = rows.make_rows(
+        "mida_experiment_variants", rows.variant_items(detail), day=day, captured_at=now, project_key="p"
+    )
     goal = rows.GoalOfResult("g", "G", "pageview", True)
-    results = rows.make_rows("mida_experiment_results", rows.result_items(result, window="day", goal=goal), day=day,
-                             captured_at=now, project_key="p")
+    results = rows.make_rows(
+        "mida_experiment_results",
+        rows.result_items(result, window="day", goal=goal),
+        day=day,
+        captured_at=now,
+        project_key="p",
+    )
     assert [r["is_control"] for r in variants] == [r["is_control"] for r in results] == [True, True]
 
 

@@ -15,22 +15,38 @@ NOW = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
 
 def test_publish_while_a_reader_holds_the_file_open(tmp_path):
     wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
-    write_partition(wh.lake_dir, "bss_analytics_daily", [{"date": date(2026, 3, 1), "total_visitors": 1, "captured_at": NOW, "raw": "{}"}], day=date(2026, 3, 1))
+    write_partition(
+        wh.lake_dir,
+        "bss_analytics_daily",
+        [{"date": date(2026, 3, 1), "total_visitors": 1, "captured_at": NOW, "raw": "{}"}],
+        day=date(2026, 3, 1),
+    )
     wh.refresh_and_publish()
 
     reader = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys
             con = duckdb.connect({str(wh.published_path)!r}, read_only=True)
             print(con.execute("SELECT count(*) FROM raw.bss_analytics_daily").fetchone()[0], flush=True)
             sys.stdin.readline()
             print(con.execute("SELECT count(*) FROM raw.bss_analytics_daily").fetchone()[0], flush=True)
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert reader.stdout.readline().strip() == "1"
-        write_partition(wh.lake_dir, "bss_analytics_daily", [{"date": date(2026, 3, 2), "total_visitors": 1, "captured_at": NOW, "raw": "{}"}], day=date(2026, 3, 2))
+        write_partition(
+            wh.lake_dir,
+            "bss_analytics_daily",
+            [{"date": date(2026, 3, 2), "total_visitors": 1, "captured_at": NOW, "raw": "{}"}],
+            day=date(2026, 3, 2),
+        )
         with wh.exclusive():
             wh.refresh_raw()
             with duckdb.connect(str(wh.build_path)) as con:
@@ -63,7 +79,9 @@ def test_a_failed_rebuild_puts_the_published_warehouse_back_as_the_build_file(tm
     try:
         with wh.exclusive(), wh.rebuilding():
             with duckdb.connect(str(wh.build_path)) as con:
-                con.execute("CREATE OR REPLACE TABLE marts.t AS SELECT 2 AS x; CREATE TABLE marts.half AS SELECT 1 AS y")
+                con.execute(
+                    "CREATE OR REPLACE TABLE marts.t AS SELECT 2 AS x; CREATE TABLE marts.half AS SELECT 1 AS y"
+                )
             raise RuntimeError("dbt failed")
     except RuntimeError:
         pass
@@ -71,7 +89,9 @@ def test_a_failed_rebuild_puts_the_published_warehouse_back_as_the_build_file(tm
     wh.refresh_and_publish()  # a raw run after the failure publishes the last good marts, nothing half-built
     with duckdb.connect(str(wh.published_path), read_only=True) as con:
         assert con.execute("SELECT x FROM marts.t").fetchone() == (1,)
-        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'").fetchone() == (
+            0,
+        )
 
 
 def test_a_rebuild_killed_midway_is_never_published_by_the_next_raw_run(tmp_path):

@@ -12,7 +12,14 @@ NOW = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
 
 
 def goal(goal_id: str, value=1.0) -> dict:
-    return {"project_key": "shop", "date": DAY, "goal_profile_id": goal_id, "goal_value": value, "captured_at": NOW, "raw": "{}"}
+    return {
+        "project_key": "shop",
+        "date": DAY,
+        "goal_profile_id": goal_id,
+        "goal_value": value,
+        "captured_at": NOW,
+        "raw": "{}",
+    }
 
 
 def test_partition_lands_in_hive_folders(tmp_path):

@@ -58,7 +58,9 @@ def test_a_second_build_on_unchanged_marts_rewrites_no_page(report):
 def test_a_change_in_one_project_rewrites_only_its_page_and_draws_only_the_changed_experiment(report):
     warehouse, out, _ = report
     before = pages(out)
-    sql(warehouse, "UPDATE marts.fct_experiment_scorecard SET visitors = visitors + 7 WHERE test_id = 2001")  # shop-001, live
+    sql(
+        warehouse, "UPDATE marts.fct_experiment_scorecard SET visitors = visitors + 7 WHERE test_id = 2001"
+    )  # shop-001, live
     again = build_report(warehouse, out, now=NOW, workers=1)
     assert [p.name for p in again.written] == ["shop-001.html"] and again.drawn == 1
     after = pages(out)

@@ -15,15 +15,25 @@ from PIL import Image
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the report must be tested in a real Chromium; install Debian's "
-                    "`chromium` package (.ci/run does it when run as root)", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: the report must be tested in a real Chromium; install Debian's "
+            "`chromium` package (.ci/run does it when run as root)",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -67,14 +77,26 @@ def test_every_page_loads_offline_with_its_charts(browser, report_dir, sandbox):
 
 
 def test_each_variant_on_the_page_equals_the_scorecard(browser, report_dir, marts, sandbox):
-    columns = ["visitors", "conversions", "conversion_rate", "abs_lift", "rel_lift", "ci_low", "ci_high", "p_value",
-               "chance_to_beat_control", "revenue_per_visitor", "rpv_lift"]
+    columns = [
+        "visitors",
+        "conversions",
+        "conversion_rate",
+        "abs_lift",
+        "rel_lift",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "chance_to_beat_control",
+        "revenue_per_visitor",
+        "rpv_lift",
+    ]
     for key in sandbox.data.project_keys:
         expected = {
             (str(r[0]), r[1] or "", r[2]): r[3:]
             for r in marts.execute(
                 f"SELECT test_id, goal_key, variant_id, {', '.join(columns)}, verdict, safe_verdict "
-                "FROM marts.fct_experiment_scorecard WHERE project_key = ?", [key]
+                "FROM marts.fct_experiment_scorecard WHERE project_key = ?",
+                [key],
             ).fetchall()
         }
         page, _, _ = open_offline(browser, report_dir / f"{key}.html")
@@ -88,8 +110,9 @@ def test_each_variant_on_the_page_equals_the_scorecard(browser, report_dir, mart
             assert (a["verdict"], a["safeVerdict"]) == row[-2:]
         # What a person reads is the same number, formatted.
         cells = page.eval_on_selector_all(
-            "tr.variant", "rows => rows.map(r => [r.dataset.testId, r.dataset.goalKey, r.dataset.variantId, "
-            "r.querySelector('[data-field=visitors]').textContent, r.querySelector('[data-field=conversion_rate]').textContent])"
+            "tr.variant",
+            "rows => rows.map(r => [r.dataset.testId, r.dataset.goalKey, r.dataset.variantId, "
+            "r.querySelector('[data-field=visitors]').textContent, r.querySelector('[data-field=conversion_rate]').textContent])",
         )
         for test_id, goal_key, variant_id, visitors, rate in cells:
             row = expected[(test_id, goal_key, variant_id)]
@@ -99,38 +122,53 @@ def test_each_variant_on_the_page_equals_the_scorecard(browser, report_dir, mart
 
 def test_each_experiment_badge_follows_its_variants(browser, report_dir, marts, sandbox):
     for key in sandbox.data.project_keys:
-        expected = dict(marts.execute(
-            """SELECT test_id::varchar, CASE WHEN bool_or(verdict = 'srm_warning') THEN 'srm_warning'
+        expected = dict(
+            marts.execute(
+                """SELECT test_id::varchar, CASE WHEN bool_or(verdict = 'srm_warning') THEN 'srm_warning'
                       WHEN bool_or(verdict = 'winner') THEN 'winner' WHEN bool_or(verdict = 'loser') THEN 'loser'
                       ELSE 'inconclusive' END
                FROM marts.fct_experiment_scorecard WHERE project_key = ? AND NOT is_control AND is_primary_goal
-               GROUP BY 1""", [key]
-        ).fetchall())
+               GROUP BY 1""",
+                [key],
+            ).fetchall()
+        )
         page, _, _ = open_offline(browser, report_dir / f"{key}.html")
         shown = {a["testId"]: a["verdict"] for a in attrs(page, "section.experiment")}
         assert shown == expected
-        badges = page.eval_on_selector_all("section.experiment .head [data-badge]", "els => els.map(e => e.textContent)")
+        badges = page.eval_on_selector_all(
+            "section.experiment .head [data-badge]", "els => els.map(e => e.textContent)"
+        )
         assert len(badges) == len(expected) and set(badges) <= {"Winner", "Loser", "Inconclusive", "SRM warning"}
         page.close()
 
 
-def test_secondary_goals_sit_beneath_the_primary_and_segments_are_flagged_exploratory(browser, report_dir, marts, sandbox):
+def test_secondary_goals_sit_beneath_the_primary_and_segments_are_flagged_exploratory(
+    browser, report_dir, marts, sandbox
+):
     for key in sandbox.data.project_keys:
         goals = marts.execute(
             "SELECT test_id::varchar, list(DISTINCT goal_key ORDER BY goal_key) FILTER (WHERE NOT is_primary_goal), "
             "any_value(goal_key) FILTER (WHERE is_primary_goal) FROM marts.fct_experiment_scorecard WHERE project_key = ? "
-            "GROUP BY 1", [key]).fetchall()
+            "GROUP BY 1",
+            [key],
+        ).fetchall()
         page, _, _ = open_offline(browser, report_dir / f"{key}.html")
         order = page.eval_on_selector_all(
-            "section.experiment", "els => els.map(e => [e.dataset.testId, [...e.querySelectorAll('div.goal')]"
-            ".map(g => [g.dataset.goalKey, g.dataset.primary])])")
+            "section.experiment",
+            "els => els.map(e => [e.dataset.testId, [...e.querySelectorAll('div.goal')]"
+            ".map(g => [g.dataset.goalKey, g.dataset.primary])])",
+        )
         shown = {test_id: listed for test_id, listed in order}
         for test_id, secondary, primary in goals:
             listed = shown[test_id]
             assert listed[0] == [primary or "", "true"], (test_id, listed)
-            assert sorted(k for k, p in listed[1:]) == sorted(secondary or []) and all(p == "false" for _, p in listed[1:])
-        segments = marts.execute("SELECT count(*) FROM marts.fct_experiment_segment_scorecard WHERE project_key = ? "
-                                 "AND NOT is_control", [key]).fetchone()[0]
+            assert sorted(k for k, p in listed[1:]) == sorted(secondary or []) and all(
+                p == "false" for _, p in listed[1:]
+            )
+        segments = marts.execute(
+            "SELECT count(*) FROM marts.fct_experiment_segment_scorecard WHERE project_key = ? AND NOT is_control",
+            [key],
+        ).fetchone()[0]
         assert len(attrs(page, "tr.segment")) == segments > 0
         assert page.locator("div.segments h4").first.inner_text().endswith("Exploratory")
         charts = page.eval_on_selector_all("section.experiment img", "els => els.map(e => e.alt)")
@@ -140,7 +178,10 @@ def test_secondary_goals_sit_beneath_the_primary_and_segments_are_flagged_explor
 
 def test_store_traffic_and_funnel_equal_the_store_marts(browser, report_dir, marts):
     page, _, _ = open_offline(browser, report_dir / "index.html")
-    for kind, table, date_column in (("daily", "fct_store_traffic_daily", "date"), ("weekly", "fct_store_traffic_weekly", "week_start")):
+    for kind, table, date_column in (
+        ("daily", "fct_store_traffic_daily", "date"),
+        ("weekly", "fct_store_traffic_weekly", "week_start"),
+    ):
         rows = marts.execute(
             f"SELECT strftime({date_column}, '%Y-%m-%d'), total_visitors, total_sessions, successful_orders, "
             f"cart_abandonment_rate, revenue FROM marts.{table}"
@@ -149,7 +190,11 @@ def test_store_traffic_and_funnel_equal_the_store_marts(browser, report_dir, mar
         assert set(shown) == {r[0] for r in rows} and rows
         for day, visitors, sessions, orders, abandonment, revenue in rows:
             a = shown[day]
-            assert (int(a["totalVisitors"]), int(a["totalSessions"]), int(a["successfulOrders"])) == (visitors, sessions, orders)
+            assert (int(a["totalVisitors"]), int(a["totalSessions"]), int(a["successfulOrders"])) == (
+                visitors,
+                sessions,
+                orders,
+            )
             assert same(value(a["cartAbandonmentRate"]), abandonment) and same(value(a["revenue"]), revenue)
     totals = marts.execute(
         "SELECT sum(total_visitors), sum(product_views), sum(add_to_cart), sum(checkout_started), sum(successful_orders) "

@@ -5,32 +5,99 @@ from __future__ import annotations
 
 # docs/v2/get-experiment-result.md, "Success response"
 RESULT = {
-    "success": True, "test_id": 1234, "test_name": "Homepage CTA Button Color Test", "status": "live", "status_code": 1,
-    "start_date": "2024-01-15T10:30:00.000Z", "end_date": None, "days_running": 15,
+    "success": True,
+    "test_id": 1234,
+    "test_name": "Homepage CTA Button Color Test",
+    "status": "live",
+    "status_code": 1,
+    "start_date": "2024-01-15T10:30:00.000Z",
+    "end_date": None,
+    "days_running": 15,
     "primary_goal": {"goal_name": "CTA Button Click", "goal_type": "clickOnElement", "goal_value": ".cta-button"},
-    "stats_engine": "bayesian", "confidence_threshold_percent": 95, "serving_variant_id": "1", "is_serving": True,
-    "report_phase": "pre_deploy", "traffic_allocation": 100, "distribution_mode": "equal", "is_mab": False,
-    "total_visitors": 2980, "total_conversions": 268, "has_revenue": True, "total_revenue": 12450.00, "total_orders": 312,
-    "rpv": 4.18, "aov": 39.90, "currency": "USD",
+    "stats_engine": "bayesian",
+    "confidence_threshold_percent": 95,
+    "serving_variant_id": "1",
+    "is_serving": True,
+    "report_phase": "pre_deploy",
+    "traffic_allocation": 100,
+    "distribution_mode": "equal",
+    "is_mab": False,
+    "total_visitors": 2980,
+    "total_conversions": 268,
+    "has_revenue": True,
+    "total_revenue": 12450.00,
+    "total_orders": 312,
+    "rpv": 4.18,
+    "aov": 39.90,
+    "currency": "USD",
     "variants": [
-        {"variant_id": "0", "name": "Control", "visitors": 1500, "conversions": 120, "conversion_rate": 8.0,
-         "revenue": 5800.00, "orders": 145, "rpv": 3.87, "aov": 40.00, "currency": "USD", "traffic_weight": 50,
-         "variant_status": "active", "is_control": True},
-        {"variant_id": "1", "name": "Red CTA Button", "visitors": 1480, "conversions": 148, "conversion_rate": 10.0,
-         "improvement": 25.0, "revenue": 6650.00, "orders": 167, "rpv": 4.49, "aov": 39.82, "currency": "USD",
-         "revenue_per_visitor_improvement": 16.02, "traffic_weight": 50, "variant_status": "active", "is_control": False},
+        {
+            "variant_id": "0",
+            "name": "Control",
+            "visitors": 1500,
+            "conversions": 120,
+            "conversion_rate": 8.0,
+            "revenue": 5800.00,
+            "orders": 145,
+            "rpv": 3.87,
+            "aov": 40.00,
+            "currency": "USD",
+            "traffic_weight": 50,
+            "variant_status": "active",
+            "is_control": True,
+        },
+        {
+            "variant_id": "1",
+            "name": "Red CTA Button",
+            "visitors": 1480,
+            "conversions": 148,
+            "conversion_rate": 10.0,
+            "improvement": 25.0,
+            "revenue": 6650.00,
+            "orders": 167,
+            "rpv": 4.49,
+            "aov": 39.82,
+            "currency": "USD",
+            "revenue_per_visitor_improvement": 16.02,
+            "traffic_weight": 50,
+            "variant_status": "active",
+            "is_control": False,
+        },
     ],
 }
 # docs/v2/get-experiment-result.md, "Supported breakdowns"
-BREAKDOWN_DIMENSIONS = ["device", "browser", "os", "country", "region", "city", "user_type", "ref_page", "landing_page",
-                        "utm_campaign", "utm_source", "utm_medium", "utm_content", "utm_term"]
+BREAKDOWN_DIMENSIONS = [
+    "device",
+    "browser",
+    "os",
+    "country",
+    "region",
+    "city",
+    "user_type",
+    "ref_page",
+    "landing_page",
+    "utm_campaign",
+    "utm_source",
+    "utm_medium",
+    "utm_content",
+    "utm_term",
+]
 
 # docs/v2/get-experiment-metrics.md, "Success response"
 METRICS = {
-    "success": True, "test_id": 1234, "test_name": "Homepage CTA Button Color Test", "count": 2, "metric_count": 1,
+    "success": True,
+    "test_id": 1234,
+    "test_name": "Homepage CTA Button Color Test",
+    "count": 2,
+    "metric_count": 1,
     "metric_definitions": [
-        {"metric_key": "purchase", "metric_text": "goal_purchase", "name": "Purchase", "type": 2,
-         "goal": {"goal_key": "purchase", "goal_name": "Purchase", "goal_type": "revenue", "goal_value": "Purchase"}},
+        {
+            "metric_key": "purchase",
+            "metric_text": "goal_purchase",
+            "name": "Purchase",
+            "type": 2,
+            "goal": {"goal_key": "purchase", "goal_name": "Purchase", "goal_type": "revenue", "goal_value": "Purchase"},
+        },
     ],
     "metrics": [{"variant_id": "0", "total": 1500, "result_1": 40}, {"variant_id": "1", "total": 1480, "result_1": 52}],
 }
@@ -39,13 +106,30 @@ METRICS = {
 CONFIGURATION = {
     "success": True,
     "configuration": {
-        "analysis_method": "1", "frequentist_type": "0", "confidence_level": "95", "stats_engine": "bayesian",
-        "confidence_threshold_percent": 95, "weekly_ai_summary_enabled": False, "primary_goal_id": 3003,
-        "primary_goal": {"goal_profile_id": 3003, "goal_key": "cta_button_click", "goal_name": "CTA Button Click",
-                         "goal_type": "clickOnElement", "goal_value": ".cta-button"},
+        "analysis_method": "1",
+        "frequentist_type": "0",
+        "confidence_level": "95",
+        "stats_engine": "bayesian",
+        "confidence_threshold_percent": 95,
+        "weekly_ai_summary_enabled": False,
+        "primary_goal_id": 3003,
+        "primary_goal": {
+            "goal_profile_id": 3003,
+            "goal_key": "cta_button_click",
+            "goal_name": "CTA Button Click",
+            "goal_type": "clickOnElement",
+            "goal_value": ".cta-button",
+        },
         "secondary_goals": [
-            {"type": 2, "text": "goal_3004", "name": "Add to Cart", "goal_profile_id": 3004, "goal_key": "add_to_cart",
-             "goal_type": "event", "goal_value": "AddToCart"},
+            {
+                "type": 2,
+                "text": "goal_3004",
+                "name": "Add to Cart",
+                "goal_profile_id": 3004,
+                "goal_key": "add_to_cart",
+                "goal_type": "event",
+                "goal_value": "AddToCart",
+            },
             {"type": 2, "text": "Purchase", "name": "Purchase", "event_name": "Purchase"},
         ],
     },
@@ -53,19 +137,35 @@ CONFIGURATION = {
 
 # docs/v2/list-projects.md, "Success response"
 PROJECTS = {
-    "success": True, "company_id": 1001, "count": 2,
+    "success": True,
+    "company_id": 1001,
+    "count": 2,
     "projects": [
-        {"project_key": "PROJECT_KEY_AAAAAAAAAA", "name": "www.example.com", "website_name": "www.example.com",
-         "widget_name": "www.example.com", "allowed_website": "www.example.com", "monthly_average_traffic": 50000,
-         "shopify_id": None, "status": 1, "company_id": 1001, "created_at": "2025-12-04T10:05:52.000Z",
-         "updated_at": "2026-04-21T08:30:00.000Z"},
+        {
+            "project_key": "PROJECT_KEY_AAAAAAAAAA",
+            "name": "www.example.com",
+            "website_name": "www.example.com",
+            "widget_name": "www.example.com",
+            "allowed_website": "www.example.com",
+            "monthly_average_traffic": 50000,
+            "shopify_id": None,
+            "status": 1,
+            "company_id": 1001,
+            "created_at": "2025-12-04T10:05:52.000Z",
+            "updated_at": "2026-04-21T08:30:00.000Z",
+        },
     ],
 }
 
 # docs/v2/get-experiment-distribution.md, "Success response"
 DISTRIBUTION = {
-    "success": True, "test_id": 1234, "test_name": "Homepage CTA Button Color Test", "status": "live",
-    "traffic_allocation": 100, "distribution_mode": "custom", "is_mab": False,
+    "success": True,
+    "test_id": 1234,
+    "test_name": "Homepage CTA Button Color Test",
+    "status": "live",
+    "traffic_allocation": 100,
+    "distribution_mode": "custom",
+    "is_mab": False,
     "variants": [
         {"variant_id": "0", "name": "Control", "traffic_weight": 50, "variant_status": "active"},
         {"variant_id": "1", "name": "Red CTA Button", "traffic_weight": 50, "variant_status": "active"},
@@ -73,8 +173,14 @@ DISTRIBUTION = {
 }
 
 # docs/v2/get-experiment-timeseries.md, "Success response" (the goal the rows are for)
-TIMESERIES_GOAL = {"goal_profile_id": 5678, "goal_key": "purchase", "goal_name": "Purchase", "goal_type": "revenue",
-                   "goal_value": "Purchase", "is_primary": True}
+TIMESERIES_GOAL = {
+    "goal_profile_id": 5678,
+    "goal_key": "purchase",
+    "goal_name": "Purchase",
+    "goal_type": "revenue",
+    "goal_value": "Purchase",
+    "is_primary": True,
+}
 
 # Values the examples show as text that the sandbox's goals hold as numbers or null (a goal's value is free-form).
 FREE_FORM = {"goal_value"}

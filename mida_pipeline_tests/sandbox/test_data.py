@@ -37,7 +37,9 @@ def test_any_window_is_the_sum_of_its_days():
                 end = start + timedelta(days=rnd.randint(0, 20))
                 for vid in e.variant_ids:
                     window = data.window(pk, e.test_id, vid, start, end)
-                    days = [data.daily(pk, e.test_id, vid, start + timedelta(days=i)) for i in range((end - start).days + 1)]
+                    days = [
+                        data.daily(pk, e.test_id, vid, start + timedelta(days=i)) for i in range((end - start).days + 1)
+                    ]
                     assert window.visitors == sum(d.visitors for d in days)
                     assert window.conversions == sum(d.conversions for d in days)
                     assert window.orders == sum(d.orders for d in days)
@@ -104,7 +106,9 @@ def test_local_days_at_any_offset_add_up_to_their_window():
                 whole = data.window(e.project_key, e.test_id, vid, days[0], days[-1], tz_offset=tz)
                 parts = [data.daily(e.project_key, e.test_id, vid, d, tz_offset=tz) for d in days]
                 assert whole.visitors == sum(p.visitors for p in parts)
-                assert whole.conversions == sum(p.conversions for p in parts) and whole.orders == sum(p.orders for p in parts)
+                assert whole.conversions == sum(p.conversions for p in parts) and whole.orders == sum(
+                    p.orders for p in parts
+                )
                 assert abs(whole.revenue - sum(p.revenue for p in parts)) < 0.01 * len(days)
                 assert all(0 <= p.conversions <= p.visitors for p in parts)
 
@@ -128,6 +132,7 @@ def test_a_local_day_is_the_utc_instants_shifted_by_the_offset():
     day = data.running_days(e)[0] + timedelta(days=10)
     before, after = day - timedelta(days=1), day + timedelta(days=1)
     for vid in e.variant_ids:
+
         def at(d, tz, last=None, vid=vid):
             return data.window(e.project_key, e.test_id, vid, d, last or d, tz_offset=tz)
 
@@ -146,7 +151,14 @@ def test_every_experiment_has_its_primary_goal_first_and_some_have_secondary_one
             goals = data.experiment_goals(pk, e.test_id)
             assert goals[0]["is_primary"] and goals[0]["goal_key"] == data.primary_goal(e)["goal_key"]
             assert len({g["goal_key"] for g in goals}) == len(goals) and {g["goal_key"] for g in goals} <= keys
-            assert set(goals[0]) == {"goal_key", "goal_name", "goal_type", "goal_value", "goal_profile_id", "is_primary"}
+            assert set(goals[0]) == {
+                "goal_key",
+                "goal_name",
+                "goal_type",
+                "goal_value",
+                "goal_profile_id",
+                "is_primary",
+            }
             counts.append(len(goals) - 1)
     assert {0, 1, 2, 3} <= set(counts)
 
@@ -189,12 +201,26 @@ def test_breakdowns_partition_every_window_exactly():
             continue
         for dimension in DIMENSIONS:
             for goal in data.experiment_goals(pk, e.test_id):
-                split = data.breakdown(pk, e.test_id, dimension, span[0], span[0] + timedelta(days=3),
-                                       goal_key=goal["goal_key"], tz_offset=5.5)
+                split = data.breakdown(
+                    pk,
+                    e.test_id,
+                    dimension,
+                    span[0],
+                    span[0] + timedelta(days=3),
+                    goal_key=goal["goal_key"],
+                    tz_offset=5.5,
+                )
                 assert list(split) == [value for value, _ in DIMENSIONS[dimension]]
                 for vid in e.variant_ids:
-                    whole = data.window(pk, e.test_id, vid, span[0], span[0] + timedelta(days=3), goal_key=goal["goal_key"],
-                                        tz_offset=5.5)
+                    whole = data.window(
+                        pk,
+                        e.test_id,
+                        vid,
+                        span[0],
+                        span[0] + timedelta(days=3),
+                        goal_key=goal["goal_key"],
+                        tz_offset=5.5,
+                    )
                     cells = [split[s][vid] for s in split]
                     assert sum(c.visitors for c in cells) == whole.visitors
                     assert sum(c.conversions for c in cells) == whole.conversions
@@ -209,7 +235,10 @@ def test_projects_the_company_lists_and_a_project_added_later():
     assert [p["status"] for p in data.projects(include_inactive=True)] == [1, 1, 1, 0]
     added = data.add_project("shop-late")
     assert added["status"] == 1 and data.projects()[-1] == added and "shop-late" not in data.project_keys
-    assert data.experiments("shop-late") and data.configuration("shop-late")["stats_engine"] in ("bayesian", "frequentist")
+    assert data.experiments("shop-late") and data.configuration("shop-late")["stats_engine"] in (
+        "bayesian",
+        "frequentist",
+    )
     assert world(projects=3, inactive_projects=0).projects(include_inactive=True) == world(projects=3).projects()
 
 

@@ -21,8 +21,12 @@ def experiment(data, *, revenue: bool | None = None, secondaries: int = 0, runni
     pk = data.project_keys[0]
     for e in data.experiment_records(pk):
         span = data.running_days(e)
-        if span and (span[1] - span[0]).days >= running_days and len(e.secondary_goals) >= secondaries \
-                and (revenue is None or e.revenue_goal == revenue):
+        if (
+            span
+            and (span[1] - span[0]).days >= running_days
+            and len(e.secondary_goals) >= secondaries
+            and (revenue is None or e.revenue_goal == revenue)
+        ):
             return e
     raise AssertionError("the sandbox world has no such experiment")
 
@@ -60,22 +64,30 @@ def test_a_local_day_has_its_own_numbers_and_consecutive_local_days_add_up(serve
 
     assert [totals(day(d, 2)) for d in days] != [totals(day(d, 1)) for d in days]
     for tz in (0, 2, -5, 5.5):
-        whole = http.get(url, params={"start_date": days[0].isoformat(), "end_date": days[-1].isoformat(), "tz": tz}).json()
+        whole = http.get(
+            url, params={"start_date": days[0].isoformat(), "end_date": days[-1].isoformat(), "tz": tz}
+        ).json()
         parts = [day(d, tz) for d in days]
         assert totals(whole) == tuple(map(sum, zip(*(totals(p) for p in parts), strict=True)))
         # What the server says is what SandboxData says, so other tests can compute their expectations offline.
-        assert parts[0]["variants"][0]["visitors"] == data.daily(e.project_key, e.test_id, "0", days[0], tz_offset=tz).visitors
+        assert (
+            parts[0]["variants"][0]["visitors"]
+            == data.daily(e.project_key, e.test_id, "0", days[0], tz_offset=tz).visitors
+        )
 
 
 def test_timeseries_rows_follow_the_offset(server, http):
     data = server.data
     e = experiment(data, running_days=30)
     d = data.running_days(e)[0] + timedelta(days=12)
-    rows = http.get(path(e.project_key, f"/experiment/{e.test_id}/timeseries"),
-                    params={"start_date": d.isoformat(), "end_date": d.isoformat(), "tz": "-5"}).json()["timeseries"]
+    rows = http.get(
+        path(e.project_key, f"/experiment/{e.test_id}/timeseries"),
+        params={"start_date": d.isoformat(), "end_date": d.isoformat(), "tz": "-5"},
+    ).json()["timeseries"]
     assert {row["variant_id"] for row in rows} == {int(v) for v in e.variant_ids}
-    assert [row["visitors"] for row in rows] == [data.daily(e.project_key, e.test_id, v, d, tz_offset=-5).visitors
-                                                  for v in e.variant_ids]
+    assert [row["visitors"] for row in rows] == [
+        data.daily(e.project_key, e.test_id, v, d, tz_offset=-5).visitors for v in e.variant_ids
+    ]
 
 
 def test_a_secondary_goal_has_its_own_conversions_over_the_same_visitors(server, http):
@@ -95,7 +107,9 @@ def test_a_secondary_goal_has_its_own_conversions_over_the_same_visitors(server,
         assert ("total_revenue" in body) is body["has_revenue"]
         by_id = http.get(url, params={"goal_profile_id": goal["goal_profile_id"]}).json()
         assert by_id["variants"] == body["variants"]
-    assert primary["selected_goal"]["is_primary"] is True and primary["selected_goal"]["goal_key"] == goals[0]["goal_key"]
+    assert (
+        primary["selected_goal"]["is_primary"] is True and primary["selected_goal"]["goal_key"] == goals[0]["goal_key"]
+    )
 
 
 def test_an_unknown_goal_is_404(server, http):
@@ -121,7 +135,11 @@ def test_metrics_list_the_secondary_goals_with_visitors_and_conversions(server, 
     assert shape_mismatches(body, documented.METRICS) == []
     secondary = [g["goal_key"] for g in data.experiment_goals(e.project_key, e.test_id)[1:]]
     keys = [d["metric_key"] for d in body["metric_definitions"]]
-    assert keys[:len(secondary)] == secondary and body["metric_count"] == len(keys) and body["count"] == len(body["metrics"])
+    assert (
+        keys[: len(secondary)] == secondary
+        and body["metric_count"] == len(keys)
+        and body["count"] == len(body["metrics"])
+    )
     assert all(d["goal"]["goal_key"] == d["metric_key"] for d in body["metric_definitions"])
     for n, key in enumerate(keys, 1):
         per_goal = http.get(path(e.project_key, f"/experiment/{e.test_id}/result"), params={"goal_key": key}).json()
@@ -168,7 +186,8 @@ def test_distribution_is_the_configured_split(server, http):
         for key in ("traffic_allocation", "distribution_mode", "is_mab"):
             assert body[key] == result[key]
         assert [(v["variant_id"], v["traffic_weight"], v["variant_status"]) for v in body["variants"]] == [
-            (v["variant_id"], v["traffic_weight"], v["variant_status"]) for v in result["variants"]]
+            (v["variant_id"], v["traffic_weight"], v["variant_status"]) for v in result["variants"]
+        ]
         if body["is_mab"]:
             assert all(v["traffic_weight"] is None for v in body["variants"])
         else:
@@ -178,7 +197,9 @@ def test_distribution_is_the_configured_split(server, http):
 @pytest.mark.parametrize("dimension", documented.BREAKDOWN_DIMENSIONS)
 def test_breakdowns_partition_the_result_exactly(server, http, dimension):
     e = experiment(server.data, revenue=True, running_days=20)
-    body = http.get(path(e.project_key, f"/experiment/{e.test_id}/result"), params={"breakdown_by": dimension, "tz": "2"}).json()
+    body = http.get(
+        path(e.project_key, f"/experiment/{e.test_id}/result"), params={"breakdown_by": dimension, "tz": "2"}
+    ).json()
     assert body["breakdown_by"] == dimension and len(body["breakdowns"]) >= 2
     assert sum(b["total_visitors"] for b in body["breakdowns"]) == body["total_visitors"]
     assert sum(b["total_conversions"] for b in body["breakdowns"]) == body["total_conversions"]
@@ -194,8 +215,9 @@ def test_breakdowns_partition_the_result_exactly(server, http, dimension):
         assert {"criteria", "total_visitors", "total_conversions", "conversion_rate", "variants"} <= set(item)
         if item.get("has_revenue"):
             assert {"total_revenue", "total_orders", "rpv", "aov", "currency"} <= set(item)
-        assert "improvement" not in item["variants"][0] and all("improvement" in v for v in item["variants"][1:]
-                                                                 if item["variants"][0]["conversions"])
+        assert "improvement" not in item["variants"][0] and all(
+            "improvement" in v for v in item["variants"][1:] if item["variants"][0]["conversions"]
+        )
 
 
 def test_a_variant_wins_on_one_device_and_loses_on_another(server, http):

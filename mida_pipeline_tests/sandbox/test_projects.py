@@ -22,7 +22,9 @@ def company():
 def http(company):
     company.faults.clear()
     company.requests.clear()
-    with httpx.Client(base_url=company.url, headers={"Authorization": f"Bearer {company.api_key}"}, timeout=5) as client:
+    with httpx.Client(
+        base_url=company.url, headers={"Authorization": f"Bearer {company.api_key}"}, timeout=5
+    ) as client:
         yield client
 
 
@@ -35,12 +37,14 @@ def listed(http, auth: str, **params) -> list[dict]:
 def test_any_active_project_lists_every_active_project_of_the_company(company, http):
     keys = company.data.project_keys
     everyone = [p["project_key"] for p in company.data.projects()]  # those at start, then any added since
-    assert everyone[:len(keys)] == keys
+    assert everyone[: len(keys)] == keys
     for auth in keys:
         assert [p["project_key"] for p in listed(http, auth)] == everyone
     body = http.get(f"/v2/project/{keys[0]}/projects").json()
     assert shape_mismatches(body, documented.PROJECTS) == []
-    assert {p["status"] for p in body["projects"]} == {1} and {p["company_id"] for p in body["projects"]} == {body["company_id"]}
+    assert {p["status"] for p in body["projects"]} == {1} and {p["company_id"] for p in body["projects"]} == {
+        body["company_id"]
+    }
 
 
 def test_paged_by_limit_and_offset_default_100_max_500(company, http):
@@ -63,7 +67,9 @@ def test_a_paused_project_is_listed_only_with_include_inactive(company, http):
     assert [p["project_key"] for p in paused] == ["shop-dormant-1"]
     assert "shop-dormant-1" not in [p["project_key"] for p in listed(http, auth)]
     assert "shop-dormant-1" not in company.data.project_keys
-    assert [p["project_key"] for p in company.data.projects(include_inactive=True)] == [p["project_key"] for p in everyone]
+    assert [p["project_key"] for p in company.data.projects(include_inactive=True)] == [
+        p["project_key"] for p in everyone
+    ]
 
 
 def test_a_paused_project_as_auth_context_is_403_while_its_data_routes_still_answer(company, http):
@@ -71,7 +77,10 @@ def test_a_paused_project_as_auth_context_is_403_while_its_data_routes_still_ans
         answer = http.get(f"/v2/project/shop-dormant-1{rest}")
         assert answer.status_code == 403 and answer.json() == {"success": False, "error": "Project is inactive"}
     experiments = http.get("/v2/project/shop-dormant-1/experiments").json()["experiments"]
-    assert experiments and http.get(f"/v2/project/shop-dormant-1/experiment/{experiments[0]['test_id']}").status_code == 200
+    assert (
+        experiments
+        and http.get(f"/v2/project/shop-dormant-1/experiment/{experiments[0]['test_id']}").status_code == 200
+    )
 
 
 def test_a_project_added_in_process_is_listed_on_the_next_call_and_serves_data(company, http):
@@ -110,7 +119,9 @@ def test_configuration_has_the_documented_shape_and_both_engines_and_tails_occur
         assert c["stats_engine"] == {"1": "bayesian", "0": "frequentist"}[c["analysis_method"]]
         assert c["frequentist_type"] in ("0", "2") and float(c["confidence_level"]) == c["confidence_threshold_percent"]
         assert c["primary_goal"]["goal_profile_id"] == c["primary_goal_id"]
-        assert any("event_name" in g for g in c["secondary_goals"]) and any("goal_key" in g for g in c["secondary_goals"])
+        assert any("event_name" in g for g in c["secondary_goals"]) and any(
+            "goal_key" in g for g in c["secondary_goals"]
+        )
         seen.add((c["stats_engine"], c["frequentist_type"]))
     assert {engine for engine, _ in seen} == {"bayesian", "frequentist"}
     assert {tails for engine, tails in seen if engine == "frequentist"} == {"0", "2"}

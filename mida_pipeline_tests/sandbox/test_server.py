@@ -36,8 +36,13 @@ def wait_until_serving(url: str, proc: subprocess.Popen) -> None:
 
 def test_the_sandbox_command_serves_both_apis():
     port = free_port()
-    proc = subprocess.Popen([str(CLI), "sandbox", "--port", str(port), "--projects", "2", "--experiments", "3"],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(CLI), "sandbox", "--port", str(port), "--projects", "2", "--experiments", "3"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(base + "/_sandbox/requests", proc)

@@ -44,18 +44,23 @@ def mocked(open_bss):
                 seen.append(request)
             return httpx.Response(status, json=body)
 
-        return open_bss("s3cret-key", sync_url="https://bss.test/apiv1/analytics/sync",
-                        transport=httpx.MockTransport(handler))
+        return open_bss(
+            "s3cret-key", sync_url="https://bss.test/apiv1/analytics/sync", transport=httpx.MockTransport(handler)
+        )
 
     return client
 
 
 def test_the_request_is_a_post_with_the_documented_header_and_our_body(mocked):
     seen: list[httpx.Request] = []
-    mocked({"data": {"total_visitors": 1}}, seen=seen).sync("weekly", date(2026, 11, 9), date(2026, 11, 15), is_latest=True)
+    mocked({"data": {"total_visitors": 1}}, seen=seen).sync(
+        "weekly", date(2026, 11, 9), date(2026, 11, 15), is_latest=True
+    )
     (request,) = seen
     assert (request.method, str(request.url)) == ("POST", "https://bss.test/apiv1/analytics/sync")
-    assert request.headers["x-mida-secret-key"] == "s3cret-key" and request.headers["content-type"] == "application/json"
+    assert (
+        request.headers["x-mida-secret-key"] == "s3cret-key" and request.headers["content-type"] == "application/json"
+    )
     assert json.loads(request.content) == {"frequency": "weekly", "start_date": "2026-11-09", "end_date": "2026-11-15"}
 
 
@@ -72,7 +77,9 @@ def test_echo_mode_returns_the_period_asked_with_its_metrics(bss, world, frequen
 @pytest.mark.parametrize("style", ["snake", "camel", "title"])
 @pytest.mark.parametrize("layout, numbers", [("data", "numbers"), ("top", "strings")])
 def test_every_key_style_layout_and_number_form_reads_the_same(style, layout, numbers, world, open_bss):
-    with SandboxServer(CONFIG, bss_secret=world.bss_secret, bss_key_style=style, bss_layout=layout, bss_numbers=numbers) as server:
+    with SandboxServer(
+        CONFIG, bss_secret=world.bss_secret, bss_key_style=style, bss_layout=layout, bss_numbers=numbers
+    ) as server:
         day = server.data.today - timedelta(days=3)
         with open_bss(sync_url=server.bss_sync_url) as client:
             sync = client.sync("daily", day, day, is_latest=False)
@@ -94,7 +101,8 @@ def test_a_configurable_header_name(world, open_bss):
 
 def test_missing_metrics_are_null_and_unknown_keys_are_kept(mocked):
     sync = mocked({"data": {"Total Visitors": "1,204", "sessionCount": "77", "heatmap": {"Hot Spots": 3}}}).sync(
-        "daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True)
+        "daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True
+    )
     assert sync.metrics["total_visitors"] == 1204
     assert sync.metrics["rage_clicks"] is None and sync.metrics["revenue"] is None
     assert sync.metrics["session_count"] == "77" and sync.metrics["heatmap_hot_spots"] == 3
@@ -105,19 +113,27 @@ def test_missing_metrics_are_null_and_unknown_keys_are_kept(mocked):
 def test_a_known_metric_that_is_no_whole_number_is_refused_by_name(value, mocked):
     with pytest.raises(MalformedResponseError) as failure:
         mocked({"data": {"total_visitors": 5, "successful_orders": value}}).sync(
-            "daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True)
+            "daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True
+        )
     line = str(failure.value)
     assert "POST /apiv1/analytics/sync failed: 200" in line and "metric successful_orders is a" in line
     assert "nothing was written" in line
 
 
-@pytest.mark.parametrize("body, cls, said", [
-    ({"status": "error", "message": "Sync failed"}, ServerError, '200 "Sync failed"'),
-    ({"status": "error", "message": "Invalid API key"}, AuthError, '200 "Invalid API key" - check MIDA_BSS_SECRET_KEY'),
-    ({"success": False, "error": "Sync failed"}, ServerError, '200 "Sync failed"'),
-    ({"data": "oops"}, MalformedResponseError, "200 no known metric"),
-    ({}, MalformedResponseError, "200 no known metric"),
-])
+@pytest.mark.parametrize(
+    "body, cls, said",
+    [
+        ({"status": "error", "message": "Sync failed"}, ServerError, '200 "Sync failed"'),
+        (
+            {"status": "error", "message": "Invalid API key"},
+            AuthError,
+            '200 "Invalid API key" - check MIDA_BSS_SECRET_KEY',
+        ),
+        ({"success": False, "error": "Sync failed"}, ServerError, '200 "Sync failed"'),
+        ({"data": "oops"}, MalformedResponseError, "200 no known metric"),
+        ({}, MalformedResponseError, "200 no known metric"),
+    ],
+)
 def test_failures_told_in_a_200_body(body, cls, said, mocked):
     with pytest.raises(cls) as caught:
         mocked(body).sync("daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True)
@@ -127,7 +143,10 @@ def test_failures_told_in_a_200_body(body, cls, said, mocked):
 def test_sync_failed_is_retried_then_a_server_error(bss, world, waits):
     world.faults.add("/apiv1/*", "status", status=500, message="Sync failed")
     day = world.data.today - timedelta(days=1)
-    with pytest.raises(ServerError, match=r'BSS POST /apiv1/analytics/sync failed: 500 "Sync failed" - the API failed through every retry; retry later'):
+    with pytest.raises(
+        ServerError,
+        match=r'BSS POST /apiv1/analytics/sync failed: 500 "Sync failed" - the API failed through every retry; retry later',
+    ):
         bss.sync("daily", day, day, is_latest=True)
     assert len(world.requests) == bss.http.core.retry.server_error_attempts
 
@@ -148,24 +167,34 @@ def test_a_wrong_shape_answer_is_refused(bss, world):
 
 # The period check, exactly as the reference states it.
 
-@pytest.mark.parametrize("stated", [
-    {"start_date": "2026-11-20", "end_date": "2026-11-20"},
-    {"date": "2026-11-20"},
-    {"period": {"start": "2026-11-21", "end": "2026-11-22"}},
-    {"start_date": "2026-11-21T00:00:00Z", "end_date": "last week"},
-])
+
+@pytest.mark.parametrize(
+    "stated",
+    [
+        {"start_date": "2026-11-20", "end_date": "2026-11-20"},
+        {"date": "2026-11-20"},
+        {"period": {"start": "2026-11-21", "end": "2026-11-22"}},
+        {"start_date": "2026-11-21T00:00:00Z", "end_date": "last week"},
+    ],
+)
 def test_a_stated_period_other_than_the_one_asked_fails_even_for_the_latest(stated, mocked):
     client = mocked({"data": {**stated, "total_visitors": 5}})
     for allow in (False, True):
-        with pytest.raises(PeriodMismatchError, match=r"when asked for daily 2026-11-21\.\.2026-11-21 - nothing was written"):
+        with pytest.raises(
+            PeriodMismatchError, match=r"when asked for daily 2026-11-21\.\.2026-11-21 - nothing was written"
+        ):
             client.sync("daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=True, allow_unstated_period=allow)
 
 
 def test_a_stated_period_in_any_form_that_matches_is_accepted(mocked):
-    for stated in ({"start_date": "2026-11-21", "end_date": "2026-11-21"}, {"date": "2026-11-21T00:00:00Z"},
-                   {"Date From": "2026-11-21", "Date To": "2026-11-21"}):
-        sync = mocked({"data": {**stated, "totalVisitors": 5}}).sync("daily", date(2026, 11, 21), date(2026, 11, 21),
-                                                                     is_latest=False)
+    for stated in (
+        {"start_date": "2026-11-21", "end_date": "2026-11-21"},
+        {"date": "2026-11-21T00:00:00Z"},
+        {"Date From": "2026-11-21", "Date To": "2026-11-21"},
+    ):
+        sync = mocked({"data": {**stated, "totalVisitors": 5}}).sync(
+            "daily", date(2026, 11, 21), date(2026, 11, 21), is_latest=False
+        )
         assert sync.period_stated and sync.metrics["total_visitors"] == 5
 
 

@@ -35,17 +35,20 @@ def one_line(exc: Exception, project: str, status) -> str:
     return message
 
 
-@pytest.mark.parametrize("kind, params", [
-    ("latency", {"ms": 30}),
-    ("status", {"status": 429, "retry_after": 1}),
-    ("status", {"status": 502}),
-    ("status", {"status": 503}),
-    ("status", {"status": 504}),
-    ("status", {"status": 500}),
-    ("reset", {}),
-    ("html", {"status": 502}),
-    ("html", {"status": 503}),
-])
+@pytest.mark.parametrize(
+    "kind, params",
+    [
+        ("latency", {"ms": 30}),
+        ("status", {"status": 429, "retry_after": 1}),
+        ("status", {"status": 502}),
+        ("status", {"status": 503}),
+        ("status", {"status": 504}),
+        ("status", {"status": 500}),
+        ("reset", {}),
+        ("html", {"status": 502}),
+        ("html", {"status": 503}),
+    ],
+)
 def test_a_passing_fault_is_retried_into_the_right_data(mida, world, project, kind, params, waits):
     world.faults.add(GOALS, kind, times=1, **params)
     assert [g.goal_profile_id for g in mida.list_goals(project)] == listing(world, project)
@@ -79,28 +82,51 @@ def test_a_retry_after_beyond_the_cap_waits_only_the_cap(mida, world, project, w
     assert waits == [retry.retry_after_cap]
 
 
-@pytest.mark.parametrize("kind, params, cls, status, said", [
-    ("status", {"status": 429, "retry_after": 1, "message": "Rate limit exceeded"}, RateLimitedError, 429, '"Rate limit exceeded"'),
-    ("status", {"status": 503}, ServerError, 503, '"Sandbox fault 503"'),
-    ("status", {"status": 502}, ServerError, 502, '"Sandbox fault 502"'),
-    ("status", {"status": 504}, ServerError, 504, '"Sandbox fault 504"'),
-    ("status", {"status": 500, "message": "Internal error"}, ServerError, 500, '"Internal error"'),
-    ("html", {"status": 502}, ServerError, 502, '"an HTML error page"'),
-    ("html", {"status": 200}, MalformedResponseError, 200, "an HTML page instead of JSON"),
-    ("truncated", {}, MalformedResponseError, 200, "a body that is not JSON or is cut short"),
-    ("success_false", {"message": "Quota exceeded"}, MalformedResponseError, 200, '"Quota exceeded" success is false'),
-    ("wrong_shape", {}, MalformedResponseError, 200, "unexpected shape: goals is not a list of objects"),
-    ("status", {"status": 400, "message": "Invalid limit"}, BadRequestError, 400, '"Invalid limit"'),
-    ("status", {"status": 406, "message": "Not acceptable"}, BadRequestError, 406, '"Not acceptable"'),
-    ("status", {"status": 404, "message": "Project not found"}, NotFoundError, 404, '"Project not found"'),
-])
-def test_a_lasting_fault_ends_in_its_error_class_with_one_clear_line(mida, world, project, waits, kind, params, cls, status, said, retry):
+@pytest.mark.parametrize(
+    "kind, params, cls, status, said",
+    [
+        (
+            "status",
+            {"status": 429, "retry_after": 1, "message": "Rate limit exceeded"},
+            RateLimitedError,
+            429,
+            '"Rate limit exceeded"',
+        ),
+        ("status", {"status": 503}, ServerError, 503, '"Sandbox fault 503"'),
+        ("status", {"status": 502}, ServerError, 502, '"Sandbox fault 502"'),
+        ("status", {"status": 504}, ServerError, 504, '"Sandbox fault 504"'),
+        ("status", {"status": 500, "message": "Internal error"}, ServerError, 500, '"Internal error"'),
+        ("html", {"status": 502}, ServerError, 502, '"an HTML error page"'),
+        ("html", {"status": 200}, MalformedResponseError, 200, "an HTML page instead of JSON"),
+        ("truncated", {}, MalformedResponseError, 200, "a body that is not JSON or is cut short"),
+        (
+            "success_false",
+            {"message": "Quota exceeded"},
+            MalformedResponseError,
+            200,
+            '"Quota exceeded" success is false',
+        ),
+        ("wrong_shape", {}, MalformedResponseError, 200, "unexpected shape: goals is not a list of objects"),
+        ("status", {"status": 400, "message": "Invalid limit"}, BadRequestError, 400, '"Invalid limit"'),
+        ("status", {"status": 406, "message": "Not acceptable"}, BadRequestError, 406, '"Not acceptable"'),
+        ("status", {"status": 404, "message": "Project not found"}, NotFoundError, 404, '"Project not found"'),
+    ],
+)
+def test_a_lasting_fault_ends_in_its_error_class_with_one_clear_line(
+    mida, world, project, waits, kind, params, cls, status, said, retry
+):
     world.faults.add(GOALS, kind, **params)
     with pytest.raises(cls) as caught:
         list(mida.list_goals(project))
     message = one_line(caught.value, project, status)
     assert said in message
-    retried = {429: retry.attempts, 502: retry.attempts, 503: retry.attempts, 504: retry.attempts, 500: retry.server_error_attempts}
+    retried = {
+        429: retry.attempts,
+        502: retry.attempts,
+        503: retry.attempts,
+        504: retry.attempts,
+        500: retry.server_error_attempts,
+    }
     assert len(world.requests) == (retried.get(status, 1) if kind != "html" or status != 200 else 1)
 
 
@@ -109,7 +135,9 @@ def test_a_connection_reset_every_time_ends_unreachable(mida, world, project, re
     with pytest.raises(UnreachableError) as caught:
         list(mida.list_goals(project))
     message = str(caught.value)
-    assert message.startswith(f"MIDA GET /project/{project}/goals failed: connection failed (RemoteProtocolError) after 4 tries")
+    assert message.startswith(
+        f"MIDA GET /project/{project}/goals failed: connection failed (RemoteProtocolError) after 4 tries"
+    )
     assert message.endswith("check the network and MIDA_API_BASE_URL") and len(world.requests) == retry.attempts
 
 
@@ -155,7 +183,9 @@ def test_the_async_client_rides_out_the_same_faults(world, project, retry):
     world.faults.add("*/events", "status", status=404, message="Project not found")
 
     async def run():
-        async with AsyncMidaClient(world.api_key, base_url=world.mida_base_url, retry=retry, sleep=fake_sleep) as client:
+        async with AsyncMidaClient(
+            world.api_key, base_url=world.mida_base_url, retry=retry, sleep=fake_sleep
+        ) as client:
             result = await client.get_result(project, 1001)
             goals = [g.goal_profile_id async for g in client.list_goals(project)]
             try:

@@ -44,8 +44,10 @@ def test_result_window_equals_the_sum_of_its_days(mida, world, project):
     e = next(world.data.experiment(project, x["test_id"]) for x in world.data.experiments(project) if x["status"] == 0)
     start, end = e.created + timedelta(days=2), e.created + timedelta(days=5)
     window = mida.get_result(project, e.test_id, start_date=start, end_date=end, tz=0.0, report_phase="all_time")
-    days = [mida.get_result(project, e.test_id, start_date=start + timedelta(days=i), end_date=start + timedelta(days=i))
-            for i in range(4)]
+    days = [
+        mida.get_result(project, e.test_id, start_date=start + timedelta(days=i), end_date=start + timedelta(days=i))
+        for i in range(4)
+    ]
     for k, variant in enumerate(window.variants):
         assert variant.visitors == sum(d.variants[k].visitors for d in days)
         assert variant.conversions == sum(d.variants[k].conversions for d in days)
@@ -62,11 +64,26 @@ def test_result_sends_goal_and_phase_parameters(open_mida):
         return httpx.Response(200, json={"success": True, "test_id": 1, "variants": []})
 
     with open_mida(base_url="http://mida.test/v2", transport=httpx.MockTransport(handler)) as client:
-        client.get_result("p", 1, start_date=date(2026, 1, 1), end_date="2026-01-31", tz=1.0,
-                          goal_key="purchase", report_phase="post_deploy")
+        client.get_result(
+            "p",
+            1,
+            start_date=date(2026, 1, 1),
+            end_date="2026-01-31",
+            tz=1.0,
+            goal_key="purchase",
+            report_phase="post_deploy",
+        )
         client.get_result("p", 1, goal_profile_id=100)
-    assert seen == [{"start_date": "2026-01-01", "end_date": "2026-01-31", "tz": "1", "goal_key": "purchase",
-                     "report_phase": "post_deploy"}, {"goal_profile_id": "100"}]
+    assert seen == [
+        {
+            "start_date": "2026-01-01",
+            "end_date": "2026-01-31",
+            "tz": "1",
+            "goal_key": "purchase",
+            "report_phase": "post_deploy",
+        },
+        {"goal_profile_id": "100"},
+    ]
 
 
 def test_timeseries_rows_are_typed_and_match_daily_numbers(mida, world, project):
@@ -111,7 +128,9 @@ def test_events_filters_reach_the_api(mida, world, project):
 
 def test_paging_with_small_pages_keeps_order_and_stops_at_a_short_page(world, project, waits, open_mida):
     with open_mida(page_size=7) as client:
-        assert [e.test_id for e in client.list_experiments(project)] == [e["test_id"] for e in world.data.experiments(project)]
+        assert [e.test_id for e in client.list_experiments(project)] == [
+            e["test_id"] for e in world.data.experiments(project)
+        ]
     assert len(world.requests) == 2  # 7 + 1
 
 
@@ -152,17 +171,28 @@ def test_a_wrong_key_is_an_auth_error_naming_the_variable(world, project, open_m
 def test_unknown_ids_and_another_projects_ids_are_not_found(mida, world):
     first, second = world.data.project_keys
     other = world.data.experiments(second)[0]["test_id"]
-    for call in (lambda: mida.get_experiment(first, other), lambda: mida.get_result(first, 999999),
-                 lambda: mida.get_goal(first, world.data.goals(second)[0]["goal_profile_id"]),
-                 lambda: mida.get_event(first, 1), lambda: list(mida.list_goals("shop-nowhere"))):
+    for call in (
+        lambda: mida.get_experiment(first, other),
+        lambda: mida.get_result(first, 999999),
+        lambda: mida.get_goal(first, world.data.goals(second)[0]["goal_profile_id"]),
+        lambda: mida.get_event(first, 1),
+        lambda: list(mida.list_goals("shop-nowhere")),
+    ):
         with pytest.raises(NotFoundError, match=r"failed: 404 \"(Experiment|Goal|Event|Project) not found\""):
             call()
 
 
 def test_region_picks_the_base_url_and_an_override_wins(monkeypatch):
-    assert AsyncMidaClient("k-123", region="eu").http.core.base_url == REGION_BASE_URLS["eu"] == "https://api-eu.mida.so/v2"
+    assert (
+        AsyncMidaClient("k-123", region="eu").http.core.base_url
+        == REGION_BASE_URLS["eu"]
+        == "https://api-eu.mida.so/v2"
+    )
     assert AsyncMidaClient("k-123").http.core.base_url == "https://api-us.mida.so/v2"
-    assert AsyncMidaClient("k-123", region="eu", base_url="http://127.0.0.1:9/v2/").http.core.base_url == "http://127.0.0.1:9/v2"
+    assert (
+        AsyncMidaClient("k-123", region="eu", base_url="http://127.0.0.1:9/v2/").http.core.base_url
+        == "http://127.0.0.1:9/v2"
+    )
     with pytest.raises(InvalidInputError, match="MIDA_REGION='ap'"):
         AsyncMidaClient("k-123", region="ap")
 
@@ -177,7 +207,9 @@ def test_ids_are_encoded_as_one_path_segment(world, project, mida):
     for bad in ("..", "1/../../other", "1?limit=5"):
         with pytest.raises(NotFoundError):
             mida.get_goal(project, bad)
-    assert [p for _, p in world.requests] == [f"/v2/project/{project}/goal/{x}" for x in ("..", "1/../../other", "1?limit=5")]
+    assert [p for _, p in world.requests] == [
+        f"/v2/project/{project}/goal/{x}" for x in ("..", "1/../../other", "1?limit=5")
+    ]
     with pytest.raises(InvalidInputError, match="goal_profile_id is empty"):
         mida.get_goal(project, "")
 
@@ -215,8 +247,9 @@ def test_async_fan_out_is_bounded_and_agrees_with_one_call_at_a_time(world, proj
                 in_flight -= 1
 
     async def fan_out():
-        async with AsyncMidaClient(world.api_key, base_url="http://sandbox/v2", max_concurrency=bound,
-                                   transport=Counting(), retry=retry) as client:
+        async with AsyncMidaClient(
+            world.api_key, base_url="http://sandbox/v2", max_concurrency=bound, transport=Counting(), retry=retry
+        ) as client:
             listed = [e async for e in client.list_experiments(project)]
             return await asyncio.gather(*(client.get_result(project, e.test_id) for e in listed))
 

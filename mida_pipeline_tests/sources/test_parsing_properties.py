@@ -66,9 +66,18 @@ def test_finite_floats_survive_a_round_trip_through_text(x):
 
 
 @PROPS
-@given(st.one_of(st.booleans(), st.none(), st.just(""), st.just("n/a"), st.just("NaN"), st.just("inf"),
-                 st.floats(allow_nan=True, allow_infinity=True).filter(lambda v: not math.isfinite(v)),
-                 st.text(alphabet="abcxyz ", min_size=1, max_size=8)))
+@given(
+    st.one_of(
+        st.booleans(),
+        st.none(),
+        st.just(""),
+        st.just("n/a"),
+        st.just("NaN"),
+        st.just("inf"),
+        st.floats(allow_nan=True, allow_infinity=True).filter(lambda v: not math.isfinite(v)),
+        st.text(alphabet="abcxyz ", min_size=1, max_size=8),
+    )
+)
 def test_what_is_not_a_finite_number_is_null_never_zero(value):
     assert to_float(value) is None and to_int(value) is None
 
@@ -91,9 +100,17 @@ def restyle(value, style: str, as_text: bool):
 
 
 @PROPS
-@given(counts, sources, st.floats(0, 1e7, allow_nan=False).map(lambda v: round(v, 2)), style_names, st.booleans(),
-       st.booleans())
-def test_bss_metrics_read_the_same_in_every_key_style_layout_and_number_form(base, traffic, revenue, style, as_text, top):
+@given(
+    counts,
+    sources,
+    st.floats(0, 1e7, allow_nan=False).map(lambda v: round(v, 2)),
+    style_names,
+    st.booleans(),
+    st.booleans(),
+)
+def test_bss_metrics_read_the_same_in_every_key_style_layout_and_number_form(
+    base, traffic, revenue, style, as_text, top
+):
     body = {**base, "revenue": revenue, "currency": "EUR", "traffic_sources": traffic}
     sent = restyle(body, style, as_text)
     metrics, stated = parse_metrics(sent if top else {"data": sent})
@@ -122,9 +139,14 @@ moments = st.times().map(lambda t: t.replace(microsecond=0))
 @given(days, moments)
 def test_dates_and_timestamps_in_every_form_read_as_one_utc_moment(day, at):
     moment = datetime.combine(day, at, timezone.utc)
-    forms = [moment.isoformat(), moment.isoformat().replace("+00:00", "Z"), moment.strftime("%Y-%m-%d %H:%M:%S"),
-             moment.astimezone(timezone(timedelta(hours=5, minutes=30))).isoformat(), moment.timestamp(),
-             moment.timestamp() * 1000]
+    forms = [
+        moment.isoformat(),
+        moment.isoformat().replace("+00:00", "Z"),
+        moment.strftime("%Y-%m-%d %H:%M:%S"),
+        moment.astimezone(timezone(timedelta(hours=5, minutes=30))).isoformat(),
+        moment.timestamp(),
+        moment.timestamp() * 1000,
+    ]
     assert [to_datetime(f) for f in forms] == [moment] * len(forms)
     assert to_date(day.isoformat()) == day
     assert to_datetime(day.isoformat()) == datetime.combine(day, time(0), timezone.utc)
@@ -132,8 +154,13 @@ def test_dates_and_timestamps_in_every_form_read_as_one_utc_moment(day, at):
 
 
 @PROPS
-@given(st.integers(0, 10**9), st.sampled_from([int, str, float]), st.sampled_from([(1, "live"), (0, "inactive"), (9, "draft")]),
-       st.booleans(), days)
+@given(
+    st.integers(0, 10**9),
+    st.sampled_from([int, str, float]),
+    st.sampled_from([(1, "live"), (0, "inactive"), (9, "draft")]),
+    st.booleans(),
+    days,
+)
 def test_experiments_read_the_same_whatever_form_ids_statuses_and_dates_take(test_id, id_type, status, as_word, day):
     code, word = status
     item = {"test_id": id_type(test_id), "status": word if as_word else code, "created_at": day.isoformat()}
@@ -144,14 +171,20 @@ def test_experiments_read_the_same_whatever_form_ids_statuses_and_dates_take(tes
 
 
 @PROPS
-@given(st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 10**7)), min_size=2, max_size=5), st.booleans(),
-       st.booleans())
+@given(
+    st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 10**7)), min_size=2, max_size=5),
+    st.booleans(),
+    st.booleans(),
+)
 def test_result_variants_read_the_same_with_int_or_string_ids_and_counts(numbers, ids_as_int, counts_as_text):
     shown = str if counts_as_text else (lambda v: v)
-    variants = [{"variant_id": k if ids_as_int else str(k), "visitors": shown(v), "conversions": shown(c)}
-                for k, (v, c) in enumerate(numbers)]
+    variants = [
+        {"variant_id": k if ids_as_int else str(k), "visitors": shown(v), "conversions": shown(c)}
+        for k, (v, c) in enumerate(numbers)
+    ]
     result = r.parse_result({"test_id": "7", "status": "live", "status_code": 1, "variants": variants})
     assert [(v.variant_id, v.visitors, v.conversions) for v in result.variants] == [
-        (str(k), v, c) for k, (v, c) in enumerate(numbers)]
+        (str(k), v, c) for k, (v, c) in enumerate(numbers)
+    ]
     assert [v.is_control for v in result.variants] == [k == 0 for k in range(len(numbers))]
     assert all(to_str(v.raw["variant_id"]) == v.variant_id for v in result.variants)

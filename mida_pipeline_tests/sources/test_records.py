@@ -65,11 +65,20 @@ def test_the_sandbox_world_has_every_documented_case(mida, world, project):
     assert {e.status for e in listed} == {"draft", "live", "inactive"} and any(e.is_completed for e in listed)
 
 
-@pytest.mark.parametrize("item", [
-    {"test_id": "1001", "status": "1", "is_completed": "0", "created_at": "2026-01-02 09:30:00"},
-    {"test_id": 1001.0, "status": 1, "is_completed": False, "created_at": "2026-01-02T09:30:00+00:00"},
-    {"test_id": 1001, "status": "live", "status_code": "1", "is_completed": 0, "created_at": "2026-01-02T10:30:00+01:00"},
-])
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"test_id": "1001", "status": "1", "is_completed": "0", "created_at": "2026-01-02 09:30:00"},
+        {"test_id": 1001.0, "status": 1, "is_completed": False, "created_at": "2026-01-02T09:30:00+00:00"},
+        {
+            "test_id": 1001,
+            "status": "live",
+            "status_code": "1",
+            "is_completed": 0,
+            "created_at": "2026-01-02T10:30:00+01:00",
+        },
+    ],
+)
 def test_an_experiment_reads_the_same_in_every_form(item):
     e = r.parse_experiment(item)
     assert (e.test_id, e.status_code, e.status, e.is_completed) == (1001, 1, "live", False)
@@ -86,7 +95,9 @@ def test_items_without_their_id_are_a_shape_error():
 
 def test_a_result_without_variants_is_refused_with_the_path(mida, world, project):
     world.faults.add("*/result", "wrong_shape")
-    with pytest.raises(MalformedResponseError, match=r"GET /project/.*/experiment/1001/result failed: 200 unexpected shape"):
+    with pytest.raises(
+        MalformedResponseError, match=r"GET /project/.*/experiment/1001/result failed: 200 unexpected shape"
+    ):
         mida.get_result(project, 1001)
 
 

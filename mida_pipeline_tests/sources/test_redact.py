@@ -39,7 +39,9 @@ def all_log_text(caplog) -> str:
     return "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records) + caplog.text
 
 
-def test_the_key_shows_in_no_log_record_through_success_retry_and_failure(world, project, debug_logs, open_mida, open_bss, assert_clean):
+def test_the_key_shows_in_no_log_record_through_success_retry_and_failure(
+    world, project, debug_logs, open_mida, open_bss, assert_clean
+):
     errors = []
     world.faults.add("*/goals", "status", times=1, status=429, retry_after=1)
     world.faults.add("*/events", "status", status=500, message=f"bad key {world.api_key}")
@@ -66,17 +68,32 @@ def test_a_rejected_key_appears_in_neither_the_error_nor_the_logs(debug_logs, op
         with open_bss(sync_url=other.bss_sync_url) as bss:
             with pytest.raises(AuthError) as bss_error:
                 bss.sync("daily", other.data.today, other.data.today, is_latest=True)
-    assert str(bss_error.value).startswith('BSS POST /apiv1/analytics/sync failed: 401 "Invalid API key" - check MIDA_BSS_SECRET_KEY')
-    assert_clean(all_log_text(debug_logs), str(mida_error.value), repr(mida_error.value), str(bss_error.value),
-                 repr(bss_error.value), str(mida_error.value.__dict__), str(bss_error.value.__dict__))
+    assert str(bss_error.value).startswith(
+        'BSS POST /apiv1/analytics/sync failed: 401 "Invalid API key" - check MIDA_BSS_SECRET_KEY'
+    )
+    assert_clean(
+        all_log_text(debug_logs),
+        str(mida_error.value),
+        repr(mida_error.value),
+        str(bss_error.value),
+        repr(bss_error.value),
+        str(mida_error.value.__dict__),
+        str(bss_error.value.__dict__),
+    )
 
 
 def test_reprs_hold_no_secret(mida, bss, project, assert_clean):
-    records = [next(iter(mida.list_experiments(project))), mida.get_result(project, 1001), mida.get_timeseries(project, 1001)]
+    records = [
+        next(iter(mida.list_experiments(project))),
+        mida.get_result(project, 1001),
+        mida.get_timeseries(project, 1001),
+    ]
     assert_clean(repr(mida), repr(bss), repr(mida.http), repr(bss.http), *map(repr, records))
 
 
-def test_a_key_in_the_base_urls_userinfo_or_query_is_never_logged_or_shown(world, project, debug_logs, open_mida, assert_clean):
+def test_a_key_in_the_base_urls_userinfo_or_query_is_never_logged_or_shown(
+    world, project, debug_logs, open_mida, assert_clean
+):
     host = world.mida_base_url.split("://", 1)[1]
     url = f"http://user:{URL_SECRET}@{host}?api_token={QUERY_SECRET}"
     world.faults.add("*/goals", "status", status=404, message="Project not found")
@@ -101,11 +118,14 @@ def test_a_key_in_the_bss_sync_urls_query_is_never_logged(world, debug_logs, ope
         assert_clean(repr(bss), all_log_text(debug_logs), str(caught.value))
 
 
-@pytest.mark.parametrize("text, shown", [
-    ("GET https://u:p4ss@host/v2", "GET https://***@host/v2"),
-    ("GET /x?limit=5&api_key=abc123&offset=0", "GET /x?limit=5&api_key=***&offset=0"),
-    ("https://h/?access_token=zz-9&sig=f00", "https://h/?access_token=***&sig=***"),
-    ("no secret here", "no secret here"),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("GET https://u:p4ss@host/v2", "GET https://***@host/v2"),
+        ("GET /x?limit=5&api_key=abc123&offset=0", "GET /x?limit=5&api_key=***&offset=0"),
+        ("https://h/?access_token=zz-9&sig=f00", "https://h/?access_token=***&sig=***"),
+        ("no secret here", "no secret here"),
+    ],
+)
 def test_redact_masks_urls_credentials(text, shown):
     assert redact(text) == shown

@@ -61,8 +61,9 @@ def transport(mock, waits, policy=POLICY, base_url="https://api.test/v2", **kwar
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    return Calls(AsyncTransport("mida", base_url, headers={}, secrets=[], retry=policy, transport=mock, sleep=sleep,
-                                **kwargs))
+    return Calls(
+        AsyncTransport("mida", base_url, headers={}, secrets=[], retry=policy, transport=mock, sleep=sleep, **kwargs)
+    )
 
 
 def fail(status, body=None, headers=None, **kw) -> httpx.Response:
@@ -88,7 +89,9 @@ def test_backoff_is_exponential_with_jitter_and_capped():
 
 def test_retry_after_in_seconds_is_honoured():
     waits: list[float] = []
-    mock, _ = scripted(fail(429, headers={"Retry-After": "7"}), fail(503, headers={"Retry-After": "2"}), httpx.Response(200, json=OK))
+    mock, _ = scripted(
+        fail(429, headers={"Retry-After": "7"}), fail(503, headers={"Retry-After": "2"}), httpx.Response(200, json=OK)
+    )
     transport(mock, waits).request_json("GET", "/x")
     assert waits == [7.0, 2.0]
 
@@ -96,7 +99,9 @@ def test_retry_after_in_seconds_is_honoured():
 def test_retry_after_as_an_http_date_is_honoured():
     waits: list[float] = []
     at = datetime.fromtimestamp(int(time.time()) + 20, timezone.utc)
-    mock, _ = scripted(fail(429, headers={"Retry-After": format_datetime(at, usegmt=True)}), httpx.Response(200, json=OK))
+    mock, _ = scripted(
+        fail(429, headers={"Retry-After": format_datetime(at, usegmt=True)}), httpx.Response(200, json=OK)
+    )
     transport(mock, waits).request_json("GET", "/x")
     assert len(waits) == 1 and 15 < waits[0] <= 20
 
@@ -138,10 +143,17 @@ def test_rate_limiting_past_every_retry_is_its_own_error():
     assert len(calls) == POLICY.attempts and waits == [1.0] * (POLICY.attempts - 1)
 
 
-@pytest.mark.parametrize("status, cls, hint", [
-    (400, BadRequestError, "dates and ids"), (406, BadRequestError, "dates and ids"), (401, AuthError, "MIDA_API_KEY"),
-    (403, AuthError, "MIDA_API_KEY"), (404, NotFoundError, "MIDA_PROJECT_KEYS"), (418, BadRequestError, "dates and ids"),
-])
+@pytest.mark.parametrize(
+    "status, cls, hint",
+    [
+        (400, BadRequestError, "dates and ids"),
+        (406, BadRequestError, "dates and ids"),
+        (401, AuthError, "MIDA_API_KEY"),
+        (403, AuthError, "MIDA_API_KEY"),
+        (404, NotFoundError, "MIDA_PROJECT_KEYS"),
+        (418, BadRequestError, "dates and ids"),
+    ],
+)
 def test_client_errors_are_not_retried_and_name_what_to_do(status, cls, hint):
     waits: list[float] = []
     mock, calls = scripted(fail(status, {"error": "Experiment not found"}))
@@ -154,19 +166,23 @@ def test_client_errors_are_not_retried_and_name_what_to_do(status, cls, hint):
     assert caught.value.status == status and caught.value.api_message == "Experiment not found"
 
 
-@pytest.mark.parametrize("exc, said", [
-    (httpx.ConnectError("refused"), "connection failed (ConnectError)"),
-    (httpx.ReadTimeout("slow"), "no answer in time (ReadTimeout)"),
-    (httpx.RemoteProtocolError("peer closed"), "connection failed (RemoteProtocolError)"),
-])
+@pytest.mark.parametrize(
+    "exc, said",
+    [
+        (httpx.ConnectError("refused"), "connection failed (ConnectError)"),
+        (httpx.ReadTimeout("slow"), "no answer in time (ReadTimeout)"),
+        (httpx.RemoteProtocolError("peer closed"), "connection failed (RemoteProtocolError)"),
+    ],
+)
 def test_connection_failures_are_retried_then_unreachable(exc, said):
     waits: list[float] = []
     mock, calls = scripted(exc)
     with pytest.raises(UnreachableError) as caught:
         transport(mock, waits).request_json("GET", "/x")
     assert len(calls) == POLICY.attempts
-    assert str(caught.value) == (f"MIDA GET /x failed: {said} after 4 tries - could not reach the API; "
-                                 "check the network and MIDA_API_BASE_URL")
+    assert str(caught.value) == (
+        f"MIDA GET /x failed: {said} after 4 tries - could not reach the API; check the network and MIDA_API_BASE_URL"
+    )
 
 
 def test_a_dropped_connection_then_an_answer_is_a_success():
@@ -175,13 +191,16 @@ def test_a_dropped_connection_then_an_answer_is_a_success():
     assert transport(mock, waits).request_json("GET", "/x") == OK
 
 
-@pytest.mark.parametrize("response, said", [
-    (httpx.Response(200, text="<html><body>Bad gateway</body></html>"), "an HTML page instead of JSON"),
-    (httpx.Response(200, text='{"success": true, "exper'), "a body that is not JSON or is cut short (24 bytes)"),
-    (httpx.Response(200, json=[1, 2]), "a JSON list instead of an object"),
-    (httpx.Response(200, json={"success": False, "error": "Quota"}), '"Quota" success is false'),
-    (httpx.Response(200, json={"experiments": []}), "success is missing"),
-])
+@pytest.mark.parametrize(
+    "response, said",
+    [
+        (httpx.Response(200, text="<html><body>Bad gateway</body></html>"), "an HTML page instead of JSON"),
+        (httpx.Response(200, text='{"success": true, "exper'), "a body that is not JSON or is cut short (24 bytes)"),
+        (httpx.Response(200, json=[1, 2]), "a JSON list instead of an object"),
+        (httpx.Response(200, json={"success": False, "error": "Quota"}), '"Quota" success is false'),
+        (httpx.Response(200, json={"experiments": []}), "success is missing"),
+    ],
+)
 def test_malformed_answers_are_not_retried_and_say_what_came(response, said):
     waits: list[float] = []
     mock, calls = scripted(response)
@@ -213,8 +232,16 @@ def test_async_429_pauses_every_task_for_the_retry_after():
     mock, calls = scripted(fail(429, headers={"Retry-After": "9"}), httpx.Response(200, json=OK))
 
     async def run():
-        t = AsyncTransport("mida", "https://api.test/v2", headers={}, secrets=[], retry=POLICY, transport=mock,
-                           sleep=fake_sleep, max_concurrency=1)
+        t = AsyncTransport(
+            "mida",
+            "https://api.test/v2",
+            headers={},
+            secrets=[],
+            retry=POLICY,
+            transport=mock,
+            sleep=fake_sleep,
+            max_concurrency=1,
+        )
         first = await t.request_json("GET", "/a")
         t.resume_at = time.monotonic() + 9  # as another task's 429 would leave it
         second = await t.request_json("GET", "/b")

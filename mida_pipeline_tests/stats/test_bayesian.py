@@ -13,9 +13,19 @@ from mida_pipeline.stats.tests import chance_to_beat
 
 def _cases(n: int = 120, seed: int = 20261201):
     rng = np.random.default_rng(seed)
-    cases = [(0, 1, 0, 1), (1, 1, 0, 1), (0, 10, 10, 10), (0, 1000, 0, 1000), (1000, 1000, 1000, 1000),
-             (30, 20_000_000, 45, 20_000_000), (1_500_000, 50_000_000, 1_503_000, 50_000_000),
-             (40, 800, 2_400, 30_000), (0, 100_000, 1, 3), (5, 5, 0, 2_000_000), (45_692, 1_474_816, 1, 1)]
+    cases = [
+        (0, 1, 0, 1),
+        (1, 1, 0, 1),
+        (0, 10, 10, 10),
+        (0, 1000, 0, 1000),
+        (1000, 1000, 1000, 1000),
+        (30, 20_000_000, 45, 20_000_000),
+        (1_500_000, 50_000_000, 1_503_000, 50_000_000),
+        (40, 800, 2_400, 30_000),
+        (0, 100_000, 1, 3),
+        (5, 5, 0, 2_000_000),
+        (45_692, 1_474_816, 1, 1),
+    ]
     for _ in range(n):
         nc, nv = (max(1, int(x)) for x in rng.choice([1, 10, 100, 10_000, 1_000_000], 2) * rng.uniform(0.5, 1.5, 2))
         p = rng.uniform(0, 0.6)
@@ -40,8 +50,9 @@ def reference(cc, nc, cv, nv):
     wide_lo, wide_hi = wide.ppf(1e-12), wide.isf(1e-12)  # F_W is 0 below, 1 above, to 1e-12
 
     def outer(f):
-        return integrate.quad(lambda x: narrow.pdf(x) * f(x), lo, hi, points=[narrow.mean()], limit=500,
-                              epsabs=1e-13, epsrel=1e-12)[0]
+        return integrate.quad(
+            lambda x: narrow.pdf(x) * f(x), lo, hi, points=[narrow.mean()], limit=500, epsabs=1e-13, epsrel=1e-12
+        )[0]
 
     def below(x):  # E[max(x - W, 0)] = integral of F_W from 0 to x
         top = min(x, wide_hi)
@@ -74,8 +85,14 @@ def test_chance_over_arrays_matches_quadrature_on_every_generated_case():
         narrow_is_control = _sd(1 + cc, 1 + nc - cc) <= _sd(1 + cv, 1 + nv - cv)
         narrow, other = (control, variant) if narrow_is_control else (variant, control)
         f = other.sf if narrow is control else other.cdf
-        ref = integrate.quad(lambda x, narrow=narrow, f=f: narrow.pdf(x) * f(x), narrow.ppf(1e-12), narrow.isf(1e-12),
-                             points=[narrow.mean()], limit=500, epsabs=1e-13)[0]
+        ref = integrate.quad(
+            lambda x, narrow=narrow, f=f: narrow.pdf(x) * f(x),
+            narrow.ppf(1e-12),
+            narrow.isf(1e-12),
+            points=[narrow.mean()],
+            limit=500,
+            epsabs=1e-13,
+        )[0]
         assert chance[i] == pytest.approx(ref, abs=1e-6), (cc, nc, cv, nv)
         # E[V - C] = E[max(V - C, 0)] - E[max(C - V, 0)], exactly, whatever the posteriors.
         assert loss_control[i] - loss[i] == pytest.approx(variant.mean() - control.mean(), abs=1e-9)
@@ -87,8 +104,11 @@ def test_array_chance_equals_the_closed_form_of_one_comparison():
     assert chance == pytest.approx([chance_to_beat(*c) for c in small], abs=1e-8)
 
 
-@pytest.mark.parametrize("counts", [(0, 0, 0, 0), (50, 1000, 0, 0), (0, 0, 50, 1000)],
-                         ids=["no-visitors", "variant-without-visitors", "control-without-visitors"])
+@pytest.mark.parametrize(
+    "counts",
+    [(0, 0, 0, 0), (50, 1000, 0, 0), (0, 0, 50, 1000)],
+    ids=["no-visitors", "variant-without-visitors", "control-without-visitors"],
+)
 def test_an_arm_without_visitors_gets_no_probability_and_no_loss(counts):
     assert all(np.isnan(v[0]) for v in posterior_comparison(*([c] for c in counts)))
 

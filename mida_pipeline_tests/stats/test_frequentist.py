@@ -45,9 +45,20 @@ def test_relative_interval_matches_gbstats_delta_method_with_welch_dof():
     _assert_matches(high, [c["rel_ci_high"] for c in CASES], "rel_ci_high")
 
 
-@pytest.mark.parametrize("name", ["no-visitors", "variant-without-visitors", "control-without-visitors",
-                                  "nobody-converted", "control-none-converted", "variant-none-converted",
-                                  "everybody-converted", "variant-all-converted", "one-visitor-each"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "no-visitors",
+        "variant-without-visitors",
+        "control-without-visitors",
+        "nobody-converted",
+        "control-none-converted",
+        "variant-none-converted",
+        "everybody-converted",
+        "variant-all-converted",
+        "one-visitor-each",
+    ],
+)
 def test_sequential_and_relative_statistics_are_null_where_gbstats_declines(name):
     case = next(c for c in FIXTURES["cases"] if c["name"] == name)
     args = (case["cc"], case["nc"], case["cv"], case["nv"])
@@ -85,7 +96,9 @@ def test_nobody_converting_in_either_arm_gives_no_wald_interval_not_a_zero_width
 
 
 @pytest.mark.parametrize("tails", [1, 2])
-@pytest.mark.parametrize("cc, nc, nv, alpha", [(100, 1000, 1000, 0.05), (30, 20_000, 9_000, 0.1), (500, 2000, 6000, 0.01)])
+@pytest.mark.parametrize(
+    "cc, nc, nv, alpha", [(100, 1000, 1000, 0.05), (30, 20_000, 9_000, 0.1), (500, 2000, 6000, 0.01)]
+)
 def test_mde_is_the_lift_detected_with_80_percent_power(cc, nc, nv, alpha, tails):
     mde = float(frequentist.mde_abs(cc, nc, nv, alpha, tails))
     pc = cc / nc
@@ -93,8 +106,9 @@ def test_mde_is_the_lift_detected_with_80_percent_power(cc, nc, nv, alpha, tails
     # SciPy: the power of the z-test at this lift, ignoring the far tail's negligible share when two-tailed.
     assert stats.norm.cdf(mde / se - stats.norm.ppf(1 - alpha / tails)) == pytest.approx(0.8, abs=1e-9)
     # statsmodels' power calculator, in standardised effect size, counts the far tail too: agrees to 1e-4.
-    effect = NormalIndPower().solve_power(nobs1=nc, ratio=nv / nc, alpha=alpha, power=0.8,
-                                          alternative="two-sided" if tails == 2 else "larger")
+    effect = NormalIndPower().solve_power(
+        nobs1=nc, ratio=nv / nc, alpha=alpha, power=0.8, alternative="two-sided" if tails == 2 else "larger"
+    )
     assert mde == pytest.approx(effect * np.sqrt(pc * (1 - pc)), rel=1e-4)
 
 
@@ -111,8 +125,8 @@ def test_sample_per_arm_is_where_the_mde_reaches_the_lift():
 
 
 def test_days_remaining_counts_whole_days_of_the_slower_arm():
-    assert frequentist.days_remaining(2000, 1000, 100, 1500, 50) == 10       # 1000 more at 100/day vs 500 at 50/day
-    assert frequentist.days_remaining(2000, 1000, 300, 1900, 7) == 15        # ceil(100 / 7) beats ceil(1000 / 300)
-    assert frequentist.days_remaining(900, 1000, 0, 1000, 0) == 0            # reached: no arrivals needed
-    assert np.isnan(frequentist.days_remaining(2000, 1000, 0, 1000, 100))    # short and nobody arriving
+    assert frequentist.days_remaining(2000, 1000, 100, 1500, 50) == 10  # 1000 more at 100/day vs 500 at 50/day
+    assert frequentist.days_remaining(2000, 1000, 300, 1900, 7) == 15  # ceil(100 / 7) beats ceil(1000 / 300)
+    assert frequentist.days_remaining(900, 1000, 0, 1000, 0) == 0  # reached: no arrivals needed
+    assert np.isnan(frequentist.days_remaining(2000, 1000, 0, 1000, 100))  # short and nobody arriving
     assert np.isnan(frequentist.days_remaining(np.nan, 1000, 100, 1000, 100))  # no target (a lift of 0)

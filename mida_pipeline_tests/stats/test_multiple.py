@@ -27,7 +27,9 @@ def test_each_family_is_adjusted_as_statsmodels_adjusts_it_alone(seed):
 def test_ties_and_a_family_of_one():
     p = np.array([0.01, 0.01, 0.04, 0.3])
     np.testing.assert_allclose(holm(p, [1, 1, 1, 2]), [0.03, 0.03, 0.04, 0.3])
-    np.testing.assert_allclose(benjamini_hochberg(p, [1, 1, 1, 2]), multipletests(p[:3], method="fdr_bh")[1].tolist() + [0.3])
+    np.testing.assert_allclose(
+        benjamini_hochberg(p, [1, 1, 1, 2]), multipletests(p[:3], method="fdr_bh")[1].tolist() + [0.3]
+    )
 
 
 def test_text_family_labels_and_no_comparisons_at_all():

@@ -18,10 +18,21 @@ from mida_pipeline.stats.tests import z_test_pooled
 
 def rows(test_id, variants, day=date(2026, 11, 20), threshold=95.0, mab=False, weights=None):
     return [
-        {"project_key": "shop", "test_id": test_id, "variant_id": str(i), "result_date": day, "test_name": f"t{test_id}",
-         "variant_name": f"v{i}", "is_control": i == 0, "visitors": n, "conversions": c, "revenue": 2.0 * c,
-         "traffic_weight": None if mab else (weights[i] if weights else 1 / len(variants)), "is_mab": mab,
-         "confidence_threshold_percent": threshold}
+        {
+            "project_key": "shop",
+            "test_id": test_id,
+            "variant_id": str(i),
+            "result_date": day,
+            "test_name": f"t{test_id}",
+            "variant_name": f"v{i}",
+            "is_control": i == 0,
+            "visitors": n,
+            "conversions": c,
+            "revenue": 2.0 * c,
+            "traffic_weight": None if mab else (weights[i] if weights else 1 / len(variants)),
+            "is_mab": mab,
+            "confidence_threshold_percent": threshold,
+        }
         for i, (n, c) in enumerate(variants)
     ]
 
@@ -86,25 +97,63 @@ FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "gbstats_reference.j
 DAY = date(2026, 11, 20)
 
 
-def goal_rows(test_id, variants, *, goal_key=None, primary=True, day=DAY, engine=None, threshold=95.0, status="live",
-              window="cumulative", project="shop"):
+def goal_rows(
+    test_id,
+    variants,
+    *,
+    goal_key=None,
+    primary=True,
+    day=DAY,
+    engine=None,
+    threshold=95.0,
+    status="live",
+    window="cumulative",
+    project="shop",
+):
     return [
-        {"project_key": project, "test_id": test_id, "goal_key": goal_key, "goal_name": goal_key, "is_primary_goal": primary,
-         "variant_id": str(i), "result_date": day, "result_window": window, "test_name": f"t{test_id}",
-         "variant_name": f"v{i}", "is_control": i == 0, "visitors": n, "conversions": c, "revenue": None,
-         "traffic_weight": 1 / len(variants), "is_mab": False, "confidence_threshold_percent": threshold,
-         "stats_engine": engine, "status": status}
+        {
+            "project_key": project,
+            "test_id": test_id,
+            "goal_key": goal_key,
+            "goal_name": goal_key,
+            "is_primary_goal": primary,
+            "variant_id": str(i),
+            "result_date": day,
+            "result_window": window,
+            "test_name": f"t{test_id}",
+            "variant_name": f"v{i}",
+            "is_control": i == 0,
+            "visitors": n,
+            "conversions": c,
+            "revenue": None,
+            "traffic_weight": 1 / len(variants),
+            "is_mab": False,
+            "confidence_threshold_percent": threshold,
+            "stats_engine": engine,
+            "status": status,
+        }
         for i, (n, c) in enumerate(variants)
     ]
 
 
 def config(engine="frequentist", tails=2, threshold=95.0, day=date(2026, 11, 1), project="shop"):
-    return pd.DataFrame([{"project_key": project, "config_date": day, "stats_engine": engine, "tails": tails,
-                          "confidence_threshold_percent": threshold}])
+    return pd.DataFrame(
+        [
+            {
+                "project_key": project,
+                "config_date": day,
+                "stats_engine": engine,
+                "tails": tails,
+                "confidence_threshold_percent": threshold,
+            }
+        ]
+    )
 
 
 def variant_row(card, variant="1", goal_key=None):
-    rows = card[(card.variant_id == variant) & (card.goal_key.isna() if goal_key is None else card.goal_key == goal_key)]
+    rows = card[
+        (card.variant_id == variant) & (card.goal_key.isna() if goal_key is None else card.goal_key == goal_key)
+    ]
     assert len(rows) == 1
     return rows.iloc[0]
 
@@ -133,10 +182,17 @@ def test_one_row_per_goal_and_variant_each_against_its_own_goals_control():
 BORDERLINE = [(20_000, 2_000), (20_000, 2_110)]
 
 
-@pytest.mark.parametrize("engine, tails, threshold, expected", [
-    ("frequentist", 2, 95.0, "inconclusive"), ("frequentist", 1, 95.0, "winner"), ("frequentist", 2, 90.0, "winner"),
-    ("bayesian", 2, 95.0, "winner"), ("bayesian", 2, 99.0, "inconclusive"), ("bayesian", 1, 97.0, "inconclusive"),
-])
+@pytest.mark.parametrize(
+    "engine, tails, threshold, expected",
+    [
+        ("frequentist", 2, 95.0, "inconclusive"),
+        ("frequentist", 1, 95.0, "winner"),
+        ("frequentist", 2, 90.0, "winner"),
+        ("bayesian", 2, 95.0, "winner"),
+        ("bayesian", 2, 99.0, "inconclusive"),
+        ("bayesian", 1, 97.0, "inconclusive"),
+    ],
+)
 def test_the_verdict_follows_the_projects_framework_tails_and_threshold(engine, tails, threshold, expected):
     card = scorecard(pd.DataFrame(goal_rows(1, BORDERLINE, threshold=None)), config(engine, tails, threshold))
     row = variant_row(card)
@@ -173,17 +229,29 @@ def test_without_any_configuration_the_rule_is_frequentist_two_tailed_at_95():
 
 
 def test_the_configuration_in_force_on_the_day_is_used():
-    configs = pd.concat([config("bayesian", 2, 95.0, day=date(2026, 11, 1)), config("frequentist", 2, 95.0, day=date(2026, 11, 25))])
+    configs = pd.concat(
+        [config("bayesian", 2, 95.0, day=date(2026, 11, 1)), config("frequentist", 2, 95.0, day=date(2026, 11, 25))]
+    )
     assert variant_row(scorecard(pd.DataFrame(goal_rows(1, BORDERLINE)), configs)).decision_framework == "bayesian"
 
 
-@pytest.mark.parametrize("case", [c for c in FIXTURES["cases"] if c["nc"] > 0 and c["nv"] > 0][:80], ids=lambda c: c["name"])
+@pytest.mark.parametrize(
+    "case", [c for c in FIXTURES["cases"] if c["nc"] > 0 and c["nv"] > 0][:80], ids=lambda c: c["name"]
+)
 def test_scorecard_sequential_and_relative_columns_equal_gbstats(case):
     variants = [(case["nc"], case["cc"]), (case["nv"], case["cv"])]
-    row = variant_row(scorecard(pd.DataFrame(goal_rows(1, variants, threshold=100 * (1 - case["alpha"]))),
-                                sequential_tuning=case["tuning"]))
-    for ours, theirs in [("sequential_p_value", "sequential_p_value"), ("sequential_ci_low", "sequential_ci_low"),
-                         ("sequential_ci_high", "sequential_ci_high"), ("rel_ci_low", "rel_ci_low"), ("rel_ci_high", "rel_ci_high")]:
+    row = variant_row(
+        scorecard(
+            pd.DataFrame(goal_rows(1, variants, threshold=100 * (1 - case["alpha"]))), sequential_tuning=case["tuning"]
+        )
+    )
+    for ours, theirs in [
+        ("sequential_p_value", "sequential_p_value"),
+        ("sequential_ci_low", "sequential_ci_low"),
+        ("sequential_ci_high", "sequential_ci_high"),
+        ("rel_ci_low", "rel_ci_low"),
+        ("rel_ci_high", "rel_ci_high"),
+    ]:
         if case[theirs] is None:
             assert pd.isna(row[ours]), ours
         else:
@@ -201,25 +269,49 @@ def test_five_variants_on_four_goals_are_one_family_corrected_as_statsmodels_doe
     others = card[~card.is_control].sort_values(["goal_key", "variant_id"])
     assert len(others) == 16
     p, seq = others.p_value.to_numpy(float), others.sequential_p_value.to_numpy(float)
-    assert seq == pytest.approx([c["sequential_p_value"] for c in sorted(family, key=lambda c: (c["goal"], c["variant"]))], abs=1e-6)
+    assert seq == pytest.approx(
+        [c["sequential_p_value"] for c in sorted(family, key=lambda c: (c["goal"], c["variant"]))], abs=1e-6
+    )
     assert others.p_value_holm.to_numpy(float) == pytest.approx(multipletests(p, method="holm")[1], abs=1e-12)
     assert others.q_value_bh.to_numpy(float) == pytest.approx(multipletests(p, method="fdr_bh")[1], abs=1e-12)
-    assert others.sequential_p_value_holm.to_numpy(float) == pytest.approx(multipletests(seq, method="holm")[1], abs=1e-12)
+    assert others.sequential_p_value_holm.to_numpy(float) == pytest.approx(
+        multipletests(seq, method="holm")[1], abs=1e-12
+    )
 
 
 def test_each_experiment_is_its_own_family():
     one = scorecard(pd.DataFrame(goal_rows(1, [(5_000, 500), (5_000, 560)])))
-    two = scorecard(pd.DataFrame(goal_rows(1, [(5_000, 500), (5_000, 560)]) + goal_rows(2, [(5_000, 500), (5_000, 600), (5_000, 430)])))
+    two = scorecard(
+        pd.DataFrame(
+            goal_rows(1, [(5_000, 500), (5_000, 560)]) + goal_rows(2, [(5_000, 500), (5_000, 600), (5_000, 430)])
+        )
+    )
     assert variant_row(one).p_value_holm == pytest.approx(variant_row(one).p_value)
     assert two[two.test_id == 1].iloc[1].p_value_holm == pytest.approx(variant_row(one).p_value_holm)
 
 
 # ---- The null rule, case by case ----------------------------------------------------------------------------------
 
-NULL_WHEN_NO_COMPARISON = ["abs_lift", "rel_lift", "p_value", "ci_low", "ci_high", "chance_to_beat_control",
-                           "sequential_p_value", "sequential_ci_low", "sequential_ci_high", "p_value_holm",
-                           "sequential_p_value_holm", "q_value_bh", "rel_ci_low", "rel_ci_high", "expected_loss",
-                           "expected_loss_control", "mde_abs", "days_remaining"]
+NULL_WHEN_NO_COMPARISON = [
+    "abs_lift",
+    "rel_lift",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "chance_to_beat_control",
+    "sequential_p_value",
+    "sequential_ci_low",
+    "sequential_ci_high",
+    "p_value_holm",
+    "sequential_p_value_holm",
+    "q_value_bh",
+    "rel_ci_low",
+    "rel_ci_high",
+    "expected_loss",
+    "expected_loss_control",
+    "mde_abs",
+    "days_remaining",
+]
 
 
 def test_a_variant_without_visitors_gets_no_chance_to_beat_control():
@@ -262,6 +354,7 @@ def test_srm_needs_eight_visitors_in_every_arm_and_says_not_enough_traffic_until
 
 # ---- The safe verdict ---------------------------------------------------------------------------------------------
 
+
 def test_safe_verdict_waits_where_a_fixed_horizon_p_value_already_calls_a_winner():
     row = variant_row(scorecard(pd.DataFrame(goal_rows(1, [(3_000, 300), (3_000, 360)]))))
     assert row.p_value < 0.05 and row.verdict == "winner"
@@ -281,13 +374,16 @@ def test_safe_verdict_warns_on_a_sample_ratio_mismatch():
 
 # ---- Power and time ----------------------------------------------------------------------------------------------
 
+
 def history(variants_per_day, days=10, start=date(2026, 11, 11), status="live", **kw):
     """Day and cumulative rows for a test whose arms get the same visitors and conversions every day."""
     cumulative, daily = [], []
     for d in range(days):
         day = start + timedelta(days=d)
         daily += goal_rows(1, variants_per_day, day=day, window="day", status=status, **kw)
-        cumulative += goal_rows(1, [(n * (d + 1), c * (d + 1)) for n, c in variants_per_day], day=day, status=status, **kw)
+        cumulative += goal_rows(
+            1, [(n * (d + 1), c * (d + 1)) for n, c in variants_per_day], day=day, status=status, **kw
+        )
     return pd.DataFrame(cumulative), pd.DataFrame(daily)
 
 
@@ -318,16 +414,21 @@ def test_days_remaining_is_zero_once_both_arms_hold_the_sample():
 def test_the_figures_do_not_depend_on_the_order_the_rows_arrive_in():
     """A warehouse scans in no fixed order; a re-run over the same rows must give the same figures to the last bit."""
     cumulative, daily = history([(1_003, 101), (997, 123), (1_011, 95)])
-    cumulative = pd.concat([cumulative, pd.DataFrame(goal_rows(1, [(1_000, 50), (990, 61), (1_020, 44)], goal_key="cart",
-                                                               primary=False))], ignore_index=True)
+    cumulative = pd.concat(
+        [cumulative, pd.DataFrame(goal_rows(1, [(1_000, 50), (990, 61), (1_020, 44)], goal_key="cart", primary=False))],
+        ignore_index=True,
+    )
     daily = daily.assign(visitors=daily.visitors + np.arange(len(daily)) * 0.1)  # means of floats: order shows
     card = scorecard(cumulative, None, daily)
     for seed in range(3):
-        shuffled = scorecard(cumulative.sample(frac=1, random_state=seed), None, daily.sample(frac=1, random_state=seed))
+        shuffled = scorecard(
+            cumulative.sample(frac=1, random_state=seed), None, daily.sample(frac=1, random_state=seed)
+        )
         pd.testing.assert_frame_equal(shuffled, card, check_exact=True)
 
 
 # ---- The history ----------------------------------------------------------------------------------------------------
+
 
 def test_each_days_rows_of_the_history_equal_the_scorecard_computed_on_that_day():
     cumulative, daily = history([(100, 10), (100, 13), (100, 9)])
@@ -336,7 +437,9 @@ def test_each_days_rows_of_the_history_equal_the_scorecard_computed_on_that_day(
     every_day = scorecard_daily(cumulative, config("bayesian", 1), daily)
     assert len(every_day) == 10 * 6
     for day in sorted(set(cumulative.result_date)):
-        then = scorecard(cumulative[cumulative.result_date <= day], config("bayesian", 1), daily[daily.result_date <= day])
+        then = scorecard(
+            cumulative[cumulative.result_date <= day], config("bayesian", 1), daily[daily.result_date <= day]
+        )
         that_day = every_day[every_day.as_of_date == pd.Timestamp(day)].reset_index(drop=True)
         pd.testing.assert_frame_equal(that_day, then)
 
@@ -350,15 +453,32 @@ def test_the_history_computes_only_the_days_asked():
 
 # ---- Segments -------------------------------------------------------------------------------------------------------
 
+
 def segment_rows(day=DAY):
-    return pd.DataFrame([
-        {"project_key": "shop", "result_date": day, "test_id": 1, "goal_key": "purchase", "dimension": "device",
-         "segment": segment, "variant_id": str(v), "is_control": v == 0, "visitors": n, "conversions": c,
-         "revenue": None, "orders": None}
-        for segment, arms in {"mobile": [(4_000, 400), (4_000, 480)], "desktop": [(3_000, 330), (3_000, 300)],
-                              "tablet": [(50, 0), (0, 0)]}.items()
-        for v, (n, c) in enumerate(arms)
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "project_key": "shop",
+                "result_date": day,
+                "test_id": 1,
+                "goal_key": "purchase",
+                "dimension": "device",
+                "segment": segment,
+                "variant_id": str(v),
+                "is_control": v == 0,
+                "visitors": n,
+                "conversions": c,
+                "revenue": None,
+                "orders": None,
+            }
+            for segment, arms in {
+                "mobile": [(4_000, 400), (4_000, 480)],
+                "desktop": [(3_000, 330), (3_000, 300)],
+                "tablet": [(50, 0), (0, 0)],
+            }.items()
+            for v, (n, c) in enumerate(arms)
+        ]
+    )
 
 
 def test_segments_carry_the_scorecards_statistics_within_each_segment_flagged_exploratory():
@@ -366,7 +486,16 @@ def test_segments_carry_the_scorecards_statistics_within_each_segment_flagged_ex
     assert seg.exploratory.all() and len(seg) == 6
     mobile = seg[(seg.segment == "mobile") & (seg.variant_id == "1")].iloc[0]
     same = variant_row(scorecard(pd.DataFrame(goal_rows(1, [(4_000, 400), (4_000, 480)], threshold=90.0))))
-    for column in ("abs_lift", "rel_lift", "p_value", "ci_low", "ci_high", "rel_ci_low", "rel_ci_high", "chance_to_beat_control"):
+    for column in (
+        "abs_lift",
+        "rel_lift",
+        "p_value",
+        "ci_low",
+        "ci_high",
+        "rel_ci_low",
+        "rel_ci_high",
+        "chance_to_beat_control",
+    ):
         assert mobile[column] == pytest.approx(same[column], abs=1e-12), column
     tablet = seg[(seg.segment == "tablet") & (seg.variant_id == "1")].iloc[0]
     assert pd.isna(tablet.chance_to_beat_control) and pd.isna(tablet.p_value) and pd.isna(tablet.conversion_rate)
@@ -376,4 +505,6 @@ def test_segments_use_the_latest_day_and_are_typed_when_empty():
     seg = segment_scorecard(pd.concat([segment_rows(DAY - timedelta(days=1)).assign(visitors=1), segment_rows()]))
     assert set(seg.as_of_date.dt.date) == {DAY}
     empty = segment_scorecard(segment_rows().iloc[:0])
-    assert {c: str(t) for c, t in empty.dtypes.items()} == {c: str(pd.Series(dtype=t).dtype) for c, t in SEGMENT_DTYPES.items()}
+    assert {c: str(t) for c, t in empty.dtypes.items()} == {
+        c: str(pd.Series(dtype=t).dtype) for c, t in SEGMENT_DTYPES.items()
+    }

@@ -17,7 +17,13 @@ from mida_pipeline.stats.segments import DTYPES as SEGMENT_DTYPES
 from mida_pipeline_tests.dbt.test_marts import build_models
 
 DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
-DUCKDB_TYPES = {"string": "VARCHAR", "Int64": "BIGINT", "boolean": "BOOLEAN", "Float64": "DOUBLE", "datetime64[us]": "TIMESTAMP"}
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "Int64": "BIGINT",
+    "boolean": "BOOLEAN",
+    "Float64": "DOUBLE",
+    "datetime64[us]": "TIMESTAMP",
+}
 
 
 def captured(day: date, hours: int = 1) -> datetime:
@@ -30,27 +36,77 @@ def results(day: date, index: int) -> list[dict]:
     for goal_key, primary, rates in [("purchase", True, (0.10, 0.13, 0.09)), ("cart", False, (0.30, 0.29, 0.33))]:
         for variant, rate in enumerate(rates):
             for window, n in [("cumulative", 100 * (index + 1)), ("day", 100)]:
-                rows.append({
-                    "project_key": "p1", "date": day, "test_id": 1, "goal_key": goal_key, "goal_name": goal_key.title(),
-                    "is_primary_goal": primary, "variant_id": str(variant), "window": window, "is_control": variant == 0,
-                    "visitors": n, "conversions": round(n * rate), "conversion_rate": 100 * rate, "traffic_weight": 100 / 3,
-                    "is_mab": False, "confidence_threshold_percent": None, "stats_engine": None, "status": "live",
-                    "test_name": "test 1", "captured_at": captured(day), "raw": "{}",
-                })
+                rows.append(
+                    {
+                        "project_key": "p1",
+                        "date": day,
+                        "test_id": 1,
+                        "goal_key": goal_key,
+                        "goal_name": goal_key.title(),
+                        "is_primary_goal": primary,
+                        "variant_id": str(variant),
+                        "window": window,
+                        "is_control": variant == 0,
+                        "visitors": n,
+                        "conversions": round(n * rate),
+                        "conversion_rate": 100 * rate,
+                        "traffic_weight": 100 / 3,
+                        "is_mab": False,
+                        "confidence_threshold_percent": None,
+                        "stats_engine": None,
+                        "status": "live",
+                        "test_name": "test 1",
+                        "captured_at": captured(day),
+                        "raw": "{}",
+                    }
+                )
     return rows
 
 
 def write_day(lake: Path, day: date, index: int) -> None:
     write_partition(lake, "mida_experiment_results", results(day, index), day=day, project_key="p1")
-    write_partition(lake, "mida_project_configuration", [{
-        "project_key": "p1", "date": day, "stats_engine": "bayesian", "tails": 1, "confidence_threshold_percent": 90.0,
-        "is_late_capture": False, "captured_at": captured(day), "raw": "{}"}], day=day, project_key="p1")
-    write_partition(lake, "mida_experiment_result_segments", [
-        {"project_key": "p1", "date": day, "test_id": 1, "goal_key": "purchase", "dimension": "device", "segment": segment,
-         "variant_id": str(v), "is_control": v == 0, "visitors": n, "conversions": c, "captured_at": captured(day), "raw": "{}"}
-        for segment, arms in {"mobile": [(300, 30), (300, 45)], "desktop": [(200, 22), (0, 0)]}.items()
-        for v, (n, c) in enumerate(arms)
-    ], day=day, project_key="p1")
+    write_partition(
+        lake,
+        "mida_project_configuration",
+        [
+            {
+                "project_key": "p1",
+                "date": day,
+                "stats_engine": "bayesian",
+                "tails": 1,
+                "confidence_threshold_percent": 90.0,
+                "is_late_capture": False,
+                "captured_at": captured(day),
+                "raw": "{}",
+            }
+        ],
+        day=day,
+        project_key="p1",
+    )
+    write_partition(
+        lake,
+        "mida_experiment_result_segments",
+        [
+            {
+                "project_key": "p1",
+                "date": day,
+                "test_id": 1,
+                "goal_key": "purchase",
+                "dimension": "device",
+                "segment": segment,
+                "variant_id": str(v),
+                "is_control": v == 0,
+                "visitors": n,
+                "conversions": c,
+                "captured_at": captured(day),
+                "raw": "{}",
+            }
+            for segment, arms in {"mobile": [(300, 30), (300, 45)], "desktop": [(200, 22), (0, 0)]}.items()
+            for v, (n, c) in enumerate(arms)
+        ],
+        day=day,
+        project_key="p1",
+    )
 
 
 def frame(con, sql: str) -> pd.DataFrame:
@@ -59,8 +115,13 @@ def frame(con, sql: str) -> pd.DataFrame:
 
 
 def types(con, table: str) -> dict[str, str]:
-    return dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                            "WHERE table_schema = 'marts' AND table_name = ?", [table]).fetchall())
+    return dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = ?",
+            [table],
+        ).fetchall()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +135,14 @@ def built(tmp_path_factory):
         mp.setenv("MIDA_REPORT_DIR", str(root / "report"))
         build_models()
         with duckdb.connect(str(published), read_only=True) as con:
-            out["empty_types"] = {t: types(con, t) for t in ("fct_experiment_scorecard", "fct_experiment_scorecard_daily",
-                                                             "fct_experiment_segment_scorecard")}
+            out["empty_types"] = {
+                t: types(con, t)
+                for t in (
+                    "fct_experiment_scorecard",
+                    "fct_experiment_scorecard_daily",
+                    "fct_experiment_segment_scorecard",
+                )
+            }
         for index, day in enumerate(DAYS[:3]):
             write_day(lake, day, index)
         build_models()
@@ -93,7 +160,9 @@ def built(tmp_path_factory):
         # rewritten, day 1 is kept.
         with duckdb.connect(str(build_file)) as con:
             con.execute("UPDATE marts.fct_experiment_scorecard_daily SET test_name = 'built before'")
-        recaptured = [dict(r, captured_at=captured(DAYS[3], 20), conversions=r["conversions"] + 7) for r in results(DAYS[1], 1)]
+        recaptured = [
+            dict(r, captured_at=captured(DAYS[3], 20), conversions=r["conversions"] + 7) for r in results(DAYS[1], 1)
+        ]
         write_partition(lake, "mida_experiment_results", recaptured, day=DAYS[1], project_key="p1")
         build_models()
     con = duckdb.connect(str(published), read_only=True)
@@ -105,12 +174,19 @@ def built(tmp_path_factory):
 def test_an_empty_lake_gives_every_column_its_declared_type(built):
     expected = {c: DUCKDB_TYPES[t] for c, t in DTYPES.items()}
     assert built["empty_types"]["fct_experiment_scorecard"] == expected
-    assert built["empty_types"]["fct_experiment_scorecard_daily"] == {**expected, "source_captured_at": "TIMESTAMP WITH TIME ZONE"}
-    assert built["empty_types"]["fct_experiment_segment_scorecard"] == {c: DUCKDB_TYPES[t] for c, t in SEGMENT_DTYPES.items()}
+    assert built["empty_types"]["fct_experiment_scorecard_daily"] == {
+        **expected,
+        "source_captured_at": "TIMESTAMP WITH TIME ZONE",
+    }
+    assert built["empty_types"]["fct_experiment_segment_scorecard"] == {
+        c: DUCKDB_TYPES[t] for c, t in SEGMENT_DTYPES.items()
+    }
 
 
 def test_the_scorecard_has_a_row_per_goal_and_variant_as_of_the_latest_day_by_the_projects_rule(built):
-    card = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard ORDER BY is_primary_goal DESC, goal_key, variant_id")
+    card = frame(
+        built["con"], "SELECT * FROM marts.fct_experiment_scorecard ORDER BY is_primary_goal DESC, goal_key, variant_id"
+    )
     assert len(card) == 6 and set(card.as_of_date.dt.date) == {DAYS[3]}
     assert set(card.decision_framework) == {"bayesian"} and set(card.tails) == {1}
     assert set(card.confidence_threshold_percent) == {90.0}
@@ -121,15 +197,34 @@ def test_the_scorecard_has_a_row_per_goal_and_variant_as_of_the_latest_day_by_th
 def test_the_scorecard_equals_the_statistics_package_on_the_same_rows(built):
     rows = pd.DataFrame(results(DAYS[3], 3)).rename(columns={"date": "result_date", "window": "result_window"})
     rows["traffic_weight"] = rows["traffic_weight"] / 100
-    cfg = pd.DataFrame([{"project_key": "p1", "config_date": DAYS[3], "stats_engine": "bayesian", "tails": 1,
-                         "confidence_threshold_percent": 90.0}])
+    cfg = pd.DataFrame(
+        [
+            {
+                "project_key": "p1",
+                "config_date": DAYS[3],
+                "stats_engine": "bayesian",
+                "tails": 1,
+                "confidence_threshold_percent": 90.0,
+            }
+        ]
+    )
     expected = scorecard(rows[rows.result_window == "cumulative"], cfg, rows[rows.result_window == "day"])
     card = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard")
     key = ["is_primary_goal", "goal_key", "variant_id"]
     card, expected = card.sort_values(key).reset_index(drop=True), expected.sort_values(key).reset_index(drop=True)
-    for column in ("p_value", "sequential_p_value", "chance_to_beat_control", "expected_loss", "rel_ci_low", "mde_abs", "verdict", "safe_verdict"):
+    for column in (
+        "p_value",
+        "sequential_p_value",
+        "chance_to_beat_control",
+        "expected_loss",
+        "rel_ci_low",
+        "mde_abs",
+        "verdict",
+        "safe_verdict",
+    ):
         assert list(card[column].astype(object).where(card[column].notna(), None)) == pytest.approx(
-            list(expected[column].astype(object).where(expected[column].notna(), None))), column
+            list(expected[column].astype(object).where(expected[column].notna(), None))
+        ), column
 
 
 def test_the_history_holds_every_day_and_its_latest_day_is_the_scorecard(built):
@@ -138,14 +233,20 @@ def test_the_history_holds_every_day_and_its_latest_day_is_the_scorecard(built):
     latest = daily[daily.as_of_date.dt.date == DAYS[3]].drop(columns=["source_captured_at"])
     card = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard")
     key = ["is_primary_goal", "goal_key", "variant_id"]
-    pd.testing.assert_frame_equal(latest.sort_values(key).reset_index(drop=True), card.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        latest.sort_values(key).reset_index(drop=True), card.sort_values(key).reset_index(drop=True)
+    )
 
 
 def test_a_one_day_run_rewrites_only_that_days_rows(built):
     daily = built["after_one_day"]
     rewritten = set(daily[daily.test_name != "built before"].as_of_date.dt.date)
     assert rewritten == {DAYS[3]}
-    kept = daily[daily.as_of_date.dt.date < DAYS[3]].drop(columns="test_name").sort_values(["as_of_date", "goal_key", "variant_id"])
+    kept = (
+        daily[daily.as_of_date.dt.date < DAYS[3]]
+        .drop(columns="test_name")
+        .sort_values(["as_of_date", "goal_key", "variant_id"])
+    )
     first = built["first"].drop(columns="test_name").sort_values(["as_of_date", "goal_key", "variant_id"])
     pd.testing.assert_frame_equal(kept.reset_index(drop=True), first.reset_index(drop=True))
 
@@ -162,5 +263,7 @@ def test_segments_are_scored_within_each_segment_and_flagged_exploratory(built):
 def test_a_backfill_rewrites_the_days_it_covers_and_the_week_after_and_keeps_the_rest(built):
     daily = frame(built["con"], "SELECT * FROM marts.fct_experiment_scorecard_daily")
     assert set(daily[daily.test_name != "built before"].as_of_date.dt.date) == set(DAYS[1:])
-    day2 = daily[(daily.as_of_date.dt.date == DAYS[1]) & (daily.variant_id == "1") & (daily.goal_key == "purchase")].iloc[0]
+    day2 = daily[
+        (daily.as_of_date.dt.date == DAYS[1]) & (daily.variant_id == "1") & (daily.goal_key == "purchase")
+    ].iloc[0]
     assert day2.conversions == round(200 * 0.13) + 7 and len(daily) == 4 * 6

@@ -17,8 +17,16 @@ from mida_pipeline.stats import (
 def _cases(n: int = 220, seed: int = 20261123):
     """Counts from tiny to huge, rates from 0 to 1, plus the edges written out."""
     rng = np.random.default_rng(seed)
-    cases = [(0, 0, 0, 10), (0, 10, 0, 10), (10, 10, 10, 10), (0, 10, 10, 10), (1, 1, 0, 1), (0, 5, 3, 7),
-             (500_000, 10_000_000, 501_000, 10_000_000), (3, 1_000_000, 9, 1_000_000)]
+    cases = [
+        (0, 0, 0, 10),
+        (0, 10, 0, 10),
+        (10, 10, 10, 10),
+        (0, 10, 10, 10),
+        (1, 1, 0, 1),
+        (0, 5, 3, 7),
+        (500_000, 10_000_000, 501_000, 10_000_000),
+        (3, 1_000_000, 9, 1_000_000),
+    ]
     for _ in range(n):
         n_c, n_v = (int(x) for x in rng.choice([1, 10, 100, 10_000, 1_000_000], 2) * rng.uniform(0.5, 1.5, 2))
         p = rng.uniform(0, 0.5)
