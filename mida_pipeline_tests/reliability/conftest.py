@@ -120,7 +120,9 @@ def make_env(sandbox: SandboxServer, root: Path, **overrides: str) -> dict[str, 
 
 
 def start_cli(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([str(CLI), *args], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [str(CLI), *args], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -133,7 +135,9 @@ def run_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.C
     """`mida-pipeline ARGS` in its own process, as a user (or the scheduler) runs it."""
     done = finish(start_cli(env, *args))
     if check and done.returncode != 0:
-        raise AssertionError(f"mida-pipeline {' '.join(args)} exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+        raise AssertionError(
+            f"mida-pipeline {' '.join(args)} exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+        )
     return done
 
 
@@ -167,12 +171,29 @@ def marts(warehouse: Path) -> dict[str, list[tuple]]:
             "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY ALL"
         ).fetchall()
         for schema, name in tables:
-            cols = [c for (c,) in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [schema, name]).fetchall() if not c.endswith("captured_at")]
+            cols = [
+                c
+                for (c,) in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                    [schema, name],
+                ).fetchall()
+                if not c.endswith("captured_at")
+            ]
             select = ", ".join(f'"{c}"' for c in cols)
-            out[f"{schema}.{name}"] = con.execute(f'SELECT {select} FROM "{schema}"."{name}" ORDER BY ALL').fetchall()
+            rows = con.execute(f'SELECT {select} FROM "{schema}"."{name}" ORDER BY ALL').fetchall()
+            out[f"{schema}.{name}"] = [dict(zip(cols, row, strict=True)) for row in rows]
     return out
+
+
+def differences(got: dict[str, list[dict]], want: dict[str, list[dict]], most: int = 12) -> list[str]:
+    """What differs between two `marts()` results, a line per table, row and column: none when equal."""
+    out = [f"{t}: missing" for t in want if t not in got] + [f"{t}: unexpected" for t in got if t not in want]
+    for table in (t for t in want if t in got):
+        if len(got[table]) != len(want[table]):
+            out.append(f"{table}: {len(got[table])} rows, want {len(want[table])}")
+        for i, (g, w) in enumerate(zip(got[table], want[table], strict=False)):
+            out += [f"{table} row {i} {c}: {g.get(c)!r}, want {w[c]!r}" for c in w if g.get(c) != w[c]]
+    return out[:most]
 
 
 def fingerprint(*roots: Path) -> dict[str, str]:
@@ -194,7 +215,9 @@ def assert_lake_sound(lake_dir: Path) -> None:
         names = sorted(f.name for f in folder.iterdir())
         visible = [n for n in names if n.endswith(".parquet")]
         assert visible in ([], ["part.parquet"]), f"{folder}: {names}"
-        assert all(n == "part.parquet" or (n.startswith(".") and n.endswith(".tmp")) for n in names), f"{folder}: {names}"
+        assert all(n == "part.parquet" or (n.startswith(".") and n.endswith(".tmp")) for n in names), (
+            f"{folder}: {names}"
+        )
         if visible:
             pq.read_table(folder / "part.parquet")  # raises on a torn file
     with duckdb.connect() as con:  # and what readers glob reads, too

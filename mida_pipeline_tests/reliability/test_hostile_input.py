@@ -42,7 +42,12 @@ def test_hostile_project_keys_are_refused_before_any_call(rel_sandbox, tmp_path)
     procs = {}
     for name, key in HOSTILE_KEYS.items():
         root = tmp_path / name.replace(" ", "_")
-        procs[name] = (root, start_cli(make_env(rel_sandbox, root, MIDA_PROJECT_KEYS=f"shop-alpha,{key}"), "sync", "--date", DAY.isoformat()))
+        procs[name] = (
+            root,
+            start_cli(
+                make_env(rel_sandbox, root, MIDA_PROJECT_KEYS=f"shop-alpha,{key}"), "sync", "--date", DAY.isoformat()
+            ),
+        )
     for name, (root, proc) in procs.items():
         done = finish(proc)
         assert done.returncode == 1, name
@@ -54,7 +59,16 @@ def test_hostile_project_keys_are_refused_before_any_call(rel_sandbox, tmp_path)
     assert rel_sandbox.requests[before:] == [], "a refused run called an API"
 
 
-MALFORMED_DATES = ["2026-13-01", "2026-02-30", "22/11/2026", "yesterday", "2026-11-22T00:00:00", "", "-1", "2026-11-22'; DROP"]
+MALFORMED_DATES = [
+    "2026-13-01",
+    "2026-02-30",
+    "22/11/2026",
+    "yesterday",
+    "2026-11-22T00:00:00",
+    "",
+    "-1",
+    "2026-11-22'; DROP",
+]
 
 
 def test_malformed_dates_are_refused_by_the_command_line(rel_sandbox, tmp_path):
@@ -77,7 +91,13 @@ def test_dates_out_of_range_are_refused_in_one_line(rel_sandbox, tmp_path):
         "2024-12-31": "before MIDA_START_DATE",
     }
     procs = [(d, want, start_cli(env, "sync", "--date", d)) for d, want in cases.items()]
-    procs.append(("backwards", "after --end", start_cli(env, "backfill", "--start", DAY.isoformat(), "--end", (DAY - timedelta(days=3)).isoformat())))
+    procs.append(
+        (
+            "backwards",
+            "after --end",
+            start_cli(env, "backfill", "--start", DAY.isoformat(), "--end", (DAY - timedelta(days=3)).isoformat()),
+        )
+    )
     for day, want, proc in procs:
         done = finish(proc)
         last = done.stderr.strip().splitlines()[-1]
@@ -115,8 +135,10 @@ def test_negative_metrics_fail_checks_and_an_endless_listing_is_refused(rel_sand
     assert not (tmp_path / "lake" / "mida_events").exists()
     # The raw tables' own tests run as dbt source tests in the models' build; the staging checks show the failure.
     verdicts = check_verdicts(tmp_path / "dagster_home")
-    assert any(name.startswith("non_negative_stg_mida_experiment_results") and passed is False
-               for name, passed in verdicts.items()), verdicts
+    assert any(
+        name.startswith("non_negative_stg_mida_experiment_results") and passed is False
+        for name, passed in verdicts.items()
+    ), verdicts
     # Written: the lake, the warehouse and its private build folder, Dagster's storage; nothing else.
     tops = {Path(p).parts[0] for p in files_under(tmp_path)}
     assert tops <= {"lake", "warehouse.duckdb", ".build", "dagster_home"}, tops

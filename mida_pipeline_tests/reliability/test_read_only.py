@@ -31,4 +31,7 @@ def test_only_reads_reached_the_apis(rel_sandbox, baseline):
     assert all(any(p.endswith(tail) for m, p in seen if m == "GET") for tail in NEW_READS)
     with_query = [(m, p, q) for m, p, q in REQUESTS_WITH_QUERY if p.startswith("/v2/")]
     assert {m for m, _, _ in with_query} == {"GET"}
-    assert all(any(f"{param}=" in q for _, p, q in with_query if p.endswith("/result")) for param in ("goal_key", "breakdown_by"))
+    assert all(
+        any(f"{param}=" in q for _, p, q in with_query if p.endswith("/result"))
+        for param in ("goal_key", "breakdown_by")
+    )

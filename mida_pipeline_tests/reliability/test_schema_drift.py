@@ -19,14 +19,18 @@ pytestmark = pytest.mark.slow
 
 def read(lake, table: str, columns: str = "*") -> list[tuple]:
     with duckdb.connect() as con:
-        return con.execute(f"SELECT {columns} FROM read_parquet('{lake}/{table}/**/*.parquet', hive_partitioning = false) ORDER BY ALL").fetchall()
+        return con.execute(
+            f"SELECT {columns} FROM read_parquet('{lake}/{table}/**/*.parquet', hive_partitioning = false) ORDER BY ALL"
+        ).fetchall()
 
 
 def test_new_fields_are_kept_missing_ones_are_null_and_changed_types_fail_by_name(rel_sandbox, baseline, tmp_path):
     sandbox = rel_sandbox
     sandbox.faults.clear()
     alpha, beta, gamma = sandbox.data.project_keys
-    sandbox.faults.add("/v2/project/*/goals", "mutate", where="goal_profile_id", add={"brand_new_field": {"tier": "gold"}})
+    sandbox.faults.add(
+        "/v2/project/*/goals", "mutate", where="goal_profile_id", add={"brand_new_field": {"tier": "gold"}}
+    )
     sandbox.faults.add("/v2/project/*/events", "mutate", drop=["event_property"])
     # A count turned into words, a count beyond int64, a count with letters in it: each project one drift.
     sandbox.faults.add(f"/v2/project/{alpha}/experiment/*/result", "mutate", set={"visitors": "many"})
@@ -50,4 +54,3 @@ def test_new_fields_are_kept_missing_ones_are_null_and_changed_types_fail_by_nam
 
     assert read(lake, "mida_events", "DISTINCT event_property") == [(None,)]
     assert any(p is not None for (p,) in read(baseline.lake_dir, "mida_events", "DISTINCT event_property"))
-

@@ -40,7 +40,8 @@ def test_keys_in_urls_are_never_shown(rel_sandbox, tmp_path):
     sandbox = rel_sandbox
     sandbox.faults.clear()
     env = make_env(
-        sandbox, tmp_path,
+        sandbox,
+        tmp_path,
         MIDA_API_BASE_URL=sandbox.mida_base_url.replace("http://", f"http://mida:{SENTINEL_KEY}@"),
         MIDA_BSS_SYNC_URL=f"{sandbox.bss_sync_url}?secret={SENTINEL_BSS}",
     )

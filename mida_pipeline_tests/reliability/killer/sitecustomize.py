@@ -1,7 +1,11 @@
 """Loaded only by the crash tests' `mida-pipeline` processes (this folder goes on their PYTHONPATH).
 
 MIDA_TEST_KILL_AT="<point>:<n>" SIGKILLs the process at the n-th time it reaches <point>; the production
-code has no hook for it. MIDA_TEST_COUNT_TO=<file> instead counts every point and writes the counts at exit.
+code has no hook for it. A point may name where it acts, `<point>@<place>` (place: lake, build, warehouse for the
+published file and its copy, report, memory for a connection to no file, other), and the phase, `models:` before it
+for the visits after `dbt build` started: "replace-before@lake:8" is the eighth rename into the lake, whatever the
+warehouse did in between; "models:copy-mid:1" the publish after the models. Counting by place keeps a point at the
+same step whichever tables a half-done earlier run left without a partition. MIDA_TEST_COUNT_TO=<file> instead counts every point and writes the counts at exit.
 Both variables are removed from the environment at once, so the dbt processes the sync starts run unharmed.
 
 Points: parquet-mid (half a Parquet file written), fsync (before an fsync), replace-before / replace-after
@@ -23,12 +27,42 @@ _target, _, _nth = _kill.rpartition(":")
 _lock = threading.Lock()  # partitions are written from worker threads
 
 
+_phase = [""]  # "models:" once dbt build has started
+
+
+def _place(what: object) -> str:
+    if isinstance(what, int):  # a file descriptor (fsync)
+        try:
+            what = os.readlink(f"/proc/self/fd/{what}")
+        except OSError:
+            return "other"
+    where = str(what)
+    if not where or where == "()":
+        return "memory"
+    if where.endswith("/lake"):
+        return "lake"
+    for marker, place in (
+        ("/lake/", "lake"),
+        ("/.build", "build"),
+        ("warehouse.duckdb", "warehouse"),
+        ("report", "report"),
+    ):
+        if marker in where:
+            return place
+    return "other"
+
+
 def _reach(point: str, what: object = "") -> bool:
-    """Count a visit; True when this is the visit to die at."""
+    """Count a visit under each of its names; True when this is the visit to die at."""
+    names = [point, f"{point}@{_place(what)}"]
+    names += [_phase[0] + name for name in names] if _phase[0] else []
     with _lock:
-        n = _counts[point] = _counts.get(point, 0) + 1
-        _trace.append(f"{point}:{n} {str(what)[-90:]}")
-    return point == _target and n == int(_nth)
+        hit = False
+        for name in names:
+            n = _counts[name] = _counts.get(name, 0) + 1
+            hit = hit or (name == _target and n == int(_nth))
+        _trace.append(f"{' '.join(f'{name}:{_counts[name]}' for name in names)} {str(what)[-90:]}")
+    return hit
 
 
 def _die() -> None:
@@ -66,8 +100,11 @@ if _kill or _count_to:
     def popen_init(self, args, *a, **k):
         _popen_init(self, args, *a, **k)
         first = args[0] if isinstance(args, (list, tuple)) else str(args).split()[0]
-        if os.path.basename(str(first)) == "dbt" and _reach("dbt-started", args):
-            _die()
+        if os.path.basename(str(first)) == "dbt":
+            if _reach("dbt-started", args):
+                _die()
+            if "build" in args:
+                _phase[0] = "models:"
 
     os.replace, os.fsync, shutil.copyfile, subprocess.Popen.__init__ = replace, fsync, copyfile, popen_init
 
@@ -91,7 +128,7 @@ if _kill or _count_to:
         return _write_table(table, where, *a, **k)
 
     def connect(*a, **k):
-        if _reach("connect", a[:1]):
+        if _reach("connect", a[0] if a else ""):
             _die()
         return _connect(*a, **k)
 
