@@ -6,7 +6,9 @@ writing the day's Parquet partitions; Dagster's own cost per run is measured
 by the backfill benchmark. It is measured twice: as a sync runs by default
 (every experiment's secondary goals, and segments by one dimension, MIDA_BREAKDOWNS'
 default), and for experiments that measure their primary goal alone with
-MIDA_BREAKDOWNS empty, so the figures say what the extra calls cost.
+MIDA_BREAKDOWNS empty, so the figures say what the extra calls cost. The primary-goal day is measured a
+third way, extract alone: the same calls and rows with the Parquet write left out, to set against dlt's
+extract step.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import dataclasses
 import json
 from datetime import date
 from pathlib import Path
+from unittest import mock
 
 import httpx
 import pyarrow as pa
@@ -23,6 +26,7 @@ import pyarrow.parquet as pq
 
 from benchmarks.common import Figure, calls_by_endpoint, count_requests, set_latency
 from mida_pipeline.config import Settings
+from mida_pipeline.extract import mida as mida_extract
 from mida_pipeline.extract.mida import (
     extract_experiments,
     extract_projects,
@@ -121,6 +125,31 @@ def run_primary_only(
         ),
         Figure(BENCH, f"{PRIMARY_ONLY}: latency bound", bound, "s", "requests x latency / concurrency"),
         Figure(BENCH, f"{PRIMARY_ONLY} / latency bound", wall / bound if bound else float("nan"), "x"),
+    ]
+
+
+def run_extract_alone(server: SandboxServer, day: date, concurrency: int) -> list[Figure]:
+    """The primary-goal day's calls, their JSON and the lake rows made from it, nothing written: what dlt's
+    extract step does (its calls and their items), for the pipeline."""
+
+    def keep_rows_only(lake_dir, table, rows, **_):
+        return mock.Mock(rows=len(rows))
+
+    with mock.patch.object(mida_extract, "write_partition", keep_rows_only):
+        _, requests, wall = count_requests(
+            server,
+            lambda: asyncio.run(
+                _pipeline(server, day, Path("/nonexistent"), concurrency, secondary_goals=False, breakdowns=())
+            ),
+        )
+    return [
+        Figure(
+            BENCH,
+            f"{PRIMARY_ONLY}: extract alone",
+            wall,
+            "s",
+            f"{requests} requests, rows made, no Parquet written (set against dlt's extract step)",
+        )
     ]
 
 

@@ -30,6 +30,7 @@ FIGURES = [
     "primary goal only: wall time",
     "primary goal only: latency bound",
     "primary goal only / latency bound",
+    "primary goal only: extract alone",
     "secondary goals and breakdown: extra requests",
     "secondary goals and breakdown: wall time ratio",
     "pipeline wall time without latency",
@@ -55,7 +56,7 @@ FIGURES = [
     "peak RSS during the sync at 10x",
     "10x / 1x peak RSS during the sync",
 ]
-TARGETS = 6
+TARGETS = 7
 
 
 @pytest.mark.slow
