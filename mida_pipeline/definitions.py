@@ -2,12 +2,21 @@
 
 import dagster as dg
 
-from mida_pipeline.defs import bss_assets, checks, dbt_assets, freshness, mida_assets, report_assets, schedules
+from mida_pipeline.defs import (
+    bss_assets,
+    checks,
+    dbt_assets,
+    freshness,
+    mida_assets,
+    report_assets,
+    schedules,
+    source_checks,
+)
 from mida_pipeline.defs.resources import resources
 
 defs = dg.Definitions(
     assets=[*mida_assets.assets, *bss_assets.assets, dbt_assets.mida_dbt_models, *report_assets.assets],
-    asset_checks=[*checks.checks, *freshness.checks],
+    asset_checks=[*checks.checks, *source_checks.checks, *freshness.checks],
     jobs=schedules.jobs,
     schedules=schedules.schedules,
     sensors=[*schedules.sensors, *freshness.sensors],

@@ -17,6 +17,7 @@ from mida_pipeline.defs.automation import MODELS_FOLLOW_RAW
 from mida_pipeline.defs.dbt_project import DBT, DBT_DIR, project
 from mida_pipeline.defs.rebuild import synced_days
 from mida_pipeline.defs.resources import Lake
+from mida_pipeline.defs.source_checks import report_build_results
 
 
 def _manifest() -> Path:
@@ -71,9 +72,9 @@ def build_vars(context: dg.AssetExecutionContext, lake: Lake, build_path: Path, 
 @dbt_assets(
     manifest=_manifest(),
     project=project,
-    # dbt's tests on the models are asset checks. Its tests on the raw tables (sources) run in the same `dbt build`
-    # but are not made checks of the raw assets: a check on an asset is selected with it, so every raw run, a UI
-    # backfill of raw days among them, would start the whole dbt build.
+    # dbt's tests on the models are asset checks of the models. Its tests on the raw tables run in the same build and
+    # are reported to the raw assets' checks (source_checks.py), which are not checks of this asset: a check is
+    # selected with its asset, so every raw run would otherwise start the whole dbt build.
     dagster_dbt_translator=Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
 def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: Lake, config: BuildConfig):
@@ -88,7 +89,11 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
         # A raw write that lands a first partition publishes the build file too: a failed or killed build must leave
         # no half-built marts in it.
         with warehouse.rebuilding():
-            yield from dbt.cli(build, context=context).stream()
+            invocation = dbt.cli(build, context=context)
+            try:
+                yield from invocation.stream()
+            finally:
+                report_build_results(context, invocation)
             warehouse.drop_build_leftovers()
         warehouse.publish()
     context.log.info(f"published {warehouse.published_path}")

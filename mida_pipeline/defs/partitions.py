@@ -27,3 +27,13 @@ weekly = dg.WeeklyPartitionsDefinition(start_date=FIRST_MONDAY.isoformat(), time
 def partition_days(context: dg.AssetExecutionContext) -> list[date]:
     """The partition keys a run covers, as dates (a single-run backfill covers a range)."""
     return [date.fromisoformat(key) for key in context.partition_keys]
+
+
+def run_days(run: dg.DagsterRun) -> tuple[str, str] | None:
+    """The first and last partition key (a day, or a week's Monday) a run was launched for; None for a run of no
+    partition, such as the raw_audit job."""
+    tags = run.tags
+    if "dagster/partition" in tags:
+        return tags["dagster/partition"], tags["dagster/partition"]
+    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    return (start, end) if start and end else None

@@ -10,14 +10,23 @@ from __future__ import annotations
 import dagster as dg
 
 from mida_pipeline.defs.partitions import daily, weekly
+from mida_pipeline.defs.source_checks import CHECK_KEYS
 
+# The raw tables' dbt tests run in the models' build that follows a raw run (source_checks.py), not in the raw run.
+IN_THE_BUILD = dg.AssetSelection.checks(*CHECK_KEYS)
 DAILY_RAW = dg.AssetSelection.groups("mida_raw") | dg.AssetSelection.assets("bss_analytics_daily")
 WEEKLY_RAW = dg.AssetSelection.assets("bss_analytics_weekly")
 MODELS = dg.AssetSelection.groups("staging", "marts", "report")
 
-daily_raw_job = dg.define_asset_job("daily_raw", selection=DAILY_RAW, partitions_def=daily)
-weekly_raw_job = dg.define_asset_job("weekly_raw", selection=WEEKLY_RAW, partitions_def=weekly)
+daily_raw_job = dg.define_asset_job("daily_raw", selection=DAILY_RAW - IN_THE_BUILD, partitions_def=daily)
+weekly_raw_job = dg.define_asset_job("weekly_raw", selection=WEEKLY_RAW - IN_THE_BUILD, partitions_def=weekly)
 models_job = dg.define_asset_job("models", selection=MODELS)
+# Every check of the raw tables over the whole lake: what a daily run checks for its day, for every day.
+raw_audit_job = dg.define_asset_job(
+    "raw_audit",
+    selection=(DAILY_RAW | WEEKLY_RAW) - (DAILY_RAW | WEEKLY_RAW).without_checks(),  # their checks alone
+    description="Every check of the raw tables (their dbt tests among them) over every day of the lake.",
+)
 
 daily_schedule = dg.build_schedule_from_partitioned_job(daily_raw_job, hour_of_day=1, minute_of_hour=0)
 weekly_schedule = dg.build_schedule_from_partitioned_job(
@@ -34,6 +43,6 @@ models_automation = dg.AutomationConditionSensorDefinition(
     minimum_interval_seconds=30,
 )
 
-jobs = [daily_raw_job, weekly_raw_job, models_job]
+jobs = [daily_raw_job, weekly_raw_job, models_job, raw_audit_job]
 schedules = [daily_schedule, weekly_schedule]
 sensors = [models_automation]

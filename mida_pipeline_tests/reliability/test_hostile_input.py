@@ -133,8 +133,11 @@ def test_negative_metrics_fail_checks_and_an_endless_listing_is_refused(rel_sand
     events = next(line for line in done.stderr.splitlines() if "mida_events" in line)
     assert "the same page came back twice; the listing never ends" in events
     assert not (tmp_path / "lake" / "mida_events").exists()
-    # The raw tables' own tests run as dbt source tests in the models' build; the staging checks show the failure.
+    # The raw tables' own tests run in the models' build, reported as checks of the raw assets; the staging checks
+    # show the failure too.
     verdicts = check_verdicts(tmp_path / "dagster_home")
+    assert verdicts.get("results_counts_non_negative") is False, verdicts
+    assert verdicts.get("bss_analytics_daily_counts_non_negative") is False, verdicts
     assert any(
         name.startswith("non_negative_stg_mida_experiment_results") and passed is False
         for name, passed in verdicts.items()
