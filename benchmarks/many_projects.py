@@ -89,8 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     day = datetime.now(timezone.utc).date() - timedelta(days=1)
     server = SandboxServer(SandboxConfig(seed=7, projects=args.projects, experiments_per_project=args.experiments))
-    counter = InFlight(server.server.config.app)
-    server.server.config.app = counter
+    counter = server.wrap(InFlight)  # before the server starts
     with server, tempfile.TemporaryDirectory(prefix="mida-many-") as work:
         failing = server.data.project_keys[len(server.data.project_keys) // 2]
         server.faults.add(f"/v2/project/{failing}/*", "status", status=403, message="Forbidden for this project")

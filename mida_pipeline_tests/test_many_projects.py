@@ -18,8 +18,7 @@ from mida_pipeline import days as cal
 from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.in_flight import InFlight
 from mida_pipeline.sandbox.server import SandboxServer
-from mida_pipeline_tests.conftest import run_cli
-from mida_pipeline_tests.defs.test_pipeline_end_to_end import expected, results
+from mida_pipeline_tests.helpers import expected, results, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -49,8 +48,7 @@ FAILING_STEPS = (
 @pytest.fixture(scope="module")
 def many():
     server = SandboxServer(SandboxConfig(seed=23, projects=40, experiments_per_project=5))
-    counter = InFlight(server.server.config.app)
-    server.server.config.app = counter  # wrap before the server loads the app
+    counter = server.wrap(InFlight)  # before the server starts
     with server:
         yield server, counter
 

@@ -6,6 +6,8 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import uvicorn
 
@@ -23,9 +25,15 @@ class _QuietFaults(logging.Filter):
 
 logging.getLogger("uvicorn.error").addFilter(_QuietFaults())
 
+W = TypeVar("W")
+
 
 class SandboxServer:
-    """Both APIs on 127.0.0.1 at a free port, over a real socket, until stop()."""
+    """Both APIs on 127.0.0.1 at a free port, over a real socket, until stop().
+
+    `wrap(middleware)` puts an ASGI wrapper around everything the server answers, before it starts:
+    `counter = server.wrap(InFlight)` serves `InFlight(app)` and returns it, so a test can read what it saw.
+    """
 
     def __init__(
         self,
@@ -69,6 +77,14 @@ class SandboxServer:
     @property
     def requests(self) -> list[tuple[str, str]]:
         return self.app.state.requests
+
+    def wrap(self, middleware: Callable[..., W]) -> W:
+        """Serve `middleware(app)` in place of the app served so far (outermost), and return it; before start()."""
+        if self.thread.is_alive():
+            raise RuntimeError("wrap the sandbox's app before the server starts")
+        wrapped = middleware(self.server.config.app)
+        self.server.config.app = wrapped
+        return wrapped
 
     def start(self) -> SandboxServer:
         self.thread.start()

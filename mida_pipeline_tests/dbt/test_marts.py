@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-import dagster as dg
 import duckdb
 import pytest
 from scipy import integrate, stats
 
 from mida_pipeline.lake.writer import write_partition
+from mida_pipeline_tests.dbt.helpers import build_models
 
 D1, D2, D3, D4 = (date(2026, 3, 1) + timedelta(days=i) for i in range(4))
 MARTS = ["dim_experiments", "dim_goals", "dim_events", "fct_experiment_variant_daily", "fct_experiment_scorecard",
@@ -26,18 +26,6 @@ def on_time(day: date) -> datetime:
 
 
 LATE = datetime(2026, 3, 20, 9, tzinfo=timezone.utc)
-
-
-def build_models() -> None:
-    """The dbt models as a run builds them, with the resources of the environment as it is now."""
-    from mida_pipeline.defs.dbt_assets import dbt_resource, mida_dbt_models
-    from mida_pipeline.defs.resources import resources
-
-    result = dg.materialize([mida_dbt_models], resources={**resources(), "dbt": dbt_resource()},
-                            instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
-    assert failed == []
 
 
 def experiment(test_id: int, day: date, status: str, captured_at: datetime, **extra) -> dict:

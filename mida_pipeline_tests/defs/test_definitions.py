@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from mida_pipeline_tests.conftest import REPO
+from mida_pipeline_tests.helpers import REPO
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -118,7 +118,7 @@ def test_raw_checks_and_dbt_tests_show_as_asset_checks():
 @pytest.fixture(scope="module")
 def warehouse_columns(sandbox, tmp_path_factory) -> dict[str, dict[str, str]]:
     """Every column of every staging view and mart as DuckDB built them from a synced day: {model: {column: type}}."""
-    from mida_pipeline_tests.conftest import run_cli, sandbox_env
+    from mida_pipeline_tests.helpers import run_cli, sandbox_env
 
     env = sandbox_env(sandbox, tmp_path_factory.mktemp("columns"))
     from mida_pipeline import days as cal

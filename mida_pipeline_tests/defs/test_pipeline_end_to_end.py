@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from mida_pipeline import days as cal
-from mida_pipeline_tests.conftest import run_cli
+from mida_pipeline_tests.helpers import expected, results, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -67,35 +67,6 @@ READER = textwrap.dedent("""
 
 def warehouse(env) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(env["MIDA_DUCKDB_PATH"], read_only=True)
-
-
-def results(con, day: date, window: str) -> dict:
-    rows = con.execute(
-        "SELECT project_key, test_id, variant_id, visitors, conversions, revenue FROM raw.mida_experiment_results "
-        'WHERE date = ? AND "window" = ? AND is_primary_goal',
-        [day, window],
-    ).fetchall()
-    return {(pk, tid, vid): (v, c, r or 0.0) for pk, tid, vid, v, c, r in rows}
-
-
-def expected(sandbox, day: date, window: str) -> dict:
-    """What the sandbox itself says each variant had on `day` (or from its start to `day`), from its daily truth."""
-    data = sandbox.data
-    out = {}
-    for pk in data.project_keys:
-        for exp in data.experiment_records(pk):
-            if exp.status == 9 or exp.created > day:
-                continue
-            start = day if window == "day" else exp.created
-            for variant_id in exp.variant_ids:
-                counts = [data.daily(pk, exp.test_id, variant_id, d) for d in cal.days(start, day)]
-                revenue = data.window(pk, exp.test_id, variant_id, start, day).revenue
-                out[(pk, exp.test_id, variant_id)] = (
-                    sum(c.visitors for c in counts),
-                    sum(c.conversions for c in counts),
-                    revenue,
-                )
-    return out
 
 
 def rows_of_day(con, day: date) -> dict:

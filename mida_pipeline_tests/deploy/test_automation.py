@@ -14,8 +14,7 @@ import duckdb
 import pytest
 
 from mida_pipeline import days as cal
-from mida_pipeline_tests.conftest import REPO
-from mida_pipeline_tests.deploy.conftest import (
+from mida_pipeline_tests.deploy.helpers import (
     BIN,
     MART,
     automation_ticks_after,
@@ -25,6 +24,7 @@ from mida_pipeline_tests.deploy.conftest import (
     settled,
     wait_for,
 )
+from mida_pipeline_tests.helpers import REPO
 
 # A recent closed day: the sandbox's experiments have results for the last weeks only.
 DAY = (cal.latest_complete_day("UTC") - timedelta(days=2)).isoformat()

@@ -20,8 +20,7 @@ from mida_pipeline.defs import mida_assets
 from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.in_flight import InFlight
 from mida_pipeline.sandbox.server import SandboxServer
-from mida_pipeline_tests.conftest import run_cli, sandbox_env
-from mida_pipeline_tests.deploy.conftest import (
+from mida_pipeline_tests.deploy.helpers import (
     BIN,
     MART,
     automation_ticks_after,
@@ -36,6 +35,7 @@ from mida_pipeline_tests.deploy.conftest import (
     wait_for,
     webserver,
 )
+from mida_pipeline_tests.helpers import run_cli, sandbox_env
 
 pytestmark = pytest.mark.slow
 
@@ -110,8 +110,7 @@ def test_a_backfill_launched_as_the_ui_launches_it_is_one_run_lands_the_cli_lake
 def counted():
     """A sandbox of its own that counts the Mida calls it answers at once."""
     server = SandboxServer(SandboxConfig(seed=11, projects=2, experiments_per_project=5))
-    counter = InFlight(server.server.config.app)
-    server.server.config.app = counter  # wrap before the server loads the app
+    counter = server.wrap(InFlight)  # before the server starts
     with server:
         yield server, counter
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mida_pipeline_tests.conftest import sandbox_env
-from mida_pipeline_tests.deploy.conftest import webserver
+from mida_pipeline_tests.deploy.helpers import webserver
+from mida_pipeline_tests.helpers import sandbox_env
 
 pytestmark = pytest.mark.slow
 

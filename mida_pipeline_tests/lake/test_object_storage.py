@@ -25,8 +25,7 @@ from mida_pipeline.lake import storage
 from mida_pipeline.lake.catalog import refresh_raw_views
 from mida_pipeline.lake.writer import read_partition, sweep_temporaries, write_partition
 from mida_pipeline.sources.redact import redact
-from mida_pipeline_tests.conftest import run_cli
-from mida_pipeline_tests.defs.test_pipeline_end_to_end import expected, results
+from mida_pipeline_tests.helpers import expected, results, run_cli
 
 NOW = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
 DAY = cal.latest_complete_day("UTC") - timedelta(days=3)

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from mida_pipeline.lake.schemas import TABLES
-from mida_pipeline_tests.reliability.conftest import (
+from mida_pipeline_tests.reliability.helpers import (
     DAY,
     assert_lake_sound,
     assert_warehouse_opens,

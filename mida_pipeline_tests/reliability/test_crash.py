@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mida_pipeline_tests.reliability.conftest import (
+from mida_pipeline_tests.reliability.helpers import (
     assert_lake_sound,
     assert_warehouse_opens,
     differences,

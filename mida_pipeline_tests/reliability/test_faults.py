@@ -18,7 +18,7 @@ from email.utils import format_datetime
 import pytest
 
 from mida_pipeline.sandbox.bss_api import SYNC_PATH
-from mida_pipeline_tests.reliability.conftest import (
+from mida_pipeline_tests.reliability.helpers import (
     DAY,
     HTTP_TIMEOUT,
     assert_lake_sound,

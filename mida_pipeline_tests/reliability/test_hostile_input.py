@@ -16,7 +16,7 @@ import pytest
 
 from mida_pipeline import days as cal
 from mida_pipeline.sandbox.bss_api import SYNC_PATH
-from mida_pipeline_tests.reliability.conftest import DAY, finish, make_env, start_cli, sync
+from mida_pipeline_tests.reliability.helpers import DAY, finish, make_env, start_cli, sync
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from mida_pipeline.sandbox.bss_api import SYNC_PATH
-from mida_pipeline_tests.reliability.conftest import REQUESTS_WITH_QUERY
+from mida_pipeline_tests.reliability.helpers import REQUESTS_WITH_QUERY
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import json
 import duckdb
 import pytest
 
-from mida_pipeline_tests.reliability.conftest import make_env, sync
+from mida_pipeline_tests.reliability.helpers import make_env, sync
 
 pytestmark = pytest.mark.slow
 

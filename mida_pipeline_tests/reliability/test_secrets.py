@@ -17,7 +17,7 @@ import pytest
 import mida_pipeline
 from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline.sandbox.bss_api import SYNC_PATH
-from mida_pipeline_tests.reliability.conftest import ARTIFACTS, SENTINEL_BSS, SENTINEL_KEY, make_env, sync
+from mida_pipeline_tests.reliability.helpers import ARTIFACTS, SENTINEL_BSS, SENTINEL_KEY, make_env, sync
 
 pytestmark = pytest.mark.slow
 

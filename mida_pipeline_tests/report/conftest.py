@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from mida_pipeline import days as cal
-from mida_pipeline_tests.conftest import run_cli, sandbox_env
+from mida_pipeline_tests.helpers import run_cli, sandbox_env
 
 LAST = cal.latest_complete_day("UTC")
 FIRST = LAST - timedelta(days=6)  # seven days always hold one whole Monday-to-Sunday week

@@ -12,7 +12,7 @@ import httpx
 
 from mida_pipeline.sandbox.app import DEFAULT_API_KEY, DEFAULT_BSS_SECRET
 from mida_pipeline.sources import AsyncMidaClient, BssClient, RetryPolicy
-from mida_pipeline_tests.conftest import CLI, REPO
+from mida_pipeline_tests.helpers import CLI, REPO
 
 
 def free_port() -> int:

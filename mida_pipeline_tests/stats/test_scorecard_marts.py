@@ -14,7 +14,7 @@ import pytest
 from mida_pipeline.lake.writer import write_partition
 from mida_pipeline.stats.scorecard import DTYPES, scorecard
 from mida_pipeline.stats.segments import DTYPES as SEGMENT_DTYPES
-from mida_pipeline_tests.dbt.test_marts import build_models
+from mida_pipeline_tests.dbt.helpers import build_models
 
 DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
 DUCKDB_TYPES = {
