@@ -187,3 +187,30 @@ def test_days_given_wrong_fail_in_one_line_naming_the_var(built, variables, mess
     proc = dbt(built["build"], built["target"], variables=variables, check=False)
     assert proc.returncode != 0
     assert message in proc.stdout
+
+
+def dbt_test(build_path: Path, target: Path, variables: dict | None = None) -> dict[str, str]:
+    """`dbt test` of the facts and the raw results' tests; the compiled SQL of each test that ran, by its name."""
+    given = json.dumps({"mida_build_path": str(build_path), **(variables or {})})
+    proc = subprocess.run(
+        [str(DBT), "test", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
+         "--log-path", str(target / "logs"), "--select", *FACTS, "source:raw.mida_experiment_results",
+         # The fixture builds the facts alone: their relationships to the dimensions are left out.
+         "--exclude", "test_name:relationships", "--vars", given],
+        cwd=DBT_DIR, env=_env(), capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    ran = json.loads((target / "run_results.json").read_text())["results"]
+    manifest = json.loads((target / "manifest.json").read_text())["nodes"]
+    return {manifest[r["unique_id"]]["name"]: r["compiled_code"] for r in ran if r.get("compiled_code")}
+
+
+def test_a_run_of_one_day_tests_that_days_rows_and_a_full_build_tests_every_day(built, tmp_path):
+    scoped = dbt_test(built["build"], tmp_path / "scoped", days(D4, D4))
+    assert scoped
+    for name, sql in scoped.items():
+        first = D4 - timedelta(days=6) if "weekly" in name else D4  # a week's Monday before the Sunday synced
+        assert f"between date '{first}' and date '{D4}'" in sql, name
+    every_day = dbt_test(built["build"], tmp_path / "whole")
+    assert set(every_day) == set(scoped)
+    assert not [name for name, sql in every_day.items() if "between date" in sql]

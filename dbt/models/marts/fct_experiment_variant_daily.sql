@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='date',
-          full_refresh=rebuild_unless_synced_days()) }}
+          full_refresh=rebuild_unless_synced_days(), meta={'synced_day': 'date'}) }}
 -- One row per project, experiment, goal, variant and day, from the day-alone window; a run replaces the days it
 -- synced (macros/synced_days.sql).
 select

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='date',
-          full_refresh=rebuild_unless_synced_days()) }}
+          full_refresh=rebuild_unless_synced_days(), meta={'synced_day': 'date'}) }}
 -- The store's daily analytics with the rates a funnel review needs; a zero denominator gives null. A run replaces
 -- the days it synced (macros/synced_days.sql).
 select

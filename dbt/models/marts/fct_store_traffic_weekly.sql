@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='week_start',
-          full_refresh=rebuild_unless_synced_days()) }}
+          full_refresh=rebuild_unless_synced_days(), meta={'synced_day': 'week_start', 'synced_lead_days': 6}) }}
 -- The store's weekly analytics with the rates a funnel review needs; a zero denominator gives null. A run replaces
 -- the weeks whose Sunday it synced (macros/synced_days.sql).
 select
