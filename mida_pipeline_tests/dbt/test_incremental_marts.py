@@ -28,7 +28,10 @@ SUNDAY = D1 - timedelta(days=1)
 W0, W1 = SUNDAY - timedelta(days=13), SUNDAY - timedelta(days=6)  # the Mondays of the two weeks before D1
 PROJECTS = ("p1", "p2")
 FACTS = {"fct_experiment_variant_daily": "date", "fct_store_traffic_daily": "date", "fct_store_traffic_weekly": "week_start"}
-SELECT = ["--select", *(f"+{m}" for m in FACTS)]
+# The dimensions keep each thing's latest snapshot: a run reads its days' snapshots and weighs them against what
+# the dimension holds.
+DIMS = ("dim_goals", "dim_events", "dim_experiment_goals")
+SELECT = ["--select", *(f"+{m}" for m in (*FACTS, *DIMS))]
 
 
 def captured(day: date, hours: int = 1) -> datetime:
@@ -59,9 +62,26 @@ def store(day: date, visitors: int, frequency: str = "daily") -> dict:
             "abandoned_carts": visitors // 10, "revenue": 20.0 * visitors, "captured_at": captured(end), "raw": "{}"}
 
 
+def snapshots(project: str, day: date, scale: int, hours: int) -> dict[str, list[dict]]:
+    """Goals and events as listed on `day` (names carry the day and the capture, so every snapshot differs); event 3
+    is last listed on D3, and from D4 on experiment 1 measures its primary goal alone."""
+    common = {"project_key": project, "date": day, "captured_at": captured(day, hours), "is_late_capture": False, "raw": "{}"}
+    tag = f"{day:%d}x{scale}"
+    return {
+        "mida_goals": [{**common, "goal_profile_id": str(g), "goal_key": f"g{g}", "goal_name": f"goal {g} {tag}"} for g in (1, 2)],
+        "mida_events": [{**common, "event_id": str(e), "event_text": f"event {e} {tag}"} for e in (1, 2, 3) if e < 3 or day < D4],
+        "mida_experiment_goals": [
+            {**common, "test_id": t, "goal_key": k, "goal_name": f"{k} {tag}", "is_primary_goal": k == "purchase"}
+            for t in (1, 2) for k in ("purchase", "signup") if not (t == 1 and k == "signup" and day >= D4)
+        ],
+    }
+
+
 def write_day(lake: Path, day: date, scale: int = 1, hours: int = 1) -> None:
     for project in PROJECTS:
         write_partition(lake, "mida_experiment_results", results(project, day, scale, hours), day=day, project_key=project)
+        for table, rows in snapshots(project, day, scale, hours).items():
+            write_partition(lake, table, rows, day=day, project_key=project)
     write_partition(lake, "bss_analytics_daily", [store(day, 1000 * scale + day.day)], day=day)
 
 
@@ -92,7 +112,7 @@ def days(first: date, last: date) -> dict[str, str]:
 
 def marts(build_path: Path) -> dict[str, list[tuple]]:
     with contextlib.closing(duckdb.connect(str(build_path), read_only=True)) as con:
-        return {m: con.execute(f"SELECT * FROM marts.{m} ORDER BY ALL").fetchall() for m in FACTS}
+        return {m: con.execute(f"SELECT * FROM marts.{m} ORDER BY ALL").fetchall() for m in (*FACTS, *DIMS)}
 
 
 def of_day(rows: list[tuple], day: date, position: int) -> list[tuple]:
@@ -119,7 +139,8 @@ def built(tmp_path_factory):
     write_partition(lake, "bss_analytics_weekly", [store(W1, 7100, "weekly")], day=W1)  # its Sunday is not D4
     dbt(build, target, variables=days(D4, D4))
     states["after D4"] = marts(build)
-    compiled = (target / "compiled" / "mida" / "models" / "marts" / "fct_experiment_variant_daily.sql").read_text()
+    compiled = {m: (target / "compiled" / "mida" / "models" / "marts" / f"{m}.sql").read_text()
+                for m in ("fct_experiment_variant_daily", "dim_goals")}
 
     dbt(build, target, variables=days(SUNDAY, D2))
     states["after D2"] = marts(build)
@@ -163,8 +184,23 @@ def test_the_marts_after_daily_runs_equal_a_full_rebuild_of_the_same_lake(built)
     assert built["states"]["after D2"] == built["states"]["rebuilt"]
 
 
-def test_a_run_of_one_day_reads_only_that_days_files(built):
-    sql = built["compiled_d4"]
+def test_the_dimensions_keep_each_things_latest_snapshot_whichever_days_a_run_names(built):
+    after_d4, after_d2 = built["states"]["after D4"], built["states"]["after D2"]
+    with contextlib.closing(duckdb.connect(str(built["build"]), read_only=True)) as con:
+        goals = con.execute("SELECT goal_profile_id, goal_name, last_seen_on FROM marts.dim_goals WHERE project_key = 'p1' "
+                            "ORDER BY 1").fetchall()
+        events = con.execute("SELECT event_id, last_seen_on FROM marts.dim_events WHERE project_key = 'p1' ORDER BY 1").fetchall()
+        of_test_1 = con.execute("SELECT goal_key FROM marts.dim_experiment_goals WHERE project_key = 'p1' AND test_id = 1").fetchall()
+    # D2 recaptured later (the backfill) does not replace what D4 said; an event last listed on D3 stays, as of D3.
+    assert goals == [("1", f"goal 1 {D4:%d}x1", D4), ("2", f"goal 2 {D4:%d}x1", D4)]
+    assert events == [("1", D4), ("2", D4), ("3", D3)]
+    assert of_test_1 == [("purchase",)]
+    assert after_d4["dim_goals"] == after_d2["dim_goals"]
+
+
+@pytest.mark.parametrize("model", ["fct_experiment_variant_daily", "dim_goals"])
+def test_a_run_of_one_day_reads_only_that_days_files(built, model):
+    sql = built["compiled_d4"][model]
     assert f"between date '{D4}' and date '{D4}'" in sql
     with contextlib.closing(duckdb.connect(str(built["build"]), read_only=True)) as con:
         plan = "\n".join(row[1] for row in con.execute(f"EXPLAIN ANALYZE {sql}").fetchall())

@@ -1,4 +1,6 @@
--- Every goal each experiment measures, as its latest snapshot lists them: the primary goal and its secondary goals.
-select * exclude (snapshot_date, captured_at, is_late_capture), snapshot_date as last_seen_on
-from {{ ref('stg_mida_experiment_goals') }}
-qualify snapshot_date = max(snapshot_date) over (partition by project_key, test_id)
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['project_key', 'test_id'],
+          full_refresh=rebuild_unless_synced_days()) }}
+-- Every goal each experiment measures, as its latest snapshot lists them: the primary goal and its secondary goals
+-- (macros/latest_snapshot.sql).
+{{ latest_per_group(ref('stg_mida_experiment_goals'), ['project_key', 'test_id'],
+                    drop=['snapshot_date', 'captured_at', 'is_late_capture']) }}

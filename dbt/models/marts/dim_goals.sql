@@ -1,3 +1,4 @@
-select * exclude (snapshot_date, captured_at), snapshot_date as last_seen_on
-from {{ ref('stg_mida_goals') }}
-qualify row_number() over (partition by project_key, goal_profile_id order by snapshot_date desc, captured_at desc) = 1
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['project_key', 'goal_profile_id'],
+          full_refresh=rebuild_unless_synced_days()) }}
+-- Each goal as its latest snapshot describes it (macros/latest_snapshot.sql).
+{{ latest_per_key(ref('stg_mida_goals'), ['project_key', 'goal_profile_id']) }}
