@@ -119,10 +119,16 @@ def sample_per_arm(control_rate, lift, alpha, tails, power: float = POWER) -> np
     return np.where((lift > 0) & (pc > 0) & (pc < 1), n, np.nan)
 
 
+# Further than this the lift seen is too small to detect at this traffic; a count of millions of days (or one past
+# what a 64-bit integer holds, as nearly equal rates on a large sample give) would say nothing more.
+MAX_DAYS_REMAINING = 36_525  # a hundred years
+
+
 def days_remaining(n_needed, visitors_control, rate_control, visitors_variant, rate_variant) -> np.ndarray:
     """Whole days until both arms hold `n_needed` visitors at their daily arrival rates; 0 when they already do.
 
-    NaN when the target is unknown, or an arm still short of it has no arrivals (a rate of 0 or unknown).
+    NaN when the target is unknown, an arm still short of it has no arrivals (a rate of 0 or unknown), or it is more
+    than MAX_DAYS_REMAINING days away.
     """
     n_needed = _f(n_needed)
 
@@ -134,4 +140,4 @@ def days_remaining(n_needed, visitors_control, rate_control, visitors_variant, r
         return days
 
     days = np.maximum(arm(visitors_control, rate_control), arm(visitors_variant, rate_variant))
-    return np.where(np.isnan(n_needed), np.nan, days)
+    return np.where(np.isnan(n_needed) | (days > MAX_DAYS_REMAINING), np.nan, days)

@@ -406,6 +406,15 @@ def test_days_remaining_is_null_when_not_live_when_the_lift_is_zero_and_without_
     assert pd.isna(variant_row(scorecard(cumulative)).days_remaining)
 
 
+def test_days_remaining_is_null_more_than_a_hundred_years_away():
+    # 0.001 points of lift on 100,000 visitors a day: about 10^10 visitors an arm, centuries of traffic.
+    cumulative, daily = history([(100_000, 10_000), (100_000, 10_001)])
+    row = variant_row(scorecard(cumulative, None, daily))
+    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    assert 2 * 0.1 * 0.9 * (z / row.abs_lift) ** 2 / 100_000 > 36_525  # the reference: the wait is that long
+    assert pd.isna(row.days_remaining) and pd.notna(row.mde_abs)
+
+
 def test_days_remaining_is_zero_once_both_arms_hold_the_sample():
     cumulative, daily = history([(5_000, 500), (5_000, 700)])
     assert variant_row(scorecard(cumulative, None, daily)).days_remaining == 0
