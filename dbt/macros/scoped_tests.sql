@@ -1,10 +1,10 @@
 {#
   The relation a data test reads. dbt's own macro applies the test's `where` config; this one also keeps a test to
   the days the run synced when the dbt asset or the raw checks name them (vars sync_start and sync_end, see
-  synced_days.sql): a test of a raw table (schema raw) reads those days' `date=` folders only, and a test of a mart
-  that grows by the day (meta `synced_day`: its day column, `synced_lead_days`: how far back a synced day reaches,
-  as a week's Monday before its Sunday) reads the rows the run replaced. The rest of the history was tested when it
-  was written. Without the vars (the raw_audit job, a full rebuild, a plain `dbt test`) a test reads everything.
+  synced_days.sql): a test of a raw table (schema raw) reads those days' `date=` folders only, and a test of a
+  staging view or of a mart that grows by the day (meta `synced_day`: its day column, `synced_lead_days`: how far
+  back a synced day reaches, as a week's Monday before its Sunday) reads those days' rows. The rest of the history
+  was tested when it was written. Without the vars (the raw_audit job, a full rebuild, a plain `dbt test`) a test reads everything.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set clauses = [] -%}
@@ -34,7 +34,8 @@
 {# (day column, lead days) of a relation whose tests follow the synced days; none for the others. #}
 {% macro synced_scope(relation) -%}
     {%- if relation.schema == 'raw' -%}
-        {%- do return(('date', 0)) -%}
+        {#- a weekly table's partitions are keyed by the week's Monday, six days before the Sunday that syncs it -#}
+        {%- do return(('date', 6 if relation.identifier.endswith('_weekly') else 0)) -%}
     {%- endif -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model' and node.schema == relation.schema

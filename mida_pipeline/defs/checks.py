@@ -23,7 +23,7 @@ CHECKS: list[tuple[str, str, str, str]] = [
         """SELECT e.project_key, e.date, e.test_id FROM raw.mida_experiments e
            WHERE {days} AND e.status = 'live'
              AND e.date IN (SELECT DISTINCT date FROM raw.mida_experiment_results WHERE {days})
-             AND NOT EXISTS (SELECT 1 FROM raw.mida_experiment_results r WHERE r.project_key = e.project_key
+             AND NOT EXISTS (SELECT 1 FROM raw.mida_experiment_results r WHERE {days} AND r.project_key = e.project_key
                              AND r.date = e.date AND r.test_id = e.test_id AND r."window" = 'cumulative')""",
     ),
 ]

@@ -226,11 +226,12 @@ def test_days_given_wrong_fail_in_one_line_naming_the_var(built, variables, mess
 
 
 def dbt_test(build_path: Path, target: Path, variables: dict | None = None) -> dict[str, str]:
-    """`dbt test` of the facts and the raw results' tests; the compiled SQL of each test that ran, by its name."""
+    """`dbt test` of the facts, the results' staging view and the raw results; the compiled SQL of each test that ran,
+    by its name."""
     given = json.dumps({"mida_build_path": str(build_path), **(variables or {})})
     proc = subprocess.run(
         [str(DBT), "test", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
-         "--log-path", str(target / "logs"), "--select", *FACTS, "source:raw.mida_experiment_results",
+         "--log-path", str(target / "logs"), "--select", *FACTS, "stg_mida_experiment_results", "source:raw.mida_experiment_results",
          # The fixture builds the facts alone: their relationships to the dimensions are left out.
          "--exclude", "test_name:relationships", "--vars", given],
         cwd=DBT_DIR, env=_env(), capture_output=True, text=True, timeout=600, check=False,

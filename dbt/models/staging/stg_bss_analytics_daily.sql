@@ -1,3 +1,4 @@
+{{ config(meta={'synced_day': 'period_date'}) }}
 with latest as (
     {{ latest_capture(source('raw', 'bss_analytics_daily'), ['date']) }}
 )

@@ -1,3 +1,4 @@
+{{ config(meta={'synced_day': 'config_date'}) }}
 with latest as (
     {{ latest_capture(source('raw', 'mida_project_configuration'), ['project_key', 'date']) }}
 )
