@@ -105,7 +105,23 @@ def _prepare(results: pd.DataFrame) -> pd.DataFrame:
     )
     for column in ("visitors", "conversions"):
         frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(float)
-    return frame.reset_index(drop=True)
+    # Rows in one order whatever order the warehouse scanned them in: sums of floats then add up the same way, and a
+    # re-run over the same lake gives the same figures to the last bit (the sample-ratio test's did not).
+    order = [
+        c
+        for c in (
+            "project_key",
+            "test_id",
+            "result_date",
+            "result_window",
+            "goal_id",
+            "dimension",
+            "segment",
+            "variant_id",
+        )
+        if c in frame
+    ]
+    return frame.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
 
 
 def _attach_control(frame: pd.DataFrame, group: list[str]) -> pd.DataFrame:
