@@ -12,7 +12,7 @@ import io
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -37,9 +37,9 @@ class Plan:
     weeks: list[date] = field(default_factory=list)
 
 
-def plan(start: date, end: date, settings: Settings) -> Plan:
-    """Check the range and find the weeks (Monday..Sunday) that end inside it."""
-    latest = cal.latest_complete_day(settings.timezone)
+def plan(start: date, end: date, settings: Settings, now: datetime | None = None) -> Plan:
+    """Check the range against the clock (`now`, else the current time) and find the weeks (Monday..Sunday) that end inside it."""
+    latest = cal.latest_complete_day(settings.timezone, now)
     if start > end:
         raise ConfigError(f"--start {start} is after --end {end}; give the earlier day first")
     if end > latest:

@@ -1,14 +1,14 @@
 """How the command line turns a range of days into as few Dagster runs as possible."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timezone
 
 import pytest
 
-from mida_pipeline import days as cal
 from mida_pipeline.config import ConfigError, Settings
 from mida_pipeline.runner import plan
 
 SETTINGS = Settings(start_date=date(2024, 1, 1))
+NOW = datetime(2026, 3, 15, 9, 30, tzinfo=timezone.utc)  # the clock the refusals are judged against
 
 
 def test_a_range_covers_the_weeks_that_end_inside_it():
@@ -34,12 +34,16 @@ def test_weeks_before_the_start_date_are_left_out():
     [
         (date(2026, 1, 10), date(2026, 1, 9), "is after --end"),
         (date(2023, 12, 31), date(2024, 1, 2), "MIDA_START_DATE"),
-        (cal.latest_complete_day("UTC"), cal.latest_complete_day("UTC") + timedelta(days=1), "has not closed yet"),
+        (date(2026, 3, 14), date(2026, 3, 15), "has not closed yet"),
     ],
 )
 def test_a_range_that_cannot_be_synced_is_refused_with_the_reason(start, end, message):
     with pytest.raises(ConfigError, match=message):
-        plan(start, end, SETTINGS)
+        plan(start, end, SETTINGS, now=NOW)
+
+
+def test_the_latest_closed_day_is_accepted():
+    assert plan(date(2026, 3, 14), date(2026, 3, 14), SETTINGS, now=NOW).end == date(2026, 3, 14)
 
 
 def _open_instance(home: str, results) -> None:
