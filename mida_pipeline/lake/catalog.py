@@ -4,6 +4,12 @@ Views read the lake in place (Hive partitioning), so a refresh is cheap and the
 warehouse never holds a second copy of the raw data. A table with no partition
 yet gets an empty view with the right columns, so dbt can build on a new lake.
 
+Every query of a view lists the table's files. When the files may differ in
+their columns (a column was added since older ones were written), DuckDB must
+open every file's footer to line them up (`union_by_name`): seconds a query at
+a year of history. A local lake records the layouts it holds (lake/writer.py),
+so a table whose files all have the declared layout is read without that.
+
 A lake in object storage is read through the fsspec filesystem registered on
 the connection (lake/storage.py). The views keep the lake's URLs, so whoever
 opens the warehouse later reads raw.* (and the staging views over them) only
@@ -16,10 +22,11 @@ import os
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from mida_pipeline.lake import storage
 from mida_pipeline.lake.schemas import TABLES, Table, sql_type
-from mida_pipeline.lake.writer import PART_FILE
+from mida_pipeline.lake.writer import ALL_RECORDED, LAYOUTS_DIR, PART_FILE, layout_mark, record_layout
 
 
 def _quote(name: str) -> str:
@@ -43,6 +50,22 @@ def has_partitions(table: Table, lake_dir: str | os.PathLike) -> bool:
     return next(Path(_root(table, lake_dir)).rglob(PART_FILE), None) is not None
 
 
+def layouts(table: Table, lake_dir: str | os.PathLike) -> set[str] | None:
+    """The layouts (`writer.layout_mark`) of the table's files; None when not known (object storage records none)."""
+    if storage.is_remote(lake_dir):
+        return None
+    root = Path(_root(table, lake_dir))
+    marks = root / LAYOUTS_DIR
+    if not (marks / ALL_RECORDED).exists():
+        # Files written before layouts were recorded: read each footer once and record what it holds. A file
+        # written meanwhile records its own layout before it appears, so none is missed.
+        for path in root.rglob(PART_FILE):
+            record_layout(root, pq.read_schema(path))
+        marks.mkdir(parents=True, exist_ok=True)
+        (marks / ALL_RECORDED).touch()
+    return {m.name for m in marks.iterdir() if m.name != ALL_RECORDED}
+
+
 def view_sql(table: Table, lake_dir: str | os.PathLike) -> str:
     """The SELECT behind raw.<table>: the Parquet files if any, else an empty typed relation."""
     root = _root(table, lake_dir)
@@ -52,10 +75,11 @@ def view_sql(table: Table, lake_dir: str | os.PathLike) -> str:
         hive_types = ", ".join(
             f"{_literal(c)}: {_literal(sql_type(table.schema.field(c).type))}" for c in table.partition_columns
         )
-        source = (
-            f"read_parquet({_literal(root + '/**/*.parquet')}, hive_partitioning = true, "
-            f"union_by_name = true, hive_types = {{{hive_types}}})"
-        )
+        # One folder level per partition column: a `**` glob would walk every folder twice as deep.
+        files = root + "".join(f"/{c}=*" for c in table.partition_columns) + "/*.parquet"
+        one_layout = layouts(table, lake_dir) == {layout_mark(table.schema)}
+        union = "" if one_layout else "union_by_name = true, "
+        source = f"read_parquet({_literal(files)}, hive_partitioning = true, {union}hive_types = {{{hive_types}}})"
         return f"SELECT {columns} FROM {source}"
     typed_nulls = ", ".join(f"CAST(NULL AS {sql_type(f.type)}) AS {_quote(f.name)}" for f in table.schema)
     return f"SELECT {typed_nulls} WHERE false"

@@ -5,10 +5,16 @@ On a local disk it is written beside its final name and renamed over it; in
 object storage it is one object put in a single request (lake/storage.py). So
 a reader sees the old file or the new one, never a torn or doubled one, and a
 re-run replaces rather than appends.
+
+A local lake also records each file layout (columns and types) its tables were
+ever written in, as empty files `<lake>/<table>/_layouts/<mark>`: while a table
+has one layout, its raw view reads the files without opening each one's footer
+to reconcile their columns (lake/catalog.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
@@ -25,6 +31,7 @@ from mida_pipeline.lake import storage
 from mida_pipeline.lake.schemas import TABLES, Table
 
 PART_FILE = "part.parquet"
+LAYOUTS_DIR = "_layouts"
 
 
 class SchemaDriftError(Exception):
@@ -85,6 +92,27 @@ def partition_files(lake_dir: str | os.PathLike, table: str, day: date) -> list[
     return sorted(Path(lake_dir, table).glob(f"**/date={day.isoformat()}/{PART_FILE}"))
 
 
+def layout_mark(schema: pa.Schema) -> str:
+    """A short name for a file layout: its columns' names and types, in order."""
+    text = "\n".join(f"{f.name}:{f.type}" for f in schema)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# Present once every file of the table is known to be recorded: the table was new when layouts began to be
+# recorded, or its older files were surveyed (lake/catalog.py).
+ALL_RECORDED = "complete"
+
+
+def record_layout(table_dir: Path, schema: pa.Schema) -> None:
+    """Note that `table_dir` holds (or is about to hold) a file in this layout."""
+    new_table = not table_dir.exists()
+    marks = table_dir / LAYOUTS_DIR
+    marks.mkdir(parents=True, exist_ok=True)
+    (marks / layout_mark(schema)).touch(exist_ok=True)
+    if new_table:
+        (marks / ALL_RECORDED).touch(exist_ok=True)
+
+
 def to_arrow(table: str, rows: Iterable[dict[str, Any]]) -> pa.Table:
     """Rows as an Arrow table with the table's schema; a type clash names table and column."""
     spec: Table = TABLES[table]
@@ -130,6 +158,8 @@ def write_partition(
         storage.put_whole(target, sink.getvalue().to_pybytes())
         return Written(table, target, data.num_rows)
     target_dir.mkdir(parents=True, exist_ok=True)
+    # Recorded before the file appears, so no reader ever sees a file in a layout the table does not list.
+    record_layout(Path(lake_dir, table), data.schema)
     target = target_dir / PART_FILE
     # The temporary name does not end in .parquet, so no reader's glob picks it up.
     tmp = target_dir / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from mida_pipeline import days as cal
+from mida_pipeline.lake.writer import LAYOUTS_DIR
 from mida_pipeline.sandbox.faults import FaultBook
 from mida_pipeline.sandbox.server import SandboxServer
 
@@ -198,7 +199,7 @@ def assert_lake_sound(lake_dir: Path) -> None:
     (a temporary left by a kill is hidden: a dot name that does not end in .parquet)."""
     import pyarrow.parquet as pq
 
-    for folder in {f.parent for f in Path(lake_dir).rglob("*") if f.is_file()}:
+    for folder in {f.parent for f in Path(lake_dir).rglob("*") if f.is_file() and f.parent.name != LAYOUTS_DIR}:
         names = sorted(f.name for f in folder.iterdir())
         visible = [n for n in names if n.endswith(".parquet")]
         assert visible in ([], ["part.parquet"]), f"{folder}: {names}"
