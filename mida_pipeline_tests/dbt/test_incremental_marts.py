@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta, timezone
@@ -31,7 +32,9 @@ FACTS = {"fct_experiment_variant_daily": "date", "fct_store_traffic_daily": "dat
 # The dimensions keep each thing's latest snapshot: a run reads its days' snapshots and weighs them against what
 # the dimension holds.
 DIMS = ("dim_goals", "dim_events", "dim_experiment_goals")
-SELECT = ["--select", *(f"+{m}" for m in (*FACTS, *DIMS))]
+# Marts that read only the run's days to find what changed, and must still end equal to a full rebuild.
+ALSO_EQUAL = ("fct_experiment_scorecard_daily", "dim_projects")
+SELECT = ["--select", *(f"+{m}" for m in (*FACTS, *DIMS, *ALSO_EQUAL))]
 
 
 def captured(day: date, hours: int = 1) -> datetime:
@@ -112,7 +115,7 @@ def days(first: date, last: date) -> dict[str, str]:
 
 def marts(build_path: Path) -> dict[str, list[tuple]]:
     with contextlib.closing(duckdb.connect(str(build_path), read_only=True)) as con:
-        return {m: con.execute(f"SELECT * FROM marts.{m} ORDER BY ALL").fetchall() for m in (*FACTS, *DIMS)}
+        return {m: con.execute(f"SELECT * FROM marts.{m} ORDER BY ALL").fetchall() for m in (*FACTS, *DIMS, *ALSO_EQUAL)}
 
 
 def of_day(rows: list[tuple], day: date, position: int) -> list[tuple]:
@@ -162,6 +165,37 @@ def test_a_run_of_one_day_changes_only_that_days_rows(built):
     assert len(daily) == len(whole["fct_experiment_variant_daily"]) + 2 * 2 * 2 * 2  # projects x tests x goals x variants
     assert [r[0] for r in after["fct_store_traffic_daily"]] == [D1, D2, D3, D4]
     assert after["fct_store_traffic_daily"][:3] == whole["fct_store_traffic_daily"]
+
+
+def test_the_scorecards_history_is_rescored_only_for_the_days_a_run_names(built):
+    """D2 was captured again before the D4 run: only the run that syncs D2 rescores it (and reads its files)."""
+
+    with contextlib.closing(duckdb.connect(str(built["build"]), read_only=True)) as con:
+        columns = [d[0] for d in con.execute("SELECT * FROM marts.fct_experiment_scorecard_daily LIMIT 0").description]
+    as_of = columns.index("as_of_date")  # a timestamp at midnight
+
+    def of(state: str, day: date) -> list[tuple]:
+        return [r for r in built["states"][state]["fct_experiment_scorecard_daily"] if r[as_of].date() == day]
+
+    assert of("whole", D2) and of("after D4", D2) == of("whole", D2)
+    assert of("after D2", D2) != of("whole", D2)
+    assert of("after D4", D4) and not of("whole", D4)
+
+
+def test_the_sequential_tuning_setting_reaches_the_scorecards_history(built):
+    """MIDA_SEQUENTIAL_TUNING reaches dbt as the var `sequential_tuning`; a Python model sees only the config keys
+    dbt's parser finds in it, so a key read where the parser does not look would silently stay at its default."""
+    tuned = built["build"].with_name("tuned.duckdb")
+    shutil.copyfile(built["build"], tuned)
+    dbt(tuned, built["target"].with_name("tuned-target"), variables={**days(D4, D4), "sequential_tuning": 50})
+    query = ("SELECT sequential_ci_low, sequential_ci_high FROM marts.fct_experiment_scorecard_daily "
+             "WHERE as_of_date = ? AND NOT is_control ORDER BY project_key, test_id, goal_key, variant_id")
+    with contextlib.closing(duckdb.connect(str(built["build"]), read_only=True)) as con:
+        default = con.execute(query, [D4]).fetchall()
+    with contextlib.closing(duckdb.connect(str(tuned), read_only=True)) as con:
+        small = con.execute(query, [D4]).fetchall()
+    assert default and len(small) == len(default)
+    assert all(s != d for s, d in zip(small, default, strict=True))
 
 
 def test_a_week_lands_with_the_run_that_syncs_its_sunday(built):

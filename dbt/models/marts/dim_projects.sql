@@ -11,7 +11,7 @@ listed as (
 ),
 
 seen as (
-    select distinct project_key from {{ ref('stg_mida_experiments') }}
+    select distinct project_key from {{ ref('dim_experiments') }}  -- every experiment seen: one row each
     union
     select project_key from configured
 )

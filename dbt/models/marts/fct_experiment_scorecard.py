@@ -19,11 +19,14 @@ def model(dbt, session):
     dbt.config(materialized="table")
     from mida_pipeline.stats.scorecard import scorecard
 
+    # A setting read on a line of its own: dbt passes a Python model only the config keys its parser sees, and it
+    # does not look inside `or` or a generator.
+    tuning = dbt.config.get("sequential_tuning", 5000)
     results = dbt.ref("stg_mida_experiment_results")
     configuration = dbt.ref("stg_mida_project_configuration").df()
     return scorecard(
         results.query("results", LATEST).df(),
         configuration,
         results.query("results", RECENT_DAYS).df(),
-        sequential_tuning=float(dbt.config.get("sequential_tuning") or 5000),
+        sequential_tuning=float(tuning),
     )

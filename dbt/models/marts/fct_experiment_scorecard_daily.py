@@ -1,13 +1,25 @@
 """The whole scorecard as of each synced day, cumulative to that day: the history of every figure.
 
-Incremental: a run scores only the days whose results or configuration were captured since the last run (a daily
-sync adds its day; a backfill re-captures the days it covers), plus the six days after each, whose arrival rate
-(days_remaining) reads it. Those days' rows are deleted and written again whole; every other day is kept.
+Incremental: a run scores only the days it names (dbt vars sync_start, sync_end: the days its raw runs synced), or
+without them the days whose results or configuration were captured since the last run (a daily sync adds its day; a
+backfill re-captures the days it covers), plus the six days after each, whose arrival rate (days_remaining) reads
+it. Those days' rows are deleted and written again whole; every other day is kept.
 """
 
 
 def _quoted(days) -> str:
     return ", ".join(f"DATE '{d:%Y-%m-%d}'" for d in days)
+
+
+def _synced(start, end, column: str) -> str:
+    """`and <column>` within the run's days when it names them (dbt vars sync_start, sync_end), else nothing."""
+    import datetime
+
+    start, end = str(start or ""), str(end or "")
+    if start in ("", "None") or end in ("", "None"):
+        return ""
+    first, last = datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
+    return f" and {column} between DATE '{first:%Y-%m-%d}' and DATE '{last:%Y-%m-%d}'"
 
 
 def model(dbt, session):
@@ -16,13 +28,23 @@ def model(dbt, session):
 
     from mida_pipeline.stats.scorecard import empty, scorecard_daily
 
+    # Settings read on lines of their own: dbt passes a Python model only the config keys its parser sees, and it
+    # does not look inside `or` or a generator.
+    tuning = float(dbt.config.get("sequential_tuning", 5000))
+    sync_start = dbt.config.get("sync_start")
+    sync_end = dbt.config.get("sync_end")
     results = dbt.ref("stg_mida_experiment_results")
     configuration = dbt.ref("stg_mida_project_configuration")
-    tuning = float(dbt.config.get("sequential_tuning") or 5000)
 
     seen = dbt.is_incremental and session.sql(f"select max(source_captured_at) from {dbt.this}").fetchall()[0][0]
     if not seen:
         changed = results.query("r", "select distinct result_date as day from r")
+    elif _synced(sync_start, sync_end, "day"):
+        # The run names its days: they are the changed ones, and only their files are read.
+        changed = session.sql(
+            f"select distinct result_date as day from ({results.sql_query()}) where true{_synced(sync_start, sync_end, 'result_date')} "
+            f"union select distinct config_date from ({configuration.sql_query()}) where true{_synced(sync_start, sync_end, 'config_date')}"
+        )
     else:
         since = f"(select max(source_captured_at) from {dbt.this})"
         changed = session.sql(
