@@ -26,7 +26,7 @@ from rich.table import Table
 
 from benchmarks import backfill, bi_query, dlt_rest, extraction, load_time, memory
 from benchmarks import scorecard as scorecard_bench
-from benchmarks.common import Figure, Target, environ, pipeline_env, sandbox, yesterday
+from benchmarks.common import SEED, Figure, Target, environ, pipeline_env, sandbox, yesterday
 from mida_pipeline.config import Settings
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -105,6 +105,15 @@ def targets(f: dict[str, float]) -> list[Target]:
         ),
         Target("10x the experiments under 3x the peak memory", get("10x / 1x peak RSS"), 3.0),
         Target("Definitions load under 1.5x a bare import dagster", get("Definitions / import dagster"), 1.5),
+        # The history is measured only at full size (not --quick): no figure, no target.
+        *(
+            [
+                Target("daily sync at 365 days within 1.2x of 28 days", get("sync 365 / 28 days"), 1.2),
+                Target("peak RSS at 365 days within 1.2x of 28 days", get("peak RSS 365 / 28 days"), 1.2),
+            ]
+            if "sync 365 / 28 days" in f
+            else []
+        ),
     ]
 
 
@@ -232,7 +241,20 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
             workdir=workdir / "scorecard",
         ),
     )
+    # A daily sync after 28 and after 365 days of history (5 x 20), unless --quick: it writes a year of lake.
+    if not args.quick:
+        step("history", lambda: _history(workdir / "history"))
     return figures, failures
+
+
+def _history(workdir: Path) -> list[Figure]:
+    from benchmarks import history
+    from mida_pipeline.sandbox.data import SandboxConfig
+
+    projects, experiments, latency_ms = 5, 20, 25.0
+    with sandbox(projects, experiments, latency_ms) as server:
+        config = SandboxConfig(seed=SEED, projects=projects, experiments_per_project=experiments)
+        return history.run(server, config, workdir)
 
 
 def _fmt(value: float, unit: str) -> str:
