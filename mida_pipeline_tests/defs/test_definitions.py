@@ -45,9 +45,11 @@ def test_graph_snapshot_raw_assets_feed_staging_and_marts():
     graph = defs.resolve_asset_graph()
     children = lambda key: {k.to_user_string() for k in graph.get(dg.AssetKey.from_user_string(key)).child_keys}  # noqa: E731
     assert children("mida_experiment_results") == {"staging/stg_mida_experiment_results"}
-    assert {"marts/fct_experiment_scorecard", "marts/fct_experiment_variant_daily"} <= children(
+    assert {"marts/fct_experiment_scorecard_daily", "marts/fct_experiment_variant_daily"} <= children(
         "staging/stg_mida_experiment_results"
     )
+    # The scorecard is the latest day of its history.
+    assert "marts/fct_experiment_scorecard" in children("marts/fct_experiment_scorecard_daily")
     assert children("bss_analytics_weekly") == {"staging/stg_bss_analytics_weekly"}
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert {"mida_raw", "bss_raw", "staging", "marts"} <= groups
