@@ -157,9 +157,9 @@ def write_partition(
         target = storage.join(target_dir, PART_FILE)
         storage.put_whole(target, sink.getvalue().to_pybytes())
         return Written(table, target, data.num_rows)
-    target_dir.mkdir(parents=True, exist_ok=True)
     # Recorded before the file appears, so no reader ever sees a file in a layout the table does not list.
     record_layout(Path(lake_dir, table), data.schema)
+    target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / PART_FILE
     # The temporary name does not end in .parquet, so no reader's glob picks it up.
     tmp = target_dir / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
