@@ -32,8 +32,8 @@ FACTS = {"fct_experiment_variant_daily": "date", "fct_store_traffic_daily": "dat
 # The dimensions keep each thing's latest snapshot: a run reads its days' snapshots and weighs them against what
 # the dimension holds.
 DIMS = ("dim_goals", "dim_events", "dim_experiment_goals")
-# Marts that read only the run's days to find what changed, and must still end equal to a full rebuild.
-ALSO_EQUAL = ("fct_experiment_scorecard_daily", "dim_projects")
+# Marts that read only the run's days (or tables that grow by the day), and must still end equal to a full rebuild.
+ALSO_EQUAL = ("fct_experiment_scorecard_daily", "fct_experiment_segment_scorecard", "dim_experiments", "dim_projects")
 SELECT = ["--select", *(f"+{m}" for m in (*FACTS, *DIMS, *ALSO_EQUAL))]
 
 
@@ -66,11 +66,34 @@ def store(day: date, visitors: int, frequency: str = "daily") -> dict:
 
 
 def snapshots(project: str, day: date, scale: int, hours: int) -> dict[str, list[dict]]:
-    """Goals and events as listed on `day` (names carry the day and the capture, so every snapshot differs); event 3
-    is last listed on D3, and from D4 on experiment 1 measures its primary goal alone."""
+    """Goals, events, experiments and the project's settings as listed on `day` (names carry the day and the capture,
+    so every snapshot differs). Event 3 is last listed on D3, and from D4 on experiment 1 measures its primary goal
+    alone. Experiment 2 is live until it ends on D4, unless a capture at another scale says it ended on D2 (so
+    recapturing D2 moves its end); D3's snapshot of experiment 1 is late."""
     common = {"project_key": project, "date": day, "captured_at": captured(day, hours), "is_late_capture": False, "raw": "{}"}
     tag = f"{day:%d}x{scale}"
+
+    def ended(test_id: int) -> bool:
+        return test_id == 2 and (day >= D4 or (day == D2 and scale > 1))
+
     return {
+        "mida_experiments": [
+            {**common, "test_id": t, "test_name": f"test {t} {tag}", "status_code": 0 if ended(t) else 1,
+             "status": "inactive" if ended(t) else "live", "is_completed": ended(t), "variant_count": 2,
+             "is_late_capture": t == 1 and day == D3}
+            for t in (1, 2)
+        ],
+        "mida_project_configuration": [
+            {**common, "stats_engine": "Bayesian" if project == "p1" else "Frequentist", "tails": 2,
+             "confidence_threshold_percent": 95.0 if scale == 1 else 90.0, "primary_goal_key": "purchase"}
+        ],
+        "mida_experiment_result_segments": [
+            {**common, "test_id": t, "goal_key": "purchase", "dimension": "device", "segment": device,
+             "variant_id": v, "is_control": v == "0", "visitors": (visitors := (50 * (day - D1).days + 50) * scale + t),
+             "conversions": visitors // (10 if v == "0" else 7), "window_start": D1, "window_end": day}
+            for t in (1, 2) if not ended(t) or day < D4
+            for device in ("desktop", "mobile") for v in ("0", "1")
+        ],
         "mida_goals": [{**common, "goal_profile_id": str(g), "goal_key": f"g{g}", "goal_name": f"goal {g} {tag}"} for g in (1, 2)],
         "mida_events": [{**common, "event_id": str(e), "event_text": f"event {e} {tag}"} for e in (1, 2, 3) if e < 3 or day < D4],
         "mida_experiment_goals": [
@@ -85,6 +108,9 @@ def write_day(lake: Path, day: date, scale: int = 1, hours: int = 1) -> None:
         write_partition(lake, "mida_experiment_results", results(project, day, scale, hours), day=day, project_key=project)
         for table, rows in snapshots(project, day, scale, hours).items():
             write_partition(lake, table, rows, day=day, project_key=project)
+    listed = [{"date": day, "project_key": p, "name": f"project {p} {day:%d}x{scale}", "is_active": True,
+               "captured_at": captured(day, hours), "is_late_capture": False, "raw": "{}"} for p in PROJECTS]
+    write_partition(lake, "mida_projects", listed, day=day)
     write_partition(lake, "bss_analytics_daily", [store(day, 1000 * scale + day.day)], day=day)
 
 
@@ -142,8 +168,9 @@ def built(tmp_path_factory):
     write_partition(lake, "bss_analytics_weekly", [store(W1, 7100, "weekly")], day=W1)  # its Sunday is not D4
     dbt(build, target, variables=days(D4, D4))
     states["after D4"] = marts(build)
-    compiled = {m: (target / "compiled" / "mida" / "models" / "marts" / f"{m}.sql").read_text()
-                for m in ("fct_experiment_variant_daily", "dim_goals")}
+    compiled = {m: (target / "compiled" / "mida" / "models" / folder / f"{m}.sql").read_text()
+                for folder, m in (("marts", "fct_experiment_variant_daily"), ("marts", "dim_goals"),
+                                  ("staging", "stg_mida_experiments"))}
 
     dbt(build, target, variables=days(SUNDAY, D2))
     states["after D2"] = marts(build)
@@ -232,7 +259,29 @@ def test_the_dimensions_keep_each_things_latest_snapshot_whichever_days_a_run_na
     assert after_d4["dim_goals"] == after_d2["dim_goals"]
 
 
-@pytest.mark.parametrize("model", ["fct_experiment_variant_daily", "dim_goals"])
+def test_an_experiments_status_history_follows_every_snapshot_kept_whichever_days_a_run_names(built):
+    """The snapshot staging tables keep every day, so a recaptured past day moves the history as a rebuild would."""
+    def history(state: str) -> dict[tuple, tuple]:
+        return {(r[0], r[1]): r[-5:] for r in built["states"][state]["dim_experiments"]}
+
+    # (first_seen_on, last_seen_on, started_on, ended_on, has_late_captures)
+    assert history("after D4")[("p1", 2)] == (D1, D4, D1, D4, False)
+    assert history("after D2")[("p1", 2)] == (D1, D4, D1, D2, False)  # D2 recaptured: it ended then
+    assert history("after D2")[("p1", 1)] == (D1, D4, D1, None, True)  # D3's snapshot was late
+
+
+def test_a_run_rescores_the_segments_of_experiments_it_saw_on_their_latest_day_only(built):
+    def as_of(state: str) -> dict[tuple, set]:
+        rows = built["states"][state]["fct_experiment_segment_scorecard"]
+        return {key: {r[6].date() for r in rows if r[:2] == key} for key in {r[:2] for r in rows}}
+
+    assert as_of("whole") == {(p, t): {D3} for p in PROJECTS for t in (1, 2)}
+    # Experiment 2 has no segments on D4 (it ended): it stays as of D3; a backfill of D2 changes neither.
+    assert as_of("after D4") == as_of("after D2") == {(p, t): {D4 if t == 1 else D3} for p in PROJECTS for t in (1, 2)}
+    assert built["states"]["after D4"]["fct_experiment_segment_scorecard"] == built["states"]["after D2"]["fct_experiment_segment_scorecard"]
+
+
+@pytest.mark.parametrize("model", ["fct_experiment_variant_daily", "dim_goals", "stg_mida_experiments"])
 def test_a_run_of_one_day_reads_only_that_days_files(built, model):
     sql = built["compiled_d4"][model]
     assert f"between date '{D4}' and date '{D4}'" in sql

@@ -1,5 +1,10 @@
 """Each experiment's variants against control within each segment (device, country, ...) of its primary goal,
-as of its latest synced day. Exploratory: segments are looks chosen after the fact, not decisions."""
+as of its latest synced day. Exploratory: segments are looks chosen after the fact, not decisions.
+
+Incremental by experiment: a run that names its days (dbt vars sync_start, sync_end) reads only those days'
+segments, and rescores the experiments whose latest day among them is at least the day the mart holds for them (a
+backfill of a past day leaves an experiment scored on a later day alone). Without the vars it is rebuilt whole.
+"""
 
 LATEST = """
     select * from segments
@@ -8,8 +13,29 @@ LATEST = """
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key=["project_key", "test_id"])
     from mida_pipeline.stats.segments import segment_scorecard
 
+    # Read on lines of their own: dbt passes a Python model only the config keys its parser sees.
+    sync_start = dbt.config.get("sync_start")
+    sync_end = dbt.config.get("sync_end")
     segments = dbt.ref("stg_mida_experiment_result_segments")
-    return segment_scorecard(segments.query("segments", LATEST).df(), dbt.ref("stg_mida_project_configuration").df())
+    configuration = dbt.ref("stg_mida_project_configuration").df()
+    named = str(sync_start or "") not in ("", "None") and str(sync_end or "") not in ("", "None")
+    if not (dbt.is_incremental and named):
+        # Every day's segments. Over an existing table, delete+insert by experiment rewrites each one scored here.
+        return segment_scorecard(segments.query("segments", LATEST).df(), configuration)
+    import datetime
+
+    first, last = datetime.date.fromisoformat(str(sync_start)), datetime.date.fromisoformat(str(sync_end))
+    latest = session.sql(f"""
+        with segments as (
+            select * from ({segments.sql_query()})
+            where result_date between DATE '{first}' and DATE '{last}'
+        ),
+        latest as ({LATEST}),
+        held as (select project_key, test_id, max(as_of_date)::date as as_of from {dbt.this} group by all)
+        select latest.* from latest left join held using (project_key, test_id)
+        where held.as_of is null or latest.result_date >= held.as_of
+    """).df()
+    return segment_scorecard(latest, configuration)
