@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
 from pathlib import Path
 
-from benchmarks.common import SEED, Figure, set_latency, yesterday
+from benchmarks.common import Figure, sandbox, yesterday
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("mida-pipeline")
@@ -257,7 +257,7 @@ def step_timings(dagster_home: Path, since: float) -> dict[str, dict[str, float]
     return dict(timings)
 
 
-def measure(server, config, history_days: int, workdir: Path, workers: int, reuse: bool = False) -> dict:
+def measure(server, history_days: int, workdir: Path, workers: int, reuse: bool = False) -> dict:
     """Synthesise `history_days` before the last closed day, sync that day, and read its figures.
 
     `reuse` keeps a lake synthesised by an earlier run (the synced day is simply synced again) and a fresh instance."""
@@ -276,7 +276,7 @@ def measure(server, config, history_days: int, workdir: Path, workers: int, reus
         sum(1 for _ in (root / "lake").rglob("*.parquet"))
         if reuse
         else synthesise(
-            config,
+            server.data.config,
             server.data.project_keys,
             [day - timedelta(days=n) for n in range(history_days, 0, -1)],
             root / "lake",
@@ -420,15 +420,12 @@ def figures(results: list[dict], bench: str = "history") -> list[Figure]:
     return out
 
 
-def run(server, config, workdir: Path, history: tuple[int, ...] = (28, 365), workers: int = 2) -> list[Figure]:
+def run(server, workdir: Path, history: tuple[int, ...] = (28, 365), workers: int = 2) -> list[Figure]:
     """What `benchmarks.run` calls: the figures of a daily sync at each history length."""
-    return figures([measure(server, config, n, workdir, workers) for n in history])
+    return figures([measure(server, n, workdir, workers) for n in history])
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mida_pipeline.sandbox.data import SandboxConfig
-    from mida_pipeline.sandbox.server import SandboxServer
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.history", description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=5)
     parser.add_argument("--experiments", type=int, default=20)
@@ -442,12 +439,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="keep the lakes an earlier run synthesised in --workdir")
     args = parser.parse_args(argv)
 
-    config = SandboxConfig(seed=SEED, projects=args.projects, experiments_per_project=args.experiments)
     results = []
-    with SandboxServer(config) as server:
-        set_latency(server, args.latency_ms)
+    with sandbox(args.projects, args.experiments, args.latency_ms) as server:
         for n in args.history:
-            results.append(measure(server, config, n, args.workdir, args.workers, args.reuse))
+            results.append(measure(server, n, args.workdir, args.workers, args.reuse))
             print(f"{n} days: sync {results[-1]['sync']['wall_s']:.1f} s", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from benchmarks import backfill, bi_query, dlt_rest, extraction, load_time, memory
 from benchmarks import scorecard as scorecard_bench
-from benchmarks.common import SEED, Figure, Target, environ, pipeline_env, sandbox, yesterday
+from benchmarks.common import Figure, Target, environ, pipeline_env, sandbox, yesterday
 from mida_pipeline.config import Settings
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -249,12 +249,9 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
 
 def _history(workdir: Path) -> list[Figure]:
     from benchmarks import history
-    from mida_pipeline.sandbox.data import SandboxConfig
 
-    projects, experiments, latency_ms = 5, 20, 25.0
-    with sandbox(projects, experiments, latency_ms) as server:
-        config = SandboxConfig(seed=SEED, projects=projects, experiments_per_project=experiments)
-        return history.run(server, config, workdir)
+    with sandbox(5, 20, 25.0) as server:
+        return history.run(server, workdir)
 
 
 def _fmt(value: float, unit: str) -> str:
