@@ -62,3 +62,13 @@ def utc_offset_hours(day: date, tz: str) -> float:
     start = datetime.combine(day, datetime.min.time(), ZoneInfo(tz))
     offset = start.utcoffset() or timedelta(0)
     return offset.total_seconds() / 3600
+
+
+def synced_range(start: object, end: object) -> tuple[date, date] | None:
+    """The days a dbt run names (its vars sync_start and sync_end, as a Python model's config gives them: text, or
+    "None" when unset), or None for a run that names none. dbt's synced_days macro checks them for the SQL models."""
+    given = [str(v or "") for v in (start, end)]
+    if any(v in ("", "None") for v in given):
+        return None
+    first, last = (date.fromisoformat(v) for v in given)
+    return first, last

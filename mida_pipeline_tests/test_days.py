@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,3 +97,21 @@ def test_a_weekly_partition_covers_monday_to_sunday_of_its_week(day):
     start, end = period("weekly", cal.week_start(day))
     assert start.weekday() == 0 and end.weekday() == 6 and start <= day <= end and (end - start).days == 6
     assert period("daily", day) == (day, day)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("2026-03-02", "2026-03-04", (date(2026, 3, 2), date(2026, 3, 4))),
+        ("None", "None", None),  # unset vars, as dbt renders them into a Python model's config
+        (None, None, None),
+        ("", "2026-03-04", None),
+    ],
+)
+def test_the_days_a_dbt_run_names_read_from_its_vars(start, end, expected):
+    assert cal.synced_range(start, end) == expected
+
+
+def test_a_day_a_dbt_run_names_wrongly_is_refused():
+    with pytest.raises(ValueError):
+        cal.synced_range("2026-03-02", "'; drop table x; --")

@@ -33,7 +33,8 @@ FACTS = {"fct_experiment_variant_daily": "date", "fct_store_traffic_daily": "dat
 # the dimension holds.
 DIMS = ("dim_goals", "dim_events", "dim_experiment_goals")
 # Marts that read only the run's days (or tables that grow by the day), and must still end equal to a full rebuild.
-ALSO_EQUAL = ("fct_experiment_scorecard_daily", "fct_experiment_segment_scorecard", "dim_experiments", "dim_projects")
+ALSO_EQUAL = ("fct_experiment_scorecard", "fct_experiment_scorecard_daily", "fct_experiment_segment_scorecard",
+              "dim_experiments", "dim_projects")
 SELECT = ["--select", *(f"+{m}" for m in (*FACTS, *DIMS, *ALSO_EQUAL))]
 
 
@@ -170,7 +171,7 @@ def built(tmp_path_factory):
     states["after D4"] = marts(build)
     compiled = {m: (target / "compiled" / "mida" / "models" / folder / f"{m}.sql").read_text()
                 for folder, m in (("marts", "fct_experiment_variant_daily"), ("marts", "dim_goals"),
-                                  ("staging", "stg_mida_experiments"))}
+                                  ("marts", "fct_experiment_scorecard"), ("staging", "stg_mida_experiments"))}
 
     dbt(build, target, variables=days(SUNDAY, D2))
     states["after D2"] = marts(build)
@@ -257,6 +258,12 @@ def test_the_dimensions_keep_each_things_latest_snapshot_whichever_days_a_run_na
     assert events == [("1", D4), ("2", D4), ("3", D3)]
     assert of_test_1 == [("purchase",)]
     assert after_d4["dim_goals"] == after_d2["dim_goals"]
+
+
+def test_the_latest_scorecard_reads_its_history_from_the_runs_first_day_on(built):
+    assert f"where as_of_date >= date '{D4}'" in built["compiled_d4"]["fct_experiment_scorecard"]
+    as_of = {r[6] for r in built["states"]["after D4"]["fct_experiment_scorecard"]}
+    assert {day.date() for day in as_of} == {D4}
 
 
 def test_an_experiments_status_history_follows_every_snapshot_kept_whichever_days_a_run_names(built):

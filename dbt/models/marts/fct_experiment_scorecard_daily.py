@@ -11,21 +11,11 @@ def _quoted(days) -> str:
     return ", ".join(f"DATE '{d:%Y-%m-%d}'" for d in days)
 
 
-def _synced(start, end, column: str) -> str:
-    """`and <column>` within the run's days when it names them (dbt vars sync_start, sync_end), else nothing."""
-    import datetime
-
-    start, end = str(start or ""), str(end or "")
-    if start in ("", "None") or end in ("", "None"):
-        return ""
-    first, last = datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
-    return f" and {column} between DATE '{first:%Y-%m-%d}' and DATE '{last:%Y-%m-%d}'"
-
-
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="as_of_date")
     import pandas as pd
 
+    from mida_pipeline.days import synced_range
     from mida_pipeline.stats.scorecard import empty, scorecard_daily
 
     # Settings read on lines of their own: dbt passes a Python model only the config keys its parser sees, and it
@@ -37,13 +27,15 @@ def model(dbt, session):
     configuration = dbt.ref("stg_mida_project_configuration")
 
     seen = dbt.is_incremental and session.sql(f"select max(source_captured_at) from {dbt.this}").fetchall()[0][0]
+    synced = synced_range(sync_start, sync_end)
+    named = synced and f"between DATE '{synced[0]}' and DATE '{synced[1]}'"
     if not seen:
         changed = results.query("r", "select distinct result_date as day from r")
-    elif _synced(sync_start, sync_end, "day"):
+    elif named:
         # The run names its days: they are the changed ones, and only their files are read.
         changed = session.sql(
-            f"select distinct result_date as day from ({results.sql_query()}) where true{_synced(sync_start, sync_end, 'result_date')} "
-            f"union select distinct config_date from ({configuration.sql_query()}) where true{_synced(sync_start, sync_end, 'config_date')}"
+            f"select distinct result_date as day from ({results.sql_query()}) where result_date {named} "
+            f"union select distinct config_date from ({configuration.sql_query()}) where config_date {named}"
         )
     else:
         since = f"(select max(source_captured_at) from {dbt.this})"

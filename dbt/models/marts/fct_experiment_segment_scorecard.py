@@ -14,6 +14,7 @@ LATEST = """
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key=["project_key", "test_id"])
+    from mida_pipeline.days import synced_range
     from mida_pipeline.stats.segments import segment_scorecard
 
     # Read on lines of their own: dbt passes a Python model only the config keys its parser sees.
@@ -21,13 +22,11 @@ def model(dbt, session):
     sync_end = dbt.config.get("sync_end")
     segments = dbt.ref("stg_mida_experiment_result_segments")
     configuration = dbt.ref("stg_mida_project_configuration").df()
-    named = str(sync_start or "") not in ("", "None") and str(sync_end or "") not in ("", "None")
-    if not (dbt.is_incremental and named):
+    synced = synced_range(sync_start, sync_end)
+    if not (dbt.is_incremental and synced):
         # Every day's segments. Over an existing table, delete+insert by experiment rewrites each one scored here.
         return segment_scorecard(segments.query("segments", LATEST).df(), configuration)
-    import datetime
-
-    first, last = datetime.date.fromisoformat(str(sync_start)), datetime.date.fromisoformat(str(sync_end))
+    first, last = synced
     latest = session.sql(f"""
         with segments as (
             select * from ({segments.sql_query()})
