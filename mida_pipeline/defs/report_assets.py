@@ -48,6 +48,9 @@ def report_metadata(output: ReportOutput) -> dict:
         "report": dg.MetadataValue.path(str(output.index)),
         "open": dg.MetadataValue.url(output.index.as_uri()),
         "experiments": sum(sum(c.values()) for c in output.verdicts.values()),
+        # What this build drew; every other section and page was kept from the last build (its rows did not change).
+        "experiments drawn": output.drawn,
+        "pages written": len(output.written),
         "projects": table(projects),
     }
     titles = {
@@ -80,7 +83,9 @@ def experiment_report(context: dg.AssetExecutionContext, lake: Lake, mida: MidaA
     # Discovered projects are every project in the marts; configured ones are exactly those listed.
     projects = None if settings.discover_projects else settings.project_keys or None
     output = build_report(lake.published_path, report_dir(lake.settings()), projects=projects, lake_dir=lake.lake_dir)
-    context.log.info(f"report written to {output.index}")
+    context.log.info(
+        f"report written to {output.index}: {output.drawn} experiments drawn, {len(output.written)} pages written"
+    )
     return dg.MaterializeResult(metadata=report_metadata(output))
 
 
