@@ -19,30 +19,33 @@ from mida_pipeline.stats.scorecard import (
     _typed,
     empty,
 )
+from mida_pipeline.stats.scorecard import DTYPES as SCORECARD_DTYPES
 
+# A segment's row: the scorecard's columns it shares (typed as the scorecard types them), and its own.
+_SHARED = (
+    "variant_id",
+    "as_of_date",
+    "is_control",
+    "visitors",
+    "conversions",
+    "conversion_rate",
+    "abs_lift",
+    "rel_lift",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "rel_ci_low",
+    "rel_ci_high",
+    "chance_to_beat_control",
+    "confidence_threshold_percent",
+    "revenue",
+    "revenue_per_visitor",
+)
 DTYPES = {
-    "project_key": "string",
-    "test_id": "Int64",
-    "goal_key": "string",
+    **{k: SCORECARD_DTYPES[k] for k in ("project_key", "test_id", "goal_key")},
     "dimension": "string",
     "segment": "string",
-    "variant_id": "string",
-    "as_of_date": "datetime64[us]",
-    "is_control": "boolean",
-    "visitors": "Int64",
-    "conversions": "Int64",
-    "conversion_rate": "Float64",
-    "abs_lift": "Float64",
-    "rel_lift": "Float64",
-    "p_value": "Float64",
-    "ci_low": "Float64",
-    "ci_high": "Float64",
-    "rel_ci_low": "Float64",
-    "rel_ci_high": "Float64",
-    "chance_to_beat_control": "Float64",
-    "confidence_threshold_percent": "Float64",
-    "revenue": "Float64",
-    "revenue_per_visitor": "Float64",
+    **{k: SCORECARD_DTYPES[k] for k in _SHARED},
     "exploratory": "boolean",
 }
 COLUMNS = list(DTYPES)
@@ -84,20 +87,7 @@ def segment_scorecard(segments: pd.DataFrame, configuration: pd.DataFrame | None
             "revenue": revenue,
             "revenue_per_visitor": rpv,
             "exploratory": True,
-            **{
-                k: stat[k]
-                for k in (
-                    "conversion_rate",
-                    "abs_lift",
-                    "rel_lift",
-                    "p_value",
-                    "ci_low",
-                    "ci_high",
-                    "rel_ci_low",
-                    "rel_ci_high",
-                    "chance_to_beat_control",
-                )
-            },
+            **{k: value for k, value in stat.items() if k in DTYPES},
         }
     )
     out = out.sort_values(["project_key", "test_id", "goal_key", "dimension", "segment", "variant_id"]).reset_index(
