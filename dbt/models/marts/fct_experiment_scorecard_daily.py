@@ -46,12 +46,17 @@ def model(dbt, session):
     changed_days = [row[0] for row in changed.fetchall() if row[0] is not None]
     if not changed_days:
         return empty().assign(source_captured_at=pd.Series(dtype="datetime64[us, UTC]"))
+    # Each filter also bounds the day by constants: DuckDB prunes the lake's date= folders on those, not on a join.
     days = [row[0] for row in results.query("r", f"""
         select distinct result_date from r, (select unnest([{_quoted(changed_days)}]) as day)
         where result_date between day and day + interval 6 day
+        and result_date between DATE '{min(changed_days):%Y-%m-%d}' and DATE '{max(changed_days):%Y-%m-%d}' + interval 6 day
     """).fetchall()]
     wanted = f"({_quoted(days)})"
-    cumulative = results.query("r", f"select * from r where result_window = 'cumulative' and result_date in {wanted}").df()
+    cumulative = results.query("r", f"""
+        select * from r where result_window = 'cumulative' and result_date in {wanted}
+        and result_date between DATE '{min(days):%Y-%m-%d}' and DATE '{max(days):%Y-%m-%d}'
+    """).df()
     daily = results.query("r", f"""
         select * from r where result_window = 'day'
         and result_date between DATE '{min(days):%Y-%m-%d}' - interval 6 day and DATE '{max(days):%Y-%m-%d}'
