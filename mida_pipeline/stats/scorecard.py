@@ -277,19 +277,7 @@ def score(
             "tails": tails,
         }
     )
-    for key in (
-        "conversion_rate",
-        "abs_lift",
-        "rel_lift",
-        "p_value",
-        "ci_low",
-        "ci_high",
-        "chance_to_beat_control",
-        "rel_ci_low",
-        "rel_ci_high",
-        "expected_loss",
-        "expected_loss_control",
-    ):
+    for key in stat.keys() & DTYPES.keys():  # the pairwise statistics the scorecard shows
         out[key] = stat[key]
     with np.errstate(divide="ignore", invalid="ignore"):
         revenue, control_revenue = (

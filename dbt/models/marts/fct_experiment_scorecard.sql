@@ -9,6 +9,6 @@
 select * exclude (source_captured_at)
 from {{ ref('fct_experiment_scorecard_daily') }}
 {%- if is_incremental() %}
-where as_of_date >= date '{{ days[0] }}'
+    where as_of_date >= date '{{ days[0] }}'
 {%- endif %}
 qualify as_of_date = max(as_of_date) over (partition by project_key, test_id)
