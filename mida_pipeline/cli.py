@@ -1,10 +1,12 @@
-"""`mida-pipeline`: sync a day, backfill a range, run the demo, serve the sandbox, check the setup."""
+"""`mida-pipeline`: sync a day, backfill a range, run the demo, serve the sandbox, export the warehouse, check the
+setup."""
 
 from __future__ import annotations
 
 import sys
 import warnings
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -96,6 +98,24 @@ def demo(days: int, data_dir: str) -> None:
         run_demo(days=days, data_dir=data_dir)
     except Exception as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+@main.command()
+@click.option(
+    "--to", "target", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write."
+)
+def export(target: Path) -> None:
+    """A standalone copy of the published warehouse, every mart a table inside it (for MotherDuck or another machine)."""
+    from mida_pipeline.config import Settings
+    from mida_pipeline.lake.warehouse import Warehouse
+
+    try:
+        settings = Settings.from_env()
+        warehouse = Warehouse(published_path=settings.duckdb_path.resolve(), lake_dir=settings.lake_dir)
+        written = warehouse.export(target.resolve())
+    except (ConfigError, OSError) as exc:
+        _fail(str(exc))
+    click.echo(f"exported {warehouse.published_path} to {written} ({written.stat().st_size / 2**20:.1f} MiB)")
 
 
 @main.command()

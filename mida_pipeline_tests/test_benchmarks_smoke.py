@@ -101,3 +101,22 @@ def test_quick_run_records_every_figure_and_target(tmp_path):
     assert "Not measured" not in text
     assert not list((tmp_path / "work").rglob("*.tmp")), "a partition write was left half done"
     assert "targets" in proc.stdout and "figures" in proc.stdout
+
+
+def test_the_publish_benchmark_times_both_ways_on_a_small_warehouse(tmp_path, capsys):
+    import duckdb
+
+    from benchmarks import publish
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute(
+            "CREATE TABLE marts.fct_experiment_variant_daily AS SELECT 'p' || (range % 2) AS project_key, "
+            "DATE '2026-03-01' + (range % 5)::INT AS date, range AS visitors FROM range(40)"
+        )
+        con.execute("CREATE TABLE marts.dim_projects AS SELECT 'p0' AS project_key")
+    assert publish.main(["--warehouse", str(warehouse), "--scale", "3", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for figure in ("publish by whole copy", "first publish", "publish of a day", "one day of the variant fact"):
+        assert f"| {figure}" in out or figure in out, out

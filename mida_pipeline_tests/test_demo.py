@@ -12,6 +12,20 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
+def _kinds(path: Path) -> dict[str, str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return dict(
+            con.execute(
+                "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'marts'"
+            ).fetchall()
+        )
+
+
+def _rows(path: Path, table: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
+
+
 def test_the_demo_ends_with_a_true_summary_and_a_report(tmp_path, cli):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_"))}
     data = tmp_path / "demo-data"
@@ -45,3 +59,22 @@ def test_the_demo_ends_with_a_true_summary_and_a_report(tmp_path, cli):
     # dbt's own output went to the log, not over the progress bars.
     assert "Completed successfully" not in out and "Completed successfully" in (data / "demo.log").read_text()
     assert Path(data / "dagster_home").is_dir()
+    # The marts that grow by the day are published as files beside the warehouse; an export holds them inside.
+    published = data / "warehouse.duckdb"
+    assert _kinds(published)["fct_experiment_variant_daily"] == "VIEW"
+    exported = tmp_path / "elsewhere" / "mida.duckdb"
+    out = cli(env | {"MIDA_DUCKDB_PATH": str(published)}, "export", "--to", str(exported)).stdout
+    assert f"to {exported}" in out
+    assert set(_kinds(exported).values()) == {"BASE TABLE"} and _kinds(exported).keys() == _kinds(published).keys()
+    for table in ("fct_experiment_variant_daily", "fct_experiment_scorecard_daily", "fct_experiment_scorecard"):
+        assert _rows(exported, table) == _rows(published, table) != []
+
+
+def test_an_export_before_anything_is_published_says_so_in_one_line(tmp_path, cli):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_"))}
+    missing = tmp_path / "nothing" / "warehouse.duckdb"
+    done = cli(env | {"MIDA_DUCKDB_PATH": str(missing)}, "export", "--to", str(tmp_path / "x.duckdb"), check=False)
+    assert done.returncode == 1 and done.stderr.strip().splitlines() == [
+        f"mida-pipeline: nothing is published at {missing} yet: run a sync first"
+    ]
+    assert not (tmp_path / "x.duckdb").exists()

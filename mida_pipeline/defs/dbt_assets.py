@@ -1,7 +1,8 @@
 """The dbt project as Dagster assets: staging views and marts, tests as asset checks.
 
-dbt builds into the private build file and the finished file is published in
-one rename (see lake/warehouse.py), so BI tools never see half-built marts. The
+dbt builds into the private build file, and the finished build is published as
+a catalog swapped in with one rename (see lake/warehouse.py), so BI tools never
+see half-built marts. The
 manifest is read, never made, here (see dbt_project.py).
 """
 
@@ -14,7 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from mida_pipeline.defs.automation import MODELS_FOLLOW_RAW
-from mida_pipeline.defs.dbt_project import DBT, DBT_DIR, project
+from mida_pipeline.defs.dbt_project import DBT, DBT_DIR, changed_from, growing_tables, project
 from mida_pipeline.defs.rebuild import synced_days
 from mida_pipeline.defs.resources import Lake
 from mida_pipeline.defs.source_checks import report_build_results
@@ -95,7 +96,9 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
             finally:
                 report_build_results(context, invocation)
             warehouse.drop_build_leftovers()
-        warehouse.publish()
+        growing = growing_tables(json.loads(_manifest().read_text()))
+        changed = None if config.full_refresh else changed_from(growing, variables)
+        warehouse.publish({table: column for table, (column, _lead) in growing.items()}, changed)
     context.log.info(f"published {warehouse.published_path}")
 
 

@@ -12,7 +12,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from dagster_dbt import DbtProject
 from filelock import FileLock
@@ -70,6 +73,29 @@ def prepare_manifest(dbt_project: DbtProject = project) -> Path:
         finally:
             shutil.rmtree(private, ignore_errors=True)
     return manifest
+
+
+def growing_tables(manifest: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, int]]:
+    """The models that grow by the day (incremental, replaced by one day column): their day column, and how many
+    days before a run's first synced day it may replace (meta `synced_lead_days`: a week is keyed by its Monday)."""
+    growing = {}
+    for node in manifest["nodes"].values():
+        config = node.get("config", {})
+        if node["resource_type"] == "model" and config.get("materialized") == "incremental":
+            if isinstance(config.get("unique_key"), str):
+                lead = int(config.get("meta", {}).get("synced_lead_days", 0))
+                growing[(node["schema"], node["alias"])] = (config["unique_key"], lead)
+    return growing
+
+
+def changed_from(
+    growing: Mapping[tuple[str, str], tuple[str, int]], variables: Mapping[str, Any]
+) -> dict[tuple[str, str], date] | None:
+    """The first day of each growing table a build with these vars may have replaced; None when it rebuilt them."""
+    if "sync_start" not in variables:
+        return None
+    start = date.fromisoformat(variables["sync_start"])
+    return {table: start - timedelta(days=lead) for table, (_column, lead) in growing.items()}
 
 
 # Under `dagster dev` only (the switch DbtProject.prepare_if_dev reads), so a model edited while developing shows

@@ -2,9 +2,14 @@
 
 A BI tool may hold a read-only connection to the published file all day, and
 DuckDB will not let a writer open a file another process has open. So nothing
-ever writes the published file: the pipeline builds in a private copy and
-swaps a finished copy in with one rename. Readers keep the file they opened
+ever writes the published file: the pipeline builds in a private file and
+swaps a finished catalog in with one rename. Readers keep the file they opened
 (the old inode) until they reconnect, and never see half-built marts.
+
+The published catalog holds every relation of the build file, but not every row:
+the tables that grow by the day are published as Parquet files beside it, one a
+day, and it holds views over them (lake/generations.py), so a publish writes
+what the run changed instead of copying the history.
 """
 
 from __future__ import annotations
@@ -14,19 +19,21 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
 from filelock import FileLock
 
+from mida_pipeline.lake import generations
 from mida_pipeline.lake.catalog import refresh_raw_views
 
 
 @dataclass(frozen=True)
 class Warehouse:
-    """The published file and the private build file beside it."""
+    """The published catalog, the private build file beside it, and the published facts folder."""
 
     published_path: Path
     lake_dir: Path | str  # a folder, or an object-storage URL (lake/storage.py)
@@ -39,6 +46,10 @@ class Warehouse:
     def build_path(self) -> Path:
         return self.build_dir / self.published_path.name
 
+    @property
+    def facts_dir(self) -> Path:
+        return generations.facts_dir(self.published_path)
+
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[Path]:
         """Hold the build lock: one process builds and publishes at a time, others wait their turn."""
@@ -46,11 +57,11 @@ class Warehouse:
         # An OS lock on the file (released by the kernel if the holder is killed), on every platform.
         with FileLock(self.build_dir / "lock"):
             # Only the lock's holder makes these copies: any still here were left by a killed process.
-            for leftover in (
-                *self.published_path.parent.glob(f".{self.published_path.name}.*.tmp"),
-                *self.build_dir.glob(".seed.*.tmp"),
-            ):
-                leftover.unlink(missing_ok=True)
+            for leftover in (*self.facts_dir.glob(".catalog.*.tmp"), *self.build_dir.glob(".seed.*.tmp")):
+                if leftover.is_dir():
+                    shutil.rmtree(leftover)
+                else:
+                    leftover.unlink()
             yield self.build_path
 
     @property
@@ -74,17 +85,37 @@ class Warehouse:
             con.execute("CHECKPOINT")
 
     def restore_published(self) -> None:
-        """Make the build file a whole copy of the published one (none when nothing is published yet)."""
+        """Make the build file hold what the published catalog shows (none when nothing is published yet). This
+        reads the history, so it runs only when a build failed or its file was lost."""
         Path(f"{self.build_path}.wal").unlink(missing_ok=True)
         if not self.published_path.exists():
             self.build_path.unlink(missing_ok=True)
             return
-        seed = self.build_dir / f".seed.{uuid.uuid4().hex}.tmp"
+        self._whole_copy(self.build_path, self.build_dir / f".seed.{uuid.uuid4().hex}.tmp")
+
+    def export(self, target: Path) -> Path:
+        """A standalone copy of the published warehouse at `target`: every table inside it, those published as files
+        too, for a machine that cannot reach the files (MotherDuck, a colleague's laptop)."""
+        if not self.published_path.exists():
+            raise FileNotFoundError(f"nothing is published at {self.published_path} yet: run a sync first")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return self._whole_copy(target, target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp")
+
+    def _whole_copy(self, target: Path, scratch: Path) -> Path:
+        """Copy the published catalog, make its views over the published facts tables again, then rename the copy
+        to `target`, so `target` is whole or as it was."""
+        # Under the published file's name in a folder of its own: the views name their database after the file.
+        copy = scratch / self.published_path.name
         try:
-            shutil.copyfile(self.published_path, seed)
-            os.replace(seed, self.build_path)  # copied whole before it replaces anything
+            scratch.mkdir()
+            shutil.copyfile(self.published_path, copy)
+            with contextlib.closing(duckdb.connect(str(copy))) as con:
+                generations.materialise(con, generations.views_over(con, copy.stem, self.facts_dir))
+                con.execute("CHECKPOINT")
+            os.replace(copy, target)
         finally:
-            seed.unlink(missing_ok=True)
+            shutil.rmtree(scratch, ignore_errors=True)
+        return target
 
     @contextlib.contextmanager
     def rebuilding(self) -> Iterator[None]:
@@ -126,20 +157,76 @@ class Warehouse:
             if leftovers:
                 con.execute("CHECKPOINT")
 
-    def publish(self) -> Path:
-        """Swap the build file in as the published file (call while holding `exclusive`)."""
-        self.published_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.published_path.with_name(f".{self.published_path.name}.{uuid.uuid4().hex}.tmp")
+    def publish(
+        self,
+        growing: Mapping[tuple[str, str], str] | None = None,
+        changed_from: Mapping[tuple[str, str], date] | None = None,
+    ) -> Path:
+        """Publish the build file as a new catalog and generation of facts (call while holding `exclusive`).
+
+        `growing`: the tables that grow by the day, (schema, table) -> day column; None keeps the published
+        generation's. `changed_from`: the first day the build may have changed in each; the days before it are
+        linked from the published generation. None (or a table left out) rewrites every day.
+        """
+        facts = self.facts_dir
+        facts.mkdir(parents=True, exist_ok=True)
+        # Written under the published file's name, so its views bind to the database name readers will see.
+        staging = facts / f".catalog.{uuid.uuid4().hex}.tmp"
+        catalog = staging / self.published_path.name
         try:
-            shutil.copyfile(self.build_path, tmp)
-            with open(tmp, "rb+") as fh:
+            staging.mkdir()
+            with contextlib.closing(duckdb.connect(str(catalog))) as con:
+                previous = self._published_generation(con)
+                if growing is None:
+                    growing = generations.day_columns(previous) if previous else {}
+                con.execute(f"ATTACH '{self.build_path}' AS build (READ_ONLY)")
+                built = set(
+                    con.execute(
+                        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'build'"
+                    ).fetchall()
+                )
+                generation = generations.new_generation(facts)
+                folders = generations.write_generation(
+                    con, "build", {k: v for k, v in growing.items() if k in built}, previous, changed_from, generation
+                )
+                self._write_catalog(con, catalog.stem, folders)
+            with open(catalog, "rb+") as fh:
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.published_path)
+            os.replace(catalog, self.published_path)
         finally:
-            tmp.unlink(missing_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+        generations.collect(facts, current=generation, previous=previous)
         return self.published_path
 
+    def _published_generation(self, con: duckdb.DuckDBPyConnection) -> Path | None:
+        if not self.published_path.exists():
+            return None
+        con.execute(f"ATTACH '{self.published_path}' AS published (READ_ONLY)")
+        try:
+            return next(iter(set(generations.views_over(con, "published", self.facts_dir).values())), None)
+        finally:
+            con.execute("DETACH published")
+
+    @staticmethod
+    def _write_catalog(con: duckdb.DuckDBPyConnection, database: str, folders: Mapping[tuple[str, str], Path]) -> None:
+        """Every schema, table and view of the attached build, in the connection's own database: the tables that
+        grow by the day as views over their folders, the others with their rows."""
+        con.execute(f'COPY FROM DATABASE build TO "{database}" (SCHEMA)')
+        for schema, table in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'build'"
+        ).fetchall():
+            if (schema, table) in folders:
+                view = generations.view_sql(con, "build", schema, table, folders[(schema, table)])
+                con.execute(f'DROP TABLE "{schema}"."{table}"')
+                con.execute(view)
+            else:
+                con.execute(f'INSERT INTO "{schema}"."{table}" SELECT * FROM build."{schema}"."{table}"')
+        con.execute("DETACH build")
+        con.execute("CHECKPOINT")
+
     def refresh_and_publish(self) -> Path:
+        """Point raw.* at the lake and publish: the tables that grow by the day are the published generation's, every
+        day of them written again (rare: a raw write publishes only when it gives a table its first partition)."""
         with self.exclusive():
             self.refresh_raw()
             return self.publish()

@@ -1,5 +1,6 @@
 """The marts that grow by the day: a run that names its days (dbt vars sync_start/sync_end) replaces those days
-only, reads only their partitions, and leaves the marts exactly as a full rebuild of the same lake would.
+only, reads only their partitions, and leaves the marts exactly as a full rebuild of the same lake would; the
+catalog published after each run (those tables as views over a Parquet file a day) shows what the build holds.
 
 Real dbt builds the real project into a warehouse file whose raw views read a small lake written by the
 lake's writer: two projects, four days of results in both windows, the store's days and one week.
@@ -19,7 +20,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from mida_pipeline.defs.dbt_project import changed_from, growing_tables
+from mida_pipeline.lake import generations
 from mida_pipeline.lake.catalog import refresh_raw_views
+from mida_pipeline.lake.warehouse import Warehouse
 from mida_pipeline.lake.writer import write_partition
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
@@ -116,13 +120,13 @@ def write_day(lake: Path, day: date, scale: int = 1, hours: int = 1) -> None:
 
 
 def dbt(build_path: Path, target: Path, *args: str, variables: dict | None = None,
-        check: bool = True) -> subprocess.CompletedProcess:
+        check: bool = True, lake: Path | None = None) -> subprocess.CompletedProcess:
     """`dbt run` of the facts into `build_path` (passed as the profile's var, as the dbt asset does), with `variables`."""
     given = json.dumps({"mida_build_path": str(build_path), **(variables or {})})
     proc = subprocess.run(
         [str(DBT), "run", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
          "--log-path", str(target / "logs"), *SELECT, "--vars", given, *args],
-        cwd=DBT_DIR, env={**_env(), "MIDA_LAKE_DIR": str(build_path.parent / "lake")},
+        cwd=DBT_DIR, env={**_env(), "MIDA_LAKE_DIR": str(lake or build_path.parent / "lake")},
         capture_output=True, text=True, timeout=600, check=False,
     )
     if check and proc.returncode != 0:
@@ -149,38 +153,61 @@ def of_day(rows: list[tuple], day: date, position: int) -> list[tuple]:
     return [r for r in rows if r[position] == day]
 
 
+def publish(warehouse: Warehouse, target: Path, variables: dict | None = None) -> dict[tuple[str, str], list[tuple]]:
+    """Publish the build as the dbt asset does after its run; returns every growing table's rows, as published."""
+    growing = growing_tables(json.loads((target / "manifest.json").read_text()))
+    with warehouse.exclusive():
+        warehouse.publish({t: column for t, (column, _lead) in growing.items()}, changed_from(growing, variables or {}))
+    with contextlib.closing(duckdb.connect(str(warehouse.published_path), read_only=True)) as con:
+        views = generations.views_over(con, warehouse.published_path.stem, warehouse.facts_dir)
+        return {(s, t): con.execute(f"SELECT * FROM {s}.{t} ORDER BY ALL").fetchall() for s, t in sorted(views)}
+
+
+def growing_rows(build: Path, relations) -> dict[tuple[str, str], list[tuple]]:
+    with contextlib.closing(duckdb.connect(str(build), read_only=True)) as con:
+        return {(s, t): con.execute(f"SELECT * FROM {s}.{t} ORDER BY ALL").fetchall() for s, t in sorted(relations)}
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """A warehouse built whole over D1..D3, then two runs: D4 synced, then Sunday..D2 synced again (a backfill that
-    lands the week ending that Sunday and recaptures D2)."""
+    lands the week ending that Sunday and recaptures D2); each build published."""
     root = tmp_path_factory.mktemp("incremental")
-    lake, build, target = root / "lake", root / "warehouse.duckdb", root / "target"
+    lake, target = root / "lake", root / "target"
+    warehouse = Warehouse(published_path=root / "published" / "warehouse.duckdb", lake_dir=lake)
+    build = warehouse.build_path
+    build.parent.mkdir(parents=True)
     for day in (D1, D2, D3):
         write_day(lake, day)
     write_partition(lake, "bss_analytics_weekly", [store(W0, 7000, "weekly")], day=W0)
     with contextlib.closing(duckdb.connect(str(build))) as con:
         refresh_raw_views(con, lake)
-    dbt(build, target)
+    dbt(build, target, lake=lake)
     states = {"whole": marts(build)}
+    published = {"whole": (publish(warehouse, target), marts(warehouse.published_path))}
 
     write_day(lake, D4)
     # D2 captured again, with other numbers: a run that did not sync D2 must neither read nor change it.
     write_day(lake, D2, scale=3, hours=5)
     write_partition(lake, "bss_analytics_weekly", [store(W1, 7100, "weekly")], day=W1)  # its Sunday is not D4
-    dbt(build, target, variables=days(D4, D4))
+    dbt(build, target, variables=days(D4, D4), lake=lake)
     states["after D4"] = marts(build)
+    published["after D4"] = (publish(warehouse, target, days(D4, D4)), marts(warehouse.published_path))
     compiled = {m: (target / "compiled" / "mida" / "models" / folder / f"{m}.sql").read_text()
                 for folder, m in (("marts", "fct_experiment_variant_daily"), ("marts", "dim_goals"),
                                   ("marts", "fct_experiment_scorecard"), ("staging", "stg_mida_experiments"))}
 
-    dbt(build, target, variables=days(SUNDAY, D2))
+    dbt(build, target, variables=days(SUNDAY, D2), lake=lake)
     states["after D2"] = marts(build)
+    published["after D2"] = (publish(warehouse, target, days(SUNDAY, D2)), marts(warehouse.published_path))
+    growing = growing_rows(build, published["after D2"][0])
     rebuilt = root / "rebuilt.duckdb"
     with contextlib.closing(duckdb.connect(str(rebuilt))) as con:
         refresh_raw_views(con, lake)
-    dbt(rebuilt, target)
+    dbt(rebuilt, target, lake=lake)
     states["rebuilt"] = marts(rebuilt)
-    return {"states": states, "build": build, "target": target, "compiled_d4": compiled}
+    return {"states": states, "build": build, "target": target, "compiled_d4": compiled, "published": published,
+            "growing": growing, "rebuilt_growing": growing_rows(rebuilt, growing), "warehouse": warehouse}
 
 
 def test_a_run_of_one_day_changes_only_that_days_rows(built):
@@ -215,7 +242,8 @@ def test_the_sequential_tuning_setting_reaches_the_scorecards_history(built):
     dbt's parser finds in it, so a key read where the parser does not look would silently stay at its default."""
     tuned = built["build"].with_name("tuned.duckdb")
     shutil.copyfile(built["build"], tuned)
-    dbt(tuned, built["target"].with_name("tuned-target"), variables={**days(D4, D4), "sequential_tuning": 50})
+    dbt(tuned, built["target"].with_name("tuned-target"), variables={**days(D4, D4), "sequential_tuning": 50},
+        lake=built["warehouse"].lake_dir)
     query = ("SELECT sequential_ci_low, sequential_ci_high FROM marts.fct_experiment_scorecard_daily "
              "WHERE as_of_date = ? AND NOT is_control ORDER BY project_key, test_id, goal_key, variant_id")
     with contextlib.closing(duckdb.connect(str(built["build"]), read_only=True)) as con:
@@ -244,6 +272,20 @@ def test_a_run_of_a_past_day_replaces_that_day_with_its_latest_capture(built):
 
 def test_the_marts_after_daily_runs_equal_a_full_rebuild_of_the_same_lake(built):
     assert built["states"]["after D2"] == built["states"]["rebuilt"]
+
+
+@pytest.mark.parametrize("state", ["whole", "after D4", "after D2"])
+def test_the_published_catalog_shows_what_the_build_holds_after_each_run(built, state):
+    growing, marts_published = built["published"][state]
+    assert marts_published == built["states"][state]
+    assert {t for s, t in growing} >= {"fct_experiment_variant_daily", "fct_experiment_scorecard_daily",
+                                       "fct_store_traffic_daily", "fct_store_traffic_weekly", "stg_mida_experiments"}
+
+
+def test_the_published_tables_that_grow_by_the_day_equal_a_full_rebuild(built):
+    growing, _ = built["published"]["after D2"]
+    assert growing == built["growing"] == built["rebuilt_growing"]
+    assert all(rows for rows in growing.values())
 
 
 def test_the_dimensions_keep_each_things_latest_snapshot_whichever_days_a_run_names(built):

@@ -1,5 +1,5 @@
 """Item 2, crash safety: the sync process is SIGKILLed at 22 points (four lanes), in the middle of Parquet writes, of the
-warehouse copy and swap, and while dbt runs; the production code has no hook for it (see killer/sitecustomize.py).
+warehouse's publish, and while dbt runs; the production code has no hook for it (see killer/sitecustomize.py).
 
 After every kill: every lake file reads whole, each partition is one file (never torn, doubled or a leftover
 temporary a reader's glob would pick up), and the published warehouse opens. The next run of the lane is the
@@ -34,9 +34,10 @@ KILLER = Path(__file__).with_name("killer")
 # analytics 1, events 2-4, segments 5-7, results 8-10, experiments 11-13, their variants 14-16 and goals 17-19, goals
 # 20-22, configuration 23-25, the company's projects 26, the week's store analytics 27), each rename followed by the
 # fsync of its folder; the raw asset checks read the lake through connections to no file; the build file is opened
-# (for the raw views, or by the models step), dbt builds the marts, and the one publish after them copies the warehouse
-# and swaps it in; the report's pages follow. A raw step that gives a table its first partition publishes too, so how
-# many warehouse copies a run makes depends on what the lake already held, which a killed run leaves half done. Points
+# (for the raw views, or by the models step), dbt builds the marts, and the one publish after them writes the day's
+# facts (a generation of Parquet files beside the warehouse, each fsynced) and a catalog, and swaps the catalog in;
+# the report's pages follow. A raw step that gives a table its first partition publishes too, so how many publishes
+# a run makes depends on what the lake already held, which a killed run leaves half done. Points
 # are therefore counted where they act (`@lake`, `@warehouse`, ...) and, after `dbt build` started, in the models phase
 # (`models:`): each names the same step in every run of a lane (see killer/sitecustomize.py).
 LANES = [
@@ -52,7 +53,7 @@ LANES = [
         "replace-before@lake:1",  # the first partition complete, not renamed
         "fsync@lake:2",  # renamed, its folder entry not yet on disk
         "connect:1",  # the first connection of the run
-        "models:replace-before@warehouse:1",  # the publish: marts built and copied, not yet swapped in
+        "models:replace-before@warehouse:1",  # the publish: generation and catalog written, not yet swapped in
         "models:replace-after@warehouse:1",  # the warehouse swapped in, nothing after (the report not yet written)
     ],
     [
@@ -60,8 +61,8 @@ LANES = [
         "replace-after@lake:13",  # experiments renamed, their variants not yet (or the reverse)
         "connect@build:1",  # the build file opened (the raw views, or the models step)
         "parquet-mid:15",  # a partition in the middle of the run, half written
-        "models:fsync@warehouse:1",  # the publish: copied whole, not yet on disk nor swapped in
-        "models:copy-mid@warehouse:1",  # the publish after dbt, half copied
+        "models:fsync@warehouse:1",  # the publish: the generation's first file written, not yet on disk
+        "models:fsync@warehouse:5",  # the publish after dbt, its generation half written
     ],
     [
         "replace-after@lake:8",  # some of an asset's partitions in place, the others not

@@ -142,6 +142,7 @@ def test_negative_metrics_fail_checks_and_an_endless_listing_is_refused(rel_sand
         name.startswith("non_negative_stg_mida_experiment_results") and passed is False
         for name, passed in verdicts.items()
     ), verdicts
-    # Written: the lake, the warehouse and its private build folder, Dagster's storage; nothing else.
+    # Written: the lake, the warehouse, its published facts and its private build folder, Dagster's storage; nothing
+    # else.
     tops = {Path(p).parts[0] for p in files_under(tmp_path)}
-    assert tops <= {"lake", "warehouse.duckdb", ".build", "dagster_home"}, tops
+    assert tops <= {"lake", "warehouse.duckdb", ".warehouse.duckdb.facts", ".build", "dagster_home"}, tops

@@ -4,12 +4,12 @@ MIDA_TEST_KILL_AT="<point>:<n>" SIGKILLs the process at the n-th time it reaches
 code has no hook for it. A point may name where it acts, `<point>@<place>` (place: lake, build, warehouse for the
 published file and its copy, report, memory for a connection to no file, other), and the phase, `models:` before it
 for the visits after `dbt build` started: "replace-before@lake:8" is the eighth rename into the lake, whatever the
-warehouse did in between; "models:copy-mid:1" the publish after the models. Counting by place keeps a point at the
+warehouse did in between; "models:replace-before@warehouse:1" the publish's swap after the models. Counting by place keeps a point at the
 same step whichever tables a half-done earlier run left without a partition. MIDA_TEST_COUNT_TO=<file> instead counts every point and writes the counts at exit.
 Both variables are removed from the environment at once, so the dbt processes the sync starts run unharmed.
 
 Points: parquet-mid (half a Parquet file written), fsync (before an fsync), replace-before / replace-after
-(around a rename into place), copy-mid (half the warehouse copied before the swap), connect (before a
+(around a rename into place), copy-mid (half a file copied: the published catalog, into a build restored from it), connect (before a
 DuckDB connection opens), dbt-started (just after dbt was started).
 """
 
