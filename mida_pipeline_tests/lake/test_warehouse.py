@@ -133,6 +133,16 @@ def _build_daily(wh: Warehouse, value: int, days=DAYS) -> None:
             con.execute("INSERT INTO marts.daily SELECT ?, range, 'v' || ?, ? FROM range(2)", [day, value, value])
 
 
+def _published_daily(tmp_path) -> Warehouse:
+    """A warehouse whose build holds the growing table over DAYS, published."""
+    wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
+    with wh.exclusive():
+        wh.refresh_raw()
+        _build_daily(wh, 1)
+        wh.publish(GROWING)
+    return wh
+
+
 def _rows(path, relation="marts.daily"):
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(f"SELECT * FROM {relation} ORDER BY ALL").fetchall()
@@ -144,11 +154,7 @@ def _published(wh: Warehouse) -> dict[tuple[str, str], object]:
 
 
 def test_a_growing_table_is_published_as_a_view_over_a_file_a_day_with_the_tables_columns(tmp_path):
-    wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
-    with wh.exclusive():
-        wh.refresh_raw()
-        _build_daily(wh, 1)
-        wh.publish(GROWING)
+    wh = _published_daily(tmp_path)
     (generation,) = set(_published(wh).values())
     assert sorted(f.name for f in (generation / "marts.daily").iterdir()) == [f"{d}.parquet" for d in DAYS]
     assert _rows(wh.published_path) == _rows(wh.build_path) != []
@@ -160,11 +166,7 @@ def test_a_growing_table_is_published_as_a_view_over_a_file_a_day_with_the_table
 
 
 def test_a_publish_links_the_days_before_the_change_and_writes_the_others(tmp_path):
-    wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
-    with wh.exclusive():
-        wh.refresh_raw()
-        _build_daily(wh, 1)
-        wh.publish(GROWING)
+    wh = _published_daily(tmp_path)
     (first,) = set(_published(wh).values())
     with wh.exclusive():
         _build_daily(wh, 2, days=DAYS[3:])  # the run replaced its last two days
@@ -179,11 +181,7 @@ def test_a_publish_links_the_days_before_the_change_and_writes_the_others(tmp_pa
 
 
 def test_a_reader_of_the_previous_catalog_keeps_reading_its_own_generation(tmp_path):
-    wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
-    with wh.exclusive():
-        wh.refresh_raw()
-        _build_daily(wh, 1)
-        wh.publish(GROWING)
+    wh = _published_daily(tmp_path)
     reader = duckdb.connect(str(wh.published_path), read_only=True)
     try:
         before = reader.execute("SELECT * FROM marts.daily ORDER BY ALL").fetchall()
@@ -198,11 +196,7 @@ def test_a_reader_of_the_previous_catalog_keeps_reading_its_own_generation(tmp_p
 
 
 def test_a_failed_rebuild_restores_the_growing_tables_rows_from_the_published_files(tmp_path):
-    wh = Warehouse(published_path=tmp_path / "warehouse.duckdb", lake_dir=tmp_path / "lake")
-    with wh.exclusive():
-        wh.refresh_raw()
-        _build_daily(wh, 1)
-        wh.publish(GROWING)
+    wh = _published_daily(tmp_path)
     published = _rows(wh.published_path)
     try:
         with wh.exclusive(), wh.rebuilding():
