@@ -201,7 +201,12 @@ class Warehouse:
     def _published_generation(self, con: duckdb.DuckDBPyConnection) -> Path | None:
         if not self.published_path.exists():
             return None
-        con.execute(f"ATTACH '{self.published_path}' AS published (READ_ONLY)")
+        try:
+            con.execute(f"ATTACH '{self.published_path}' AS published (READ_ONLY)")
+        except duckdb.IOException:
+            # A tool holds the published file open for writing (against the README's advice): its generation cannot
+            # be read, so this publish writes every day again rather than fail.
+            return None
         try:
             return next(iter(set(generations.views_over(con, "published", self.facts_dir).values())), None)
         finally:

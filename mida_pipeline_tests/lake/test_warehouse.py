@@ -229,3 +229,28 @@ def test_generations_no_catalog_needs_are_deleted(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         p.name for p in (names[now - 30 * hour], previous, current)
     )
+
+
+def test_a_tool_holding_the_published_file_for_writing_does_not_stop_a_publish(tmp_path):
+    wh = _published_daily(tmp_path)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; con = duckdb.connect({str(wh.published_path)!r}); print('open', flush=True); "
+            "sys.stdin.readline()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with wh.exclusive():
+            _build_daily(wh, 2, days=DAYS[-1:])
+            wh.publish(GROWING, changed_from={("marts", "daily"): DAYS[-1]})  # every day written again instead
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert _rows(wh.published_path) == _rows(wh.build_path)
+    assert {label for _, _, label, _ in _rows(wh.published_path)} == {"v1", "v2"}
