@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from mida_pipeline.lake.writer import fsync_dir
+
 # A BI connection opened before a publish reads the generation of its catalog; it must reconnect within this time.
 KEEP_SUPERSEDED = timedelta(hours=24)
 
@@ -115,11 +117,7 @@ def _fsync(folder: Path, files: Iterable[Path]) -> None:
     for file in files:
         with open(file, "rb") as fh:
             os.fsync(fh.fileno())
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(folder)
 
 
 def view_sql(con: duckdb.DuckDBPyConnection, source: str, schema: str, table: str, folder: Path) -> str:

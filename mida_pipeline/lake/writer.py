@@ -169,7 +169,7 @@ def write_partition(
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-        _fsync_dir(target_dir)
+        fsync_dir(target_dir)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -207,7 +207,8 @@ def sweep_temporaries(lake_dir: str | os.PathLike) -> int:
     return removed
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Put a folder's entries (a rename into it) on disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
