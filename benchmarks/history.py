@@ -265,7 +265,18 @@ def step_timings(dagster_home: Path, since: float) -> dict[str, dict[str, float]
     return dict(timings)
 
 
-def measure(server, history_days: int, workdir: Path, workers: int, reuse: bool = False) -> dict:
+CONCURRENCY = 16  # MIDA_MAX_CONCURRENCY of the measured sync
+
+
+def measure(
+    server,
+    history_days: int,
+    workdir: Path,
+    workers: int,
+    reuse: bool = False,
+    standalone_dbt: bool = True,
+    latency_ms: float = 25.0,
+) -> dict:
     """Synthesise `history_days` before the last closed day, sync that day, and read its figures.
 
     `reuse` keeps a lake synthesised by an earlier run and a fresh instance. The measured day's partitions are taken
@@ -296,7 +307,8 @@ def measure(server, history_days: int, workdir: Path, workers: int, reuse: bool 
         )
     )
     synthesis = time.perf_counter() - started
-    env = pipeline_env(server, root, 16)
+    print(f"{history_days} days: {partitions} partitions in {synthesis:.0f} s", file=sys.stderr)
+    env = pipeline_env(server, root, CONCURRENCY)
     env.update(
         MIDA_BSS_SECRET_KEY=server.bss_secret,
         MIDA_BSS_SYNC_URL=server.bss_sync_url,
@@ -309,10 +321,13 @@ def measure(server, history_days: int, workdir: Path, workers: int, reuse: bool 
     started = time.perf_counter()
     timed_sync(env, day - timedelta(days=1))
     warm = time.perf_counter() - started
+    print(f"{history_days} days: the day before's sync took {warm:.0f} s", file=sys.stderr)
     since = time.time()
+    before = len(server.requests)
     out = timed_sync(env, day)
+    calls = sum(1 for _, path in server.requests[before:] if path.startswith("/v2/"))
     lake_mib = sum(f.stat().st_size for f in (root / "lake").rglob("*.parquet")) / 2**20
-    return {
+    measured = {
         "history_days": history_days,
         "partitions": partitions,
         "synthesis_s": synthesis,
@@ -321,9 +336,13 @@ def measure(server, history_days: int, workdir: Path, workers: int, reuse: bool 
         "warehouse_mib": (root / ".build" / "warehouse.duckdb").stat().st_size / 2**20,
         "catalog_mib": (root / "warehouse.duckdb").stat().st_size / 2**20,
         "sync": out,
+        "mida_calls": calls,
+        "latency_bound_s": calls * latency_ms / 1000 / CONCURRENCY,
         "steps": step_timings(root / "dagster_home", since),
-        "dbt": dbt_builds(env, root, day),
     }
+    if standalone_dbt:
+        measured["dbt"] = dbt_builds(env, root, day)
+    return measured
 
 
 # --- the table ---------------------------------------------------------------------------------------------------
@@ -401,6 +420,11 @@ def figures(results: list[dict], bench: str = "history") -> list[Figure]:
                     f"EXPLAIN ANALYZE scans: {', '.join(res['dbt']['files_scanned_of'])}",
                 )
             )
+        if res.get("latency_bound_s"):
+            bound = res["latency_bound_s"]
+            note = f"{res['mida_calls']} Mida calls x the latency / {CONCURRENCY} in flight"
+            out.append(Figure(bench, f"latency bound of the sync's calls, {n} days", bound, "s", note))
+            out.append(Figure(bench, f"sync wall / latency bound, {n} days", res["sync"]["wall_s"] / bound, "x"))
         out.append(
             Figure(
                 bench, f"sync peak RSS, {n} days", res["sync"]["peak_mib"], "MiB", "largest process of the sync's tree"
@@ -464,15 +488,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write every timing here")
     parser.add_argument("--reuse", action="store_true", help="keep the lakes an earlier run synthesised in --workdir")
+    parser.add_argument(
+        "--no-standalone-dbt",
+        dest="standalone_dbt",
+        action="store_false",
+        help="skip the whole and day `dbt build` of an export after the sync (the sync's own dbt step is still timed)",
+    )
     args = parser.parse_args(argv)
 
     results = []
     with sandbox(args.projects, args.experiments, args.latency_ms) as server:
         for n in args.history:
-            results.append(measure(server, n, args.workdir, args.workers, args.reuse))
+            results.append(
+                measure(server, n, args.workdir, args.workers, args.reuse, args.standalone_dbt, args.latency_ms)
+            )
             print(f"{n} days: sync {results[-1]['sync']['wall_s']:.1f} s", file=sys.stderr)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1, default=str))
+            if args.json:  # after each length: a long run stopped halfway keeps what it measured
+                args.json.write_text(json.dumps(results, indent=1, default=str))
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {args.projects} projects x {args.experiments} experiments, "
