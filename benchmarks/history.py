@@ -57,6 +57,7 @@ def _project_days(args: tuple) -> int:
     from mida_pipeline.sandbox import mida_bodies as bodies
     from mida_pipeline.sandbox.data import SandboxData
     from mida_pipeline.sources import records as r
+    from mida_pipeline.sources import result_records as rr
 
     config, pk, days, lake = args
     data = SandboxData(config)
@@ -65,7 +66,7 @@ def _project_days(args: tuple) -> int:
     details = [r.parse_experiment_detail(bodies.detail(data, e)) for e in experiments.values()]
     goals = [r.parse_goal(g) for g in data.goals(pk)]
     keys = {str(g.goal_profile_id): g.goal_key for g in goals if g.goal_key}
-    metrics = {e.test_id: r.parse_metrics(bodies.metrics(data, e, None, None)) for e in experiments.values()}
+    metrics = {e.test_id: rr.parse_metrics(bodies.metrics(data, e, None, None)) for e in experiments.values()}
     snapshots = {
         "mida_experiments": details,
         "mida_experiment_variants": [v for d in details for v in rows.variant_items(d)],
@@ -88,22 +89,22 @@ def _project_days(args: tuple) -> int:
         results, segments = [], []
         for test_id in experiments_with_results(listed, day, "UTC"):
             e = experiments[test_id]
-            cumulative = r.parse_result(bodies.result(data, e, None, day))
+            cumulative = rr.parse_result(bodies.result(data, e, None, day))
             primary = GoalOfResult(cumulative.goal_key, cumulative.goal_name, cumulative.goal_type, True)
-            results += rows.result_items(r.parse_result(bodies.result(data, e, day, day)), window="day", goal=primary)
+            results += rows.result_items(rr.parse_result(bodies.result(data, e, day, day)), window="day", goal=primary)
             results += rows.result_items(cumulative, window="cumulative", goal=primary)
-            defined = r.parse_metrics(bodies.metrics(data, e, None, day)).definitions
+            defined = rr.parse_metrics(bodies.metrics(data, e, None, day)).definitions
             for d in {d.goal_key: d for d in defined if d.goal_key and d.goal_key != primary.goal_key}.values():
                 goal = next(g for g in data.goals(pk) if g["goal_key"] == d.goal_key)
                 secondary = GoalOfResult(d.goal_key, d.goal_name, d.goal_type, False)
                 results += rows.result_items(
-                    r.parse_result(bodies.result(data, e, day, day, goal)), window="day", goal=secondary
+                    rr.parse_result(bodies.result(data, e, day, day, goal)), window="day", goal=secondary
                 )
                 results += rows.result_items(
-                    r.parse_result(bodies.result(data, e, None, day, goal)), window="cumulative", goal=secondary
+                    rr.parse_result(bodies.result(data, e, None, day, goal)), window="cumulative", goal=secondary
                 )
             for dimension in DIMENSIONS:
-                split = r.parse_result(bodies.result(data, e, None, day, breakdown_by=dimension))
+                split = rr.parse_result(bodies.result(data, e, None, day, breakdown_by=dimension))
                 segments += [
                     SegmentItem(test_id, split.goal_key, dimension, s, v, split.start_date, split.end_date)
                     for s in split.breakdowns

@@ -1,7 +1,8 @@
-"""Tolerant readers for the values the APIs send in more than one form.
+"""Readers for the values the APIs send in more than one form.
 
-Each returns None for null or unreadable input rather than guessing: a
-missing number is unknown, not zero.
+The tolerant ones return None for null or unreadable input rather than
+guessing: a missing number is unknown, not zero. The strict ones, for what
+identifies an item or what a statistic rests on, raise ShapeError instead.
 """
 
 from __future__ import annotations
@@ -103,3 +104,31 @@ def snake_case(key: str) -> str:
     key = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
     key = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", key)
     return re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
+
+
+class ShapeError(ValueError):
+    """An item lacks what identifies it, or has the wrong type for it."""
+
+
+def required_int(item: dict, key: str) -> int:
+    value = to_int(item.get(key))
+    if value is None:
+        raise ShapeError(f"{key} is missing or not a whole number: {str(item.get(key))[:40]!r}")
+    return value
+
+
+def count(item: dict, key: str) -> int:
+    """A count the statistics rest on: absent is 0, but a value that is no whole number (a word, an object,
+    beyond int64) is a changed API, never silently 0."""
+    raw = item.get(key)
+    value = to_int(raw)
+    if value is None and raw is not None:
+        raise ShapeError(f"{key}: expected a whole number (int64), got {type(raw).__name__} {str(raw)[:40]!r}")
+    return value or 0
+
+
+def required_str(item: dict, key: str) -> str:
+    value = to_str(item.get(key))
+    if value is None or isinstance(item.get(key), (dict, list)):
+        raise ShapeError(f"{key} is missing")
+    return value

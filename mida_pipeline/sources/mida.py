@@ -14,6 +14,8 @@ from urllib.parse import quote
 import httpx
 
 from mida_pipeline.sources import records as r
+from mida_pipeline.sources import result_records as rr
+from mida_pipeline.sources.coerce import ShapeError
 from mida_pipeline.sources.errors import InvalidInputError, MalformedResponseError
 from mida_pipeline.sources.project_keys import is_project_key
 from mida_pipeline.sources.transport import AsyncTransport, RetryPolicy
@@ -38,14 +40,14 @@ class Endpoint:
 ENDPOINTS: dict[str, Endpoint] = {
     "experiments": Endpoint("/experiments", r.parse_experiment, "experiments", paged=True),
     "experiment": Endpoint("/experiment/{test_id}", r.parse_experiment_detail, "experiment"),
-    "result": Endpoint("/experiment/{test_id}/result", r.parse_result),
-    "timeseries": Endpoint("/experiment/{test_id}/timeseries", r.parse_timeseries),
+    "result": Endpoint("/experiment/{test_id}/result", rr.parse_result),
+    "timeseries": Endpoint("/experiment/{test_id}/timeseries", rr.parse_timeseries),
     "share_link": Endpoint("/experiment/{test_id}/share-link", r.parse_share_link),
     "goals": Endpoint("/goals", r.parse_goal, "goals", paged=True),
     "goal": Endpoint("/goal/{goal_profile_id}", r.parse_goal, "goal"),
     "events": Endpoint("/events", r.parse_event, "events", paged=True),
     "event": Endpoint("/event/{event_id}", r.parse_event, "event"),
-    "metrics": Endpoint("/experiment/{test_id}/metrics", r.parse_metrics),
+    "metrics": Endpoint("/experiment/{test_id}/metrics", rr.parse_metrics),
     "configuration": Endpoint("/configuration", r.parse_configuration, "configuration"),
     "projects": Endpoint("/projects", r.parse_project, "projects", paged=True),
 }
@@ -94,12 +96,12 @@ def _parse(name: str, path: str, body: dict) -> Any:
     try:
         if endpoint.paged:
             if not isinstance(item, list) or not all(isinstance(i, dict) for i in item):
-                raise r.ShapeError(f"{endpoint.item_key} is not a list of objects")
+                raise ShapeError(f"{endpoint.item_key} is not a list of objects")
             return [endpoint.parse(i) for i in item]
         if not isinstance(item, dict):
-            raise r.ShapeError(f"{endpoint.item_key or 'body'} is not an object")
+            raise ShapeError(f"{endpoint.item_key or 'body'} is not an object")
         return endpoint.parse(item)
-    except r.ShapeError as exc:
+    except ShapeError as exc:
         raise MalformedResponseError("mida", "GET", path, 200, detail=f"unexpected shape: {exc}") from None
 
 
@@ -221,7 +223,7 @@ class AsyncMidaClient:
         goal_key=None,
         report_phase=None,
         breakdown_by: str | None = None,
-    ) -> r.Result:
+    ) -> rr.Result:
         """`tz` is the dashboard's hour offset (days.utc_offset_hours), never a zone name."""
         params = _params(
             start_date=start_date,
@@ -236,7 +238,7 @@ class AsyncMidaClient:
 
     async def get_metrics(
         self, project_key: str, test_id: int, *, start_date=None, end_date=None, tz: float | None = None
-    ) -> r.Metrics:
+    ) -> rr.Metrics:
         params = _params(start_date=start_date, end_date=end_date, tz=tz)
         return await self._get("metrics", project_key, params, test_id=test_id)
 
@@ -247,7 +249,7 @@ class AsyncMidaClient:
         """Every project of the company `project_key` belongs to (the key is only the auth context)."""
         return self._list("projects", project_key, include_inactive=include_inactive or None)
 
-    async def get_timeseries(self, project_key: str, test_id: int, *, tz: float | None = None) -> r.Timeseries:
+    async def get_timeseries(self, project_key: str, test_id: int, *, tz: float | None = None) -> rr.Timeseries:
         return await self._get("timeseries", project_key, _params(tz=tz), test_id=test_id)
 
     async def get_share_link(self, project_key: str, test_id: int) -> r.ShareLink:

@@ -9,7 +9,7 @@ from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline.lake.writer import to_arrow
 from mida_pipeline.sandbox.data import SandboxConfig, SandboxData
 from mida_pipeline.sandbox.mida_api import result
-from mida_pipeline.sources.records import parse_result
+from mida_pipeline.sources.result_records import parse_result
 
 NOW = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
 DAY = date(2026, 3, 1)

@@ -10,7 +10,8 @@ import yaml
 from mida_pipeline.defs.metadata import column_schema
 from mida_pipeline.extract import rows
 from mida_pipeline.lake.schemas import TABLES, sql_type
-from mida_pipeline.sources.records import parse_experiment_detail, parse_result
+from mida_pipeline.sources.records import parse_experiment_detail
+from mida_pipeline.sources.result_records import parse_result
 
 SOURCES_YML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "staging" / "_sources.yml"
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mida_pipeline.sources import parse_metrics
 from mida_pipeline.sources import records as r
+from mida_pipeline.sources import result_records as rr
 from mida_pipeline.sources.bss import COUNTS
 from mida_pipeline.sources.coerce import snake_case, to_date, to_datetime, to_float, to_int, to_str
 
@@ -182,7 +183,7 @@ def test_result_variants_read_the_same_with_int_or_string_ids_and_counts(numbers
         {"variant_id": k if ids_as_int else str(k), "visitors": shown(v), "conversions": shown(c)}
         for k, (v, c) in enumerate(numbers)
     ]
-    result = r.parse_result({"test_id": "7", "status": "live", "status_code": 1, "variants": variants})
+    result = rr.parse_result({"test_id": "7", "status": "live", "status_code": 1, "variants": variants})
     assert [(v.variant_id, v.visitors, v.conversions) for v in result.variants] == [
         (str(k), v, c) for k, (v, c) in enumerate(numbers)
     ]

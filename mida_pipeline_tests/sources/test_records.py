@@ -8,6 +8,8 @@ import pytest
 
 from mida_pipeline.sources import MalformedResponseError
 from mida_pipeline.sources import records as r
+from mida_pipeline.sources import result_records as rr
+from mida_pipeline.sources.coerce import ShapeError
 
 
 def test_status_is_an_int_in_listings_and_a_word_with_a_code_in_results(mida, world, project):
@@ -87,10 +89,10 @@ def test_an_experiment_reads_the_same_in_every_form(item):
 
 
 def test_items_without_their_id_are_a_shape_error():
-    with pytest.raises(r.ShapeError, match="test_id is missing"):
+    with pytest.raises(ShapeError, match="test_id is missing"):
         r.parse_experiment({"test_name": "x"})
-    with pytest.raises(r.ShapeError, match="variants is not a list"):
-        r.parse_result({"test_id": 1, "variants": "oops"})
+    with pytest.raises(ShapeError, match="variants is not a list"):
+        rr.parse_result({"test_id": 1, "variants": "oops"})
 
 
 def test_a_result_without_variants_is_refused_with_the_path(mida, world, project):
