@@ -11,8 +11,9 @@ import pandas as pd
 
 from mida_pipeline.defs.rebuild import PARTITIONS_WRITTEN
 from mida_pipeline.extract.mida import Outcome
-from mida_pipeline.lake.schemas import TABLES, sql_type
+from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline.lake.storage import register
+from mida_pipeline.lake.table import sql_type
 from mida_pipeline.lake.writer import partition_files
 
 

@@ -11,7 +11,8 @@ import json
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from mida_pipeline.lake.schemas import TABLES, Column
+from mida_pipeline.lake.schemas import TABLES
+from mida_pipeline.lake.table import Column
 
 
 def raw_json(item: Any) -> str:

@@ -25,7 +25,8 @@ import duckdb
 import pyarrow.parquet as pq
 
 from mida_pipeline.lake import storage
-from mida_pipeline.lake.schemas import TABLES, Table, sql_type
+from mida_pipeline.lake.schemas import TABLES
+from mida_pipeline.lake.table import Table, sql_type
 from mida_pipeline.lake.writer import ALL_RECORDED, LAYOUTS_DIR, PART_FILE, layout_mark, record_layout
 
 

@@ -28,7 +28,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mida_pipeline.lake import storage
-from mida_pipeline.lake.schemas import TABLES, Table
+from mida_pipeline.lake.schemas import TABLES
+from mida_pipeline.lake.table import Table
 
 PART_FILE = "part.parquet"
 LAYOUTS_DIR = "_layouts"

@@ -9,7 +9,8 @@ import yaml
 
 from mida_pipeline.defs.metadata import column_schema
 from mida_pipeline.extract import rows
-from mida_pipeline.lake.schemas import TABLES, sql_type
+from mida_pipeline.lake.schemas import TABLES
+from mida_pipeline.lake.table import sql_type
 from mida_pipeline.sources.records import parse_experiment_detail
 from mida_pipeline.sources.result_records import parse_result
 
