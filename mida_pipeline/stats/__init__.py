@@ -1,7 +1,8 @@
 """Experiment statistics: the numbers Mida's result API does not give. NumPy and SciPy, no Dagster.
 
 `tests` holds the one-comparison functions; `frequentist`, `bayesian` and `multiple` the same ideas over whole
-arrays, which `scorecard` and `segments` use to score every variant of every experiment at once.
+arrays, which `comparison` (the scoring the two share), `scorecard` and `segments` use to score every variant of
+every experiment at once.
 """
 
 from mida_pipeline.stats.tests import (

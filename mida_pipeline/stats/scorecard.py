@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mida_pipeline.stats import bayesian, frequentist, multiple, verdicts
+from mida_pipeline.stats import comparison, frequentist, multiple, verdicts
 from mida_pipeline.stats.tests import MIN_SRM_VISITORS
 
 SRM_ALPHA = 0.001
@@ -67,128 +67,9 @@ EXPERIMENT = ["project_key", "test_id", "result_date"]
 GOAL = [*EXPERIMENT, "goal_id"]
 
 
-def empty(dtypes: dict[str, str] = DTYPES) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
-
-
-def _day(values) -> pd.Series:
-    return pd.to_datetime(pd.Series(values)).astype("datetime64[us]")
-
-
-def _prepare(results: pd.DataFrame) -> pd.DataFrame:
-    """Staging's result rows with the columns older lakes lack filled in, and one text id per goal."""
-    frame = results.copy()
-    defaults = {
-        "goal_key": None,
-        "goal_name": None,
-        "is_primary_goal": True,
-        "is_mab": False,
-        "traffic_weight": np.nan,
-        "status": None,
-        "stats_engine": None,
-        "confidence_threshold_percent": np.nan,
-        "revenue": np.nan,
-        "test_name": None,
-        "variant_name": None,
-        "is_control": False,
-    }
-    for column, value in defaults.items():
-        if column not in frame:
-            frame[column] = value
-    frame["result_date"] = _day(frame["result_date"]).to_numpy()
-    frame["variant_id"] = frame["variant_id"].astype(str)
-    frame["is_primary_goal"] = frame["is_primary_goal"].astype("boolean").fillna(True)
-    frame["goal_id"] = (
-        frame["is_primary_goal"].map({True: "p", False: "s"}).astype(str)
-        + "|"
-        + frame["goal_key"].astype("string").fillna("")
-    )
-    for column in ("visitors", "conversions"):
-        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(float)
-    # Rows in one order whatever order the warehouse scanned them in: sums of floats then add up the same way, and a
-    # re-run over the same lake gives the same figures to the last bit (the sample-ratio test's did not).
-    order = [
-        c
-        for c in (
-            "project_key",
-            "test_id",
-            "result_date",
-            "result_window",
-            "goal_id",
-            "dimension",
-            "segment",
-            "variant_id",
-        )
-        if c in frame
-    ]
-    return frame.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
-
-
-def _attach_control(frame: pd.DataFrame, group: list[str]) -> pd.DataFrame:
-    """Each row gets its group's control (the row flagged control, else variant '0'; the lowest id when several)."""
-    candidate = frame["is_control"].astype("boolean").fillna(False).astype(bool) | (frame["variant_id"] == "0")
-    control = (
-        frame[candidate]
-        .sort_values([*group, "variant_id"])
-        .drop_duplicates(group)[[*group, "variant_id", "visitors", "conversions", "revenue"]]
-        .rename(
-            columns={"variant_id": "control_id", "visitors": "nc", "conversions": "cc", "revenue": "control_revenue"}
-        )
-    )
-    frame = frame.merge(control, on=group, how="left")
-    frame["is_control"] = (frame["variant_id"] == frame["control_id"]).to_numpy()
-    return frame
-
-
-def _pairwise(frame: pd.DataFrame, alpha: np.ndarray) -> dict[str, np.ndarray]:
-    """The statistics of each variant against its control; NaN on control rows and where undefined."""
-    has_control = frame["control_id"].notna().to_numpy() & ~frame["is_control"].to_numpy()
-    nc, cc = frame["nc"].to_numpy(float), frame["cc"].to_numpy(float)
-    nv, cv = frame["visitors"].to_numpy(float), frame["conversions"].to_numpy(float)
-    nc, cc = np.where(has_control, nc, 0.0), np.where(has_control, cc, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(nv > 0, cv / nv, np.nan)
-        control_rate = np.where(nc > 0, cc / nc, np.nan)
-        abs_lift = rate - control_rate
-        rel_lift = np.where(control_rate > 0, rate / control_rate - 1, np.nan)
-    out = {
-        "conversion_rate": rate,
-        "control_rate": control_rate,
-        "abs_lift": abs_lift,
-        "rel_lift": rel_lift,
-        "p_value": frequentist.z_test_pooled(cc, nc, cv, nv),
-    }
-    out["ci_low"], out["ci_high"] = frequentist.wald_interval(cc, nc, cv, nv)
-    out["rel_ci_low"], out["rel_ci_high"] = frequentist.relative_interval(cc, nc, cv, nv, alpha)
-    chance, loss, loss_control = bayesian.posterior_comparison(cc, nc, cv, nv)
-    out.update(chance_to_beat_control=chance, expected_loss=loss, expected_loss_control=loss_control)
-    for key in ("p_value", "ci_low", "ci_high", "rel_ci_low", "rel_ci_high", "abs_lift", "rel_lift"):
-        out[key] = np.where(has_control, out[key], np.nan)
-    return out
-
-
-def _configuration(frame: pd.DataFrame, configuration: pd.DataFrame | None) -> pd.DataFrame:
-    """Each row's project configuration as of its day (the latest one before it, else the earliest after it)."""
-    columns = ["stats_engine", "tails", "confidence_threshold_percent"]
-    if configuration is None or configuration.empty:
-        return pd.DataFrame({f"config_{c}": [None] * len(frame) for c in columns}, index=frame.index)
-    config = configuration.rename(columns={c: f"config_{c}" for c in columns}).copy()
-    config["config_date"] = _day(config["config_date"]).to_numpy()
-    config = config.sort_values("config_date")[["project_key", "config_date", *(f"config_{c}" for c in columns)]]
-    config = config.drop_duplicates(["project_key", "config_date"], keep="last")
-    left = frame[["project_key", "result_date"]].reset_index().sort_values("result_date")
-    joined = []
-    for direction in ("backward", "forward"):
-        joined.append(
-            pd.merge_asof(
-                left, config, left_on="result_date", right_on="config_date", by="project_key", direction=direction
-            )
-            .set_index("index")
-            .sort_index()
-        )
-    backward, forward = joined
-    found = backward["config_date"].notna()
-    return backward.where(found, forward)[[f"config_{c}" for c in columns]].reindex(frame.index)
+def empty() -> pd.DataFrame:
+    """A scorecard with no rows, every column of its type."""
+    return comparison.empty(DTYPES)
 
 
 def _srm(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -219,7 +100,7 @@ def _arrival_rates(keys: pd.DataFrame, daily: pd.DataFrame | None) -> np.ndarray
     if daily is None or daily.empty:
         return np.full(len(keys), np.nan)
     key = ["project_key", "test_id", "goal_id", "variant_id"]
-    days = _prepare(daily)[[*key, "result_date", "visitors"]]
+    days = comparison.prepare(daily)[[*key, "result_date", "visitors"]]
     wanted = pd.Index(keys["result_date"].unique())
     # Each day-window row counts towards the as-of days 0 to 6 days after it: seven shifted copies, not a loop per row.
     shifted = [days.assign(result_date=days["result_date"] + pd.Timedelta(days=k)) for k in range(7)]
@@ -242,8 +123,8 @@ def score(
     """Every (project, experiment, day, goal) group of cumulative rows given, scored as of its own day."""
     if results.empty:
         return empty()
-    frame = _attach_control(_prepare(results), GOAL)
-    config = _configuration(frame, configuration)
+    frame = comparison.attach_control(comparison.prepare(results), GOAL)
+    config = comparison.configuration_as_of(frame, configuration)
     engine = frame["stats_engine"].astype("string").str.lower()
     engine = engine.where(
         engine.isin([verdicts.BAYESIAN, verdicts.FREQUENTIST]),
@@ -256,7 +137,7 @@ def score(
         pd.to_numeric(config["config_confidence_threshold_percent"], errors="coerce")
     )
     alpha = 1 - threshold.fillna(DEFAULT_THRESHOLD).to_numpy(float) / 100
-    stat = _pairwise(frame, alpha)
+    stat = comparison.pairwise(frame, alpha)
     out = pd.DataFrame(
         {
             "project_key": frame["project_key"],
@@ -340,21 +221,11 @@ def score(
         ascending=[True, True, True, False, True, True],
         na_position="first",
     )
-    return _typed(out.reset_index(drop=True))
-
-
-def _typed(frame: pd.DataFrame, dtypes: dict[str, str] = DTYPES) -> pd.DataFrame:
-    """The output columns in order, each of its declared type, NaN turned into null."""
-    frame = frame[list(dtypes)].copy()
-    for column, dtype in dtypes.items():
-        if dtype in ("Float64", "Int64"):
-            frame[column] = pd.array(pd.to_numeric(frame[column], errors="coerce").to_numpy(float), dtype="Float64")
-        frame[column] = frame[column].astype(dtype)
-    return frame
+    return comparison.typed(out.reset_index(drop=True), DTYPES)
 
 
 def _latest(cumulative: pd.DataFrame) -> pd.DataFrame:
-    day = _day(cumulative["result_date"])
+    day = comparison.as_day(cumulative["result_date"])
     latest = day.groupby([cumulative["project_key"].to_numpy(), cumulative["test_id"].to_numpy()]).transform("max")
     return cumulative[(day == latest).to_numpy()]
 
@@ -385,6 +256,6 @@ def scorecard_daily(
     if cumulative.empty:
         return empty()
     if days is not None:
-        wanted = set(_day(list(days)))
-        cumulative = cumulative[_day(cumulative["result_date"]).isin(wanted).to_numpy()]
+        wanted = set(comparison.as_day(list(days)))
+        cumulative = cumulative[comparison.as_day(cumulative["result_date"]).isin(wanted).to_numpy()]
     return score(cumulative, configuration, daily, sequential_tuning=sequential_tuning)

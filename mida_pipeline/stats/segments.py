@@ -10,15 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mida_pipeline.stats.scorecard import (
-    DEFAULT_THRESHOLD,
-    _attach_control,
-    _configuration,
-    _pairwise,
-    _prepare,
-    _typed,
-    empty,
-)
+from mida_pipeline.stats import comparison
+from mida_pipeline.stats.scorecard import DEFAULT_THRESHOLD
 from mida_pipeline.stats.scorecard import DTYPES as SCORECARD_DTYPES
 
 # A segment's row: the scorecard's columns it shares (typed as the scorecard types them), and its own.
@@ -57,16 +50,16 @@ def segment_scorecard(segments: pd.DataFrame, configuration: pd.DataFrame | None
     segment and variant, each variant against control within the same segment. The relative interval is at
     the project's threshold (95 % when it states none), as in the scorecard."""
     if segments.empty:
-        return empty(DTYPES)
-    frame = _prepare(segments)
+        return comparison.empty(DTYPES)
+    frame = comparison.prepare(segments)
     latest = frame.groupby(["project_key", "test_id"])["result_date"].transform("max")
     frame = frame[frame["result_date"] == latest].reset_index(drop=True)
     frame["segment"] = frame["segment"].astype("string").fillna("(unknown)")
-    frame = _attach_control(frame, GROUP)
-    config = _configuration(frame, configuration)
+    frame = comparison.attach_control(frame, GROUP)
+    config = comparison.configuration_as_of(frame, configuration)
     threshold = pd.to_numeric(config["config_confidence_threshold_percent"], errors="coerce")
     alpha = 1 - threshold.fillna(DEFAULT_THRESHOLD).to_numpy(float) / 100
-    stat = _pairwise(frame, alpha)
+    stat = comparison.pairwise(frame, alpha)
     visitors = frame["visitors"].to_numpy(float)
     revenue = pd.to_numeric(frame["revenue"], errors="coerce").to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -93,4 +86,4 @@ def segment_scorecard(segments: pd.DataFrame, configuration: pd.DataFrame | None
     out = out.sort_values(["project_key", "test_id", "goal_key", "dimension", "segment", "variant_id"]).reset_index(
         drop=True
     )
-    return _typed(out, DTYPES)
+    return comparison.typed(out, DTYPES)
