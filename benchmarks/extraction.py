@@ -33,8 +33,8 @@ from mida_pipeline.extract.mida import (
     extract_results,
     extract_segments,
     extract_snapshot,
-    now_utc,
 )
+from mida_pipeline.extract.units import now_utc
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline.sources import AsyncMidaClient
 

@@ -6,7 +6,7 @@ from mida_pipeline.defs.metadata import fail_on_errors, run_metadata, spec_metad
 from mida_pipeline.defs.partitions import daily, partition_days, weekly
 from mida_pipeline.defs.resources import BssApi, Lake
 from mida_pipeline.extract.bss import TABLE, extract_bss
-from mida_pipeline.extract.mida import now_utc
+from mida_pipeline.extract.units import now_utc
 
 GROUP = "bss_raw"
 KINDS = {"python", "parquet"}

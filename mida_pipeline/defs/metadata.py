@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from mida_pipeline.defs.rebuild import PARTITIONS_WRITTEN
-from mida_pipeline.extract.mida import Outcome
+from mida_pipeline.extract.units import Outcome
 from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline.lake.storage import register
 from mida_pipeline.lake.table import sql_type

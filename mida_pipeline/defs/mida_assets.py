@@ -16,6 +16,7 @@ from mida_pipeline.defs.metadata import fail_on_errors, run_metadata, spec_metad
 from mida_pipeline.defs.partitions import daily, partition_days
 from mida_pipeline.defs.resources import Lake, MidaApi
 from mida_pipeline.extract import mida as extract
+from mida_pipeline.extract import units
 from mida_pipeline.lake.schemas import TABLES
 
 GROUP = "mida_raw"
@@ -38,7 +39,7 @@ def _run(extract_fn, context, mida: MidaApi, *, snapshot: bool, company: bool = 
     """Runs `extract_fn(client, keys, days, tz, captured_at)` for the run's days and projects (inside `lake.landing`)."""
     s = mida.settings()
     days = partition_days(context)
-    captured_at = extract.now_utc()
+    captured_at = units.now_utc()
     if snapshot:
         _refuse_late(days, captured_at, s)
 

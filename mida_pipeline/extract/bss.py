@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from mida_pipeline import days as cal
 from mida_pipeline.extract import rows
-from mida_pipeline.extract.mida import Outcome
+from mida_pipeline.extract.units import Outcome
 from mida_pipeline.lake.writer import LAKE_ERRORS, write_partition
 from mida_pipeline.sources.errors import API_ERRORS
 

@@ -1,9 +1,9 @@
 """Mida extraction: what a sync fetches and where it lands, without Dagster.
 
-Each unit of work is one project (snapshots) or one project-day (results); a
-unit writes its partitions only when all its calls succeeded, so a failure
-leaves the lake as it was for that unit and the other units go on. Units run
-concurrently; the client bounds the calls in flight per API host.
+Each unit of work (units.py) is one project (snapshots) or one project-day
+(results); a unit writes its partitions only when all its calls succeeded, so
+a failure leaves the lake as it was for that unit and the other units go on.
+Units run concurrently; the client bounds the calls in flight per API host.
 
 Only the failures a unit can meet in normal operation (an API answer, the
 lake refusing a write) are recorded per unit; anything else is a bug and
@@ -13,69 +13,16 @@ fails the run with its traceback.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from mida_pipeline import days as cal
-from mida_pipeline.extract import rows
+from mida_pipeline.extract import rows, units
 from mida_pipeline.extract.rows import GoalOfResult
-from mida_pipeline.lake.writer import LAKE_ERRORS, write_partition
-from mida_pipeline.sources.errors import API_ERRORS
+from mida_pipeline.lake.writer import write_partition
 from mida_pipeline.sources.mida import validate_project_key
-
-# Project-days whose results are fetched at once: enough to keep the client's
-# connections busy, few enough that memory stays flat however long the range.
-UNITS_IN_FLIGHT = 16
-# What stops one unit and lets the others go on: the API's answers and the lake's refusals.
-UNIT_FAILURES = (*API_ERRORS, *LAKE_ERRORS)
-
-
-@dataclass
-class Outcome:
-    """What one asset run did, per project: rows written per table, or the error that stopped it."""
-
-    rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    rows_by_project: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
-    errors: dict[str, str] = field(default_factory=dict)
-    partitions: int = 0
-
-    def wrote(self, table: str, project_key: str | None, n: int) -> None:
-        self.rows[table] += n
-        self.rows_by_project[table][project_key or "-"] += n
-        self.partitions += 1
-
-
-async def _collect(listing) -> list:
-    if hasattr(listing, "__aiter__"):
-        return [item async for item in listing]
-    if asyncio.iscoroutine(listing):
-        listing = await listing
-    return list(listing)
-
-
-async def _write(lake_dir, table: str, rows_: list[dict], *, day: date, project_key: str | None) -> None:
-    # Encoding and fsync happen in a worker thread, so the event loop keeps other units' calls moving meanwhile.
-    await asyncio.to_thread(write_partition, lake_dir, table, rows_, day=day, project_key=project_key)
-
-
-async def _each_day(write_day: Callable[[date], Any], days: list[date]) -> list:
-    # A snapshot lands in every day of a range: the days are built and written in the worker threads (a
-    # handful at a time, so memory stays flat), not one fsync after another on the event loop.
-    return await asyncio.gather(*(asyncio.to_thread(write_day, day) for day in days))
-
-
-async def _per_project(project_keys: Iterable[str], outcome: Outcome, work: Callable[[str], Awaitable[None]]) -> None:
-    async def guarded(pk: str) -> None:
-        try:
-            await work(pk)
-        except UNIT_FAILURES as exc:  # one project's failure must not stop the others
-            outcome.errors[pk] = str(exc)
-
-    await asyncio.gather(*(guarded(pk) for pk in project_keys))
 
 
 def _snapshot_writer(lake_dir, tables: dict[str, list], *, pk: str | None, captured_at: datetime, tz: str):
@@ -92,8 +39,10 @@ def _snapshot_writer(lake_dir, tables: dict[str, list], *, pk: str | None, captu
     return write_day
 
 
-async def _snapshot(outcome: Outcome, lake_dir, tables: dict[str, list], days, *, pk, captured_at, tz) -> None:
-    for written in await _each_day(_snapshot_writer(lake_dir, tables, pk=pk, captured_at=captured_at, tz=tz), days):
+async def _snapshot(outcome: units.Outcome, lake_dir, tables: dict[str, list], days, *, pk, captured_at, tz) -> None:
+    for written in await units.each_day(
+        _snapshot_writer(lake_dir, tables, pk=pk, captured_at=captured_at, tz=tz), days
+    ):
         for table, n in written.items():
             outcome.wrote(table, pk, n)
 
@@ -143,12 +92,14 @@ def experiment_goals(detail, metrics, goal_keys_by_profile: dict[str, str]) -> l
 
 async def extract_experiments(
     client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime
-) -> Outcome:
+) -> units.Outcome:
     """Snapshot each project's experiments (listing + detail), their variants and their goals into every day asked."""
-    outcome = Outcome()
+    outcome = units.Outcome()
 
     async def one(pk: str) -> None:
-        listed, goals = await asyncio.gather(_collect(client.list_experiments(pk)), _collect(client.list_goals(pk)))
+        listed, goals = await asyncio.gather(
+            units.collect(client.list_experiments(pk)), units.collect(client.list_goals(pk))
+        )
         details = await asyncio.gather(*(client.get_experiment(pk, e.test_id) for e in listed))
         metrics = await asyncio.gather(*(client.get_metrics(pk, e.test_id) for e in listed))
         keys = {str(g.goal_profile_id): g.goal_key for g in goals if g.goal_key}
@@ -161,7 +112,7 @@ async def extract_experiments(
         }
         await _snapshot(outcome, lake_dir, tables, days, pk=pk, captured_at=captured_at, tz=tz)
 
-    await _per_project(project_keys, outcome, one)
+    await units.per_project(project_keys, outcome, one)
     return outcome
 
 
@@ -171,29 +122,29 @@ async def _one(call: Awaitable) -> list:
 
 # The project-level snapshots: the table and how one project's items are fetched.
 SNAPSHOTS: dict[str, Callable[[Any, str], Awaitable[list]]] = {
-    "mida_goals": lambda client, pk: _collect(client.list_goals(pk)),
-    "mida_events": lambda client, pk: _collect(client.list_events(pk)),
+    "mida_goals": lambda client, pk: units.collect(client.list_goals(pk)),
+    "mida_events": lambda client, pk: units.collect(client.list_events(pk)),
     "mida_project_configuration": lambda client, pk: _one(client.get_configuration(pk)),
 }
 
 
 async def extract_snapshot(
     client, lake_dir: Path, table: str, project_keys, days: list[date], tz: str, captured_at: datetime
-) -> Outcome:
+) -> units.Outcome:
     """Goals, events or configuration: one fetch per project, written into every partition day asked."""
-    outcome = Outcome()
+    outcome = units.Outcome()
 
     async def one(pk: str) -> None:
         items = await SNAPSHOTS[table](client, pk)
         await _snapshot(outcome, lake_dir, {table: items}, days, pk=pk, captured_at=captured_at, tz=tz)
 
-    await _per_project(project_keys, outcome, one)
+    await units.per_project(project_keys, outcome, one)
     return outcome
 
 
 async def list_company_projects(client, auth_key: str) -> list:
     """Every project of the company, paused ones included (`is_active` tells them apart)."""
-    return await _collect(client.list_projects(auth_key, include_inactive=True))
+    return await units.collect(client.list_projects(auth_key, include_inactive=True))
 
 
 async def discover_projects(client, auth_key: str) -> tuple[str, ...]:
@@ -205,15 +156,15 @@ async def discover_projects(client, auth_key: str) -> tuple[str, ...]:
 
 async def extract_projects(
     client, lake_dir: Path, auth_key: str, days: list[date], tz: str, captured_at: datetime
-) -> Outcome:
+) -> units.Outcome:
     """The company's projects (one listing, through the first configured key), into every day asked."""
-    outcome = Outcome()
+    outcome = units.Outcome()
 
     async def one(pk: str) -> None:
         items = await list_company_projects(client, pk)
         await _snapshot(outcome, lake_dir, {"mida_projects": items}, days, pk=None, captured_at=captured_at, tz=tz)
 
-    await _per_project([auth_key], outcome, one)
+    await units.per_project([auth_key], outcome, one)
     return outcome
 
 
@@ -234,28 +185,13 @@ class _Listings:
 
     def __call__(self, pk: str) -> asyncio.Task:
         if pk not in self.tasks:
-            self.tasks[pk] = asyncio.ensure_future(_collect(self.client.list_experiments(pk)))
+            self.tasks[pk] = asyncio.ensure_future(units.collect(self.client.list_experiments(pk)))
         return self.tasks[pk]
-
-
-async def _per_project_day(project_keys, days, outcome: Outcome, work: Callable[[str, date], Awaitable[None]]) -> None:
-    gate = asyncio.Semaphore(UNITS_IN_FLIGHT)
-
-    async def unit(pk: str, day: date) -> None:
-        async with gate:
-            if pk in outcome.errors:
-                return
-            try:
-                await work(pk, day)
-            except UNIT_FAILURES as exc:
-                outcome.errors.setdefault(pk, f"{day}: {exc}")
-
-    await asyncio.gather(*(unit(pk, day) for day in days for pk in project_keys))
 
 
 async def extract_results(
     client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime
-) -> Outcome:
+) -> units.Outcome:
     """Every goal's result of each experiment for the day alone and cumulative to the day, reproducible for any past day.
 
     The primary goal is asked without a goal parameter (the API resolves it, as the dashboard does); each
@@ -264,7 +200,7 @@ async def extract_results(
     experiments snapshot, so results backfill even when snapshots are refused (MIDA_REFUSE_LATE_CAPTURE) or a
     snapshot run failed for another project.
     """
-    outcome = Outcome()
+    outcome = units.Outcome()
     listing = _Listings(client)
 
     async def goal_rows(pk: str, test_id: int, day: date, offset: float, goal: GoalOfResult | None) -> tuple:
@@ -298,10 +234,10 @@ async def extract_results(
         batches = await asyncio.gather(*(fetch(pk, tid, day) for tid in ids))
         items = [i for batch in batches for i in batch]
         out = rows.make_rows("mida_experiment_results", items, day=day, captured_at=captured_at, project_key=pk)
-        await _write(lake_dir, "mida_experiment_results", out, day=day, project_key=pk)
+        await units.write(lake_dir, "mida_experiment_results", out, day=day, project_key=pk)
         outcome.wrote("mida_experiment_results", pk, len(out))
 
-    await _per_project_day(project_keys, days, outcome, work)
+    await units.per_project_day(project_keys, days, outcome, work)
     return outcome
 
 
@@ -319,9 +255,9 @@ class SegmentItem(NamedTuple):
 
 async def extract_segments(
     client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime, dimensions: tuple[str, ...]
-) -> Outcome:
+) -> units.Outcome:
     """Each experiment's cumulative primary-goal result broken down by every dimension asked (MIDA_BREAKDOWNS)."""
-    outcome = Outcome()
+    outcome = units.Outcome()
     listing = _Listings(client)
 
     async def fetch(pk: str, test_id: int, day: date, dimension: str) -> list[SegmentItem]:
@@ -339,12 +275,8 @@ async def extract_segments(
         batches = await asyncio.gather(*(fetch(pk, tid, day, d) for tid in ids for d in dimensions))
         items = [i for batch in batches for i in batch]
         out = rows.make_rows("mida_experiment_result_segments", items, day=day, captured_at=captured_at, project_key=pk)
-        await _write(lake_dir, "mida_experiment_result_segments", out, day=day, project_key=pk)
+        await units.write(lake_dir, "mida_experiment_result_segments", out, day=day, project_key=pk)
         outcome.wrote("mida_experiment_result_segments", pk, len(out))
 
-    await _per_project_day(project_keys, days, outcome, work)
+    await units.per_project_day(project_keys, days, outcome, work)
     return outcome
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

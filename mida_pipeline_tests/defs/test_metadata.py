@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 
 from mida_pipeline.defs.metadata import fail_on_errors
-from mida_pipeline.extract.mida import Outcome
+from mida_pipeline.extract.units import Outcome
 
 
 def test_a_partial_failure_names_the_failed_units_and_says_the_others_landed():

@@ -7,7 +7,7 @@ import pytest
 
 from mida_pipeline.defs.metadata import fail_on_errors
 from mida_pipeline.defs.rebuild import landed, rebuild_models
-from mida_pipeline.extract.mida import Outcome
+from mida_pipeline.extract.units import Outcome
 
 
 def raw_run(instance: dg.DagsterInstance, written: int, failed: int) -> str:
