@@ -6,7 +6,7 @@ so a failure leaves the previous report as it was, never half a page.
 A daily build redraws only what changed. Each experiment's section is keyed by
 a content hash of the rows it shows (its scorecard rows and the facts of
 dim_experiments it prints), each page by its sections and the store's rows;
-the hashes and the sections drawn are kept beside the report (`.report/`), and
+the hashes and the sections drawn are kept beside the report (state.py), and
 a page whose hash is unchanged is not written again. An ended experiment is
 drawn once after it ended and kept: its numbers no longer move, only the day
 they are "as of" would. Many sections to draw are drawn in parallel processes.
@@ -15,11 +15,9 @@ they are "as of" would. Many sections to draw are drawn in parallel processes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
-import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -39,9 +37,8 @@ from mida_pipeline.report.page import (
     project_page,
     store_section,
 )
+from mida_pipeline.report.state import BuildState, content_hash, write_all
 
-STATE_DIR = ".report"  # beside the pages: what each was built from, and the sections drawn
-STATE_VERSION = 1
 # The facts of dim_experiments a section prints or orders by; others (last_seen_on) move daily without showing.
 SHOWN_FACTS = ["test_name", "status", "primary_goal_name"]
 # Drawing a section takes ~0.1-0.2 s; under this many, starting worker processes costs more than it saves.
@@ -74,18 +71,6 @@ def _order(project: ProjectData) -> list[int]:
     return sorted(ids, key=lambda t: (t not in live, t))
 
 
-def _digest(*parts) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, pd.DataFrame):
-            h.update(pd.util.hash_pandas_object(part.reset_index(drop=True), index=False).values.tobytes())
-            h.update(repr(list(part.columns)).encode())
-        else:
-            h.update(json.dumps(part, sort_keys=True, default=str).encode())
-        h.update(b"\x00")
-    return h.hexdigest()
-
-
 def _card(project: ProjectData, test_id: int) -> pd.DataFrame:
     """The experiment's scorecard rows: its primary goal first, then each secondary goal, control first in each."""
     rows = project.scorecard[project.scorecard["test_id"] == test_id]
@@ -111,7 +96,7 @@ def _info(project: ProjectData, test_id: int) -> pd.Series | None:
 def _experiment_hash(project: ProjectData, test_id: int) -> str:
     info = _info(project, test_id)
     facts = {} if info is None else {k: info.get(k) for k in SHOWN_FACTS}
-    return _digest(facts, _card(project, test_id), _segments(project, test_id))
+    return content_hash(facts, _card(project, test_id), _segments(project, test_id))
 
 
 def _draw(
@@ -166,65 +151,6 @@ def _store(data: ReportData) -> tuple[str, dict[str, bytes]]:
     return store_section(data.store_daily, data.store_weekly, pictures), pictures
 
 
-def _write_all(files: dict[Path, str | bytes]) -> None:
-    """Write every file beside its target, then rename each into place."""
-    staged = []
-    try:
-        for target, content in files.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-            if isinstance(content, bytes):
-                tmp.write_bytes(content)
-            else:
-                tmp.write_text(content, encoding="utf-8")
-            staged.append((tmp, target))
-        for tmp, target in staged:
-            os.replace(tmp, target)
-    finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-
-
-class _State:
-    """What the last build drew, kept in `<report>/.report/`: hashes in state.json, sections and charts beside it."""
-
-    def __init__(self, out_dir: Path, fresh: bool):
-        self.dir = out_dir / STATE_DIR
-        self.file = self.dir / "state.json"
-        saved = {}
-        if not fresh and self.file.exists():
-            try:
-                saved = json.loads(self.file.read_text())
-            except (OSError, ValueError):  # unreadable: the build draws everything, as the first one did
-                saved = {}
-        if saved.get("version") != STATE_VERSION:
-            saved = {}
-        self.saved = saved
-        self.new: dict = {
-            "version": STATE_VERSION,
-            "pages": dict(saved.get("pages", {})),
-            "experiments": dict(saved.get("experiments", {})),
-        }
-
-    def section_path(self, key: str, test_id: int) -> Path:
-        return self.dir / "sections" / key / f"{test_id}.html"
-
-    def chart_path(self, name: str) -> Path:
-        return self.dir / "charts" / f"{name}.png"
-
-    def kept_section(self, key: str, test_id: int, digest: str, ended: bool) -> dict | None:
-        """The last build's section of this experiment, when it still shows the same rows (or ended, once drawn)."""
-        before = self.saved.get("experiments", {}).get(f"{key}/{test_id}")
-        if not before or not self.section_path(key, test_id).exists():
-            return None
-        if before["hash"] == digest or (ended and before.get("ended")):
-            return before
-        return None
-
-    def page_unchanged(self, name: str, digest: str, path: Path) -> bool:
-        return self.saved.get("pages", {}).get(name) == digest and path.exists()
-
-
 def build_report(
     warehouse: Path,
     out_dir: Path,
@@ -239,11 +165,11 @@ def build_report(
     now = now or datetime.now(timezone.utc)
     data = load(warehouse, projects, lake_dir, with_series=False)
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = _State(out_dir, fresh=rerender)
+    state = BuildState(out_dir, fresh=rerender)
     output = ReportOutput(directory=out_dir, index=out_dir / "index.html")
     files: dict[Path, str | bytes] = {}
 
-    store_hash = _digest(data.store_daily, data.store_weekly)
+    store_hash = content_hash(data.store_daily, data.store_weekly)
     store_file = state.dir / "store.html"
     if state.saved.get("store") == store_hash and store_file.exists():
         store_html = store_file.read_text(encoding="utf-8")
@@ -297,7 +223,7 @@ def build_report(
         scored = set(project.scorecard["test_id"])
         not_started = [str(r["test_name"]) for _, r in project.experiments.iterrows() if r["test_id"] not in scored]
         path = out_dir / f"{key}.html"
-        page_hash = _digest(section_hashes, badges, not_started, store_hash)
+        page_hash = content_hash(section_hashes, badges, not_started, store_hash)
         lift_png = state.chart_path(f"lift_{key}")
         if not state.page_unchanged(key, page_hash, path):
             files[path] = project_page(key, sections, badges, not_started, store_html, now)
@@ -317,12 +243,12 @@ def build_report(
         output.verdicts[key] = verdicts
         index_rows.append({"project_key": key, "file": path.name, "experiments": len(sections), "verdicts": verdicts})
 
-    index_hash = _digest([{**r, "verdicts": dict(r["verdicts"])} for r in index_rows], store_hash)
+    index_hash = content_hash([{**r, "verdicts": dict(r["verdicts"])} for r in index_rows], store_hash)
     if not state.page_unchanged("index.html", index_hash, output.index):
         files[output.index] = index_page(index_rows, store_html, now)
     state.new["pages"]["index.html"] = index_hash
     output.written = sorted(p for p in files if p.suffix == ".html" and p.parent == out_dir)
     # The pages and sections first, the hashes last: a build killed in between draws again, never skips a change.
-    _write_all(files)
-    _write_all({state.file: json.dumps(state.new, sort_keys=True)})
+    write_all(files)
+    write_all({state.file: json.dumps(state.new, sort_keys=True)})
     return output

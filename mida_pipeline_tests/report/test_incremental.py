@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from benchmarks.report import write_marts
-from mida_pipeline.report import build, build_report
+from mida_pipeline.report import build, build_report, state
 
 LAST = date(2026, 3, 20)
 NOW = datetime(2026, 3, 21, 6, tzinfo=timezone.utc)
@@ -102,6 +102,6 @@ def test_sections_drawn_in_worker_processes_are_the_ones_drawn_in_process(report
 
 def test_a_lost_section_is_drawn_again_not_left_out(report):
     warehouse, out, _ = report
-    (out / build.STATE_DIR / "sections" / "shop-002" / "3001.html").unlink()
+    (out / state.STATE_DIR / "sections" / "shop-002" / "3001.html").unlink()
     again = build_report(warehouse, out, now=NOW, workers=1)
     assert again.drawn == 1 and 'data-test-id="3001"' in (out / "shop-002.html").read_text()
