@@ -116,7 +116,11 @@ def dagster_dev_until_graph(timeout: float = 600) -> float:
             raise RuntimeError(f"dagster dev served no asset graph within {timeout:.0f} s")
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # seen once: `dagster dev` kept running after SIGTERM
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 def run(repeats: int) -> list[Figure]:
