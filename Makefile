@@ -18,11 +18,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m mida_pipeline.defs.dbt_project
 	@touch $(STAMP)
 
+# Both CPUs (pytest-xdist; a module's tests share a worker, mida_pipeline_tests/scheduling.py), and the 15 slowest
+# tests at the end, so a test that grows slow is seen the day it does. TEST_ARGS adds to it (-k, a path, -x).
+XDIST := -n $(or $(TEST_WORKERS),2) --dist loadgroup --no-loadscope-reorder
 test: $(BENCH_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(XDIST) --durations=15 $(TEST_ARGS)
 
+# The edit-test loop: no whole pipelines, no dbt, no Dagster runs, no browser, no PostgreSQL.
 test-fast: $(BENCH_STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q $(XDIST) --durations=15 -m "not (slow or dbt or dagster or browser or postgres)" $(TEST_ARGS)
 
 # Python by ruff, lint and format ([tool.ruff] in pyproject.toml), the dbt models by sqlfluff (.sqlfluff).
 lint: $(STAMP)

@@ -8,13 +8,15 @@ from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline_tests.helpers import run_cli, sandbox_env
 
+pytest_plugins = ["mida_pipeline_tests.kinds", "mida_pipeline_tests.scheduling"]
 
-@pytest.fixture(scope="session", autouse=True)
-def dbt_manifest():
-    """The dbt manifest the code location reads, prepared once (as `make install` does), never on import."""
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The dbt manifest the code location reads, prepared once (as `make install` does) before any test, never on
+    import; a parse it needs is no test's work."""
     from mida_pipeline.defs.dbt_project import prepare_manifest
 
-    return prepare_manifest()
+    prepare_manifest()
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ from mida_pipeline.lake.catalog import refresh_raw_views
 from mida_pipeline.lake.warehouse import Warehouse
 from mida_pipeline.lake.writer import write_partition
 
+pytestmark = pytest.mark.dbt
+
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 DBT = Path(sys.executable).with_name("dbt")
 D1, D2, D3, D4 = (date(2026, 3, 2) + timedelta(days=i) for i in range(4))  # Monday to Thursday

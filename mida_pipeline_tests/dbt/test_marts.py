@@ -16,6 +16,8 @@ from scipy import integrate, stats
 from mida_pipeline.lake.writer import write_partition
 from mida_pipeline_tests.dbt.helpers import build_models
 
+pytestmark = [pytest.mark.dagster, pytest.mark.dbt]
+
 D1, D2, D3, D4 = (date(2026, 3, 1) + timedelta(days=i) for i in range(4))
 MARTS = ["dim_experiments", "dim_goals", "dim_events", "fct_experiment_variant_daily", "fct_experiment_scorecard",
          "fct_store_traffic_daily", "fct_store_traffic_weekly"]

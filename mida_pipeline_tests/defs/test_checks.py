@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from mida_pipeline.defs.checks import _check
 from mida_pipeline.defs.resources import Lake
 
 
+@pytest.mark.dagster
 def test_a_failed_check_shows_its_offending_rows_as_a_table(tmp_path):
     offending = _check("two_rows", "mida_goals", "Never any row.", "SELECT * FROM (VALUES (1, 'a'), (2, 'b')) t(n, s)")
     defs = dg.Definitions(

@@ -14,14 +14,6 @@ import pytest
 from mida_pipeline_tests.helpers import REPO
 
 
-@pytest.fixture(scope="module", autouse=True)
-def dbt_manifest():
-    """The code location reads a prepared manifest (`make install` prepares it); prepared here explicitly too."""
-    from mida_pipeline.defs.dbt_project import prepare_manifest
-
-    return prepare_manifest()
-
-
 def test_definitions_load_and_validate():
     from mida_pipeline.definitions import defs
 
@@ -167,7 +159,7 @@ print(json.dumps({"events": events, "changed": sorted(k for k in before.keys() |
 
 
 def test_importing_the_code_location_starts_no_process_and_changes_no_environment_variable():
-    # The manifest is prepared (dbt_manifest above), as the command line and `make install` do: the import only reads it.
+    # The manifest is prepared (the suite's session start), as the command line and `make install` do: the import only reads it.
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_IS_DEV_CLI"}
     proc = subprocess.run(
         [sys.executable, "-c", IMPORT_PROBE], env=env, cwd=REPO, capture_output=True, text=True, timeout=300

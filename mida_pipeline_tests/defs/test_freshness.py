@@ -51,6 +51,7 @@ def instance():
         yield instance
 
 
+@pytest.mark.dagster
 def test_a_source_that_stopped_delivering_fails_its_freshness_check(instance):
     for table in RAW:
         landed(instance, table, hours_ago=2)
@@ -61,6 +62,7 @@ def test_a_source_that_stopped_delivering_fails_its_freshness_check(instance):
     assert {t for t, e in verdicts.items() if not e.passed} == {"mida_goals"}
 
 
+@pytest.mark.dagster
 def test_a_table_that_never_landed_is_not_fresh(instance):
     verdicts = evaluate(instance)
     assert set(verdicts) == set(RAW) and not any(e.passed for e in verdicts.values())

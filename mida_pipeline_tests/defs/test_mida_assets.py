@@ -9,6 +9,8 @@ from mida_pipeline import days as cal
 from mida_pipeline.defs.mida_assets import mida_experiment_results, mida_experiments, mida_goals
 from mida_pipeline.defs.resources import resources
 
+pytestmark = pytest.mark.dagster
+
 YESTERDAY = cal.latest_complete_day("UTC")
 
 

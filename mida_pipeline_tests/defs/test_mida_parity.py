@@ -17,6 +17,8 @@ from mida_pipeline.lake.catalog import refresh_raw_views
 from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.server import SandboxServer
 
+pytestmark = pytest.mark.dagster
+
 # Paris leaves summer time at 03:00 on 2026-10-25: that day begins at +2 like the 24th; the 26th begins at +1.
 DAYS = {date(2026, 10, 24): 2.0, date(2026, 10, 25): 2.0, date(2026, 10, 26): 1.0}
 TZ = "Europe/Paris"

@@ -9,6 +9,8 @@ from mida_pipeline.defs.metadata import fail_on_errors
 from mida_pipeline.defs.rebuild import landed, rebuild_models
 from mida_pipeline.extract.units import Outcome
 
+pytestmark = pytest.mark.dagster
+
 
 def raw_run(instance: dg.DagsterInstance, written: int, failed: int) -> str:
     """One run of a raw asset that wrote `written` partitions and failed for `failed` projects."""

@@ -21,6 +21,7 @@ def materialize_goals():
     return dg.materialize([mida_goals], resources=resources(), partition_key="2026-01-01", raise_on_error=False)
 
 
+@pytest.mark.dagster
 def test_a_missing_api_key_stops_the_run_naming_the_variable(env, monkeypatch):
     monkeypatch.setenv("MIDA_PROJECT_KEYS", "shop-a")
     with pytest.raises(dg.DagsterInvalidConfigError, match="MIDA_API_KEY"):
@@ -28,6 +29,7 @@ def test_a_missing_api_key_stops_the_run_naming_the_variable(env, monkeypatch):
     assert not (env / "lake").exists()
 
 
+@pytest.mark.dagster
 def test_a_malformed_project_key_stops_the_run_naming_the_variable(env, monkeypatch):
     monkeypatch.setenv("MIDA_API_KEY", "SENTINEL-secret-1")
     monkeypatch.setenv("MIDA_PROJECT_KEYS", "shop-a,has space")

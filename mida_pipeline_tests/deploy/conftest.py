@@ -14,14 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mida_pipeline.defs.dbt_project import prepare_manifest
 from mida_pipeline_tests.deploy.helpers import PG_USER, free_port
-
-
-@pytest.fixture(scope="session", autouse=True)
-def dbt_manifest():
-    """The code location reads a prepared manifest; the daemon's and webserver's processes must find it."""
-    return prepare_manifest()
 
 
 def _postgres_bin() -> Path:

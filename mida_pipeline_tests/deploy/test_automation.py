@@ -55,6 +55,7 @@ def _settled_models(inst, count):
 
 
 @pytest.mark.slow
+@pytest.mark.dagster
 def test_raw_materializations_are_each_followed_by_one_models_run_even_a_partly_failed_one(
     pipeline_env, sandbox, tmp_path
 ):

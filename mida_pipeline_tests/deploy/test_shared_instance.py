@@ -37,7 +37,7 @@ from mida_pipeline_tests.deploy.helpers import (
 )
 from mida_pipeline_tests.helpers import run_cli, sandbox_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dagster, pytest.mark.postgres]
 
 # The group `mida_raw`, as a user selects it in the UI.
 MIDA_RAW = [key.to_user_string() for asset in mida_assets.assets for key in asset.keys]

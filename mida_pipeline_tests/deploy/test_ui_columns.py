@@ -9,7 +9,7 @@ import pytest
 from mida_pipeline_tests.deploy.helpers import webserver
 from mida_pipeline_tests.helpers import sandbox_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

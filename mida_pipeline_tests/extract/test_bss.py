@@ -49,6 +49,7 @@ def test_a_programming_error_is_raised_not_recorded(env, sandbox, monkeypatch):
         extract_days(sandbox, env / "lake", [YESTERDAY])
 
 
+@pytest.mark.dagster
 def test_a_programming_error_fails_the_run_with_its_traceback(env, monkeypatch):
     from mida_pipeline.defs.bss_assets import bss_analytics_daily
     from mida_pipeline.defs.resources import resources

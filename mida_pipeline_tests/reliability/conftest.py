@@ -11,6 +11,7 @@ import pytest
 from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline_tests.reliability.helpers import (
+    ARTIFACTS,
     SENTINEL_BSS,
     SENTINEL_KEY,
     Baseline,
@@ -21,6 +22,20 @@ from mida_pipeline_tests.reliability.helpers import (
     marts,
     sync,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _artifacts(request, tmp_path_factory):
+    """The folder where this run's processes are registered: the run's own temporary root, which every xdist
+    worker's folder sits in."""
+    base = tmp_path_factory.getbasetemp()
+    ARTIFACTS.folder = (base.parent if hasattr(request.config, "workerinput") else base) / "reliability-artifacts"
+    ARTIFACTS.folder.mkdir(exist_ok=True)
+
+
+def pytest_runtest_logfinish(nodeid: str, location) -> None:
+    if ARTIFACTS.folder is not None:
+        ARTIFACTS.ended(nodeid)
 
 
 @pytest.fixture(scope="session")

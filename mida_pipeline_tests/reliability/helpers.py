@@ -13,7 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,10 +37,40 @@ HTTP_TIMEOUT = 2.0  # short, so a read-timeout fault costs seconds, not minutes
 
 @dataclass
 class Artifacts:
-    """Everything the suite's processes wrote or printed, for the secrets search."""
+    """Everything the suite's processes wrote or printed, and which of its tests have ended, for the secrets search.
 
-    dirs: list[Path] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
+    Kept in a folder all xdist workers of one run share (conftest sets it), so the search, in whichever worker runs
+    it, reads what every worker's runs left, once every other test of the suite has ended.
+    """
+
+    folder: Path | None = None
+
+    def _at(self, name: str) -> Path:
+        assert self.folder is not None, "the reliability conftest sets ARTIFACTS.folder before any run"
+        (self.folder / name).mkdir(parents=True, exist_ok=True)
+        return self.folder / name
+
+    def add_dir(self, root: Path) -> None:
+        (self._at("dirs") / uuid.uuid4().hex).write_text(str(root))
+
+    def add_texts(self, *texts: str) -> None:
+        for text in texts:
+            (self._at("texts") / uuid.uuid4().hex).write_text(text)
+
+    @property
+    def dirs(self) -> list[Path]:
+        return [Path(f.read_text()) for f in sorted(self._at("dirs").iterdir())]
+
+    @property
+    def texts(self) -> list[str]:
+        return [f.read_text() for f in sorted(self._at("texts").iterdir())]
+
+    def ended(self, nodeid: str) -> None:
+        (self._at("ended") / hashlib.sha256(nodeid.encode()).hexdigest()).touch()
+
+    def not_ended(self, nodeids: list[str]) -> list[str]:
+        done = {f.name for f in self._at("ended").iterdir()}
+        return [n for n in nodeids if hashlib.sha256(n.encode()).hexdigest() not in done]
 
 
 ARTIFACTS = Artifacts()
@@ -89,7 +120,7 @@ def make_env(sandbox: SandboxServer, root: Path, **overrides: str) -> dict[str, 
     """The environment of a pipeline process that syncs the sandbox into `root`."""
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    ARTIFACTS.dirs.append(root)
+    ARTIFACTS.add_dir(root)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DAGSTER_"))}
     env.update(
         MIDA_API_KEY=SENTINEL_KEY,
@@ -115,7 +146,7 @@ def start_cli(env: dict[str, str], *args: str) -> subprocess.Popen:
 
 def finish(proc: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedProcess:
     out, err = proc.communicate(timeout=timeout)
-    ARTIFACTS.texts.extend([out, err])
+    ARTIFACTS.add_texts(out, err)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 

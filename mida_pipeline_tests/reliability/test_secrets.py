@@ -3,12 +3,14 @@
 Searched: each run's lake (every table, the goals, segments, configuration and projects among them), warehouse
 and Dagster storage under DAGSTER_HOME (SQLite files as bytes), dbt's target and logs folders, and everything the
 processes printed (including every failure's message, from every endpoint). This
-module runs last in the suite, so it searches what all the other tests' runs left, plus runs of its own
-that fail on purpose with a key placed in both APIs' URLs.
+module runs last in the suite (mida_pipeline_tests/scheduling.py puts it there; under xdist its search waits
+for the other workers' reliability tests to end), so it searches what all the other tests' runs left, plus runs
+of its own that fail on purpose with a key placed in both APIs' URLs.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -61,7 +63,19 @@ def test_keys_in_urls_are_never_shown(rel_sandbox, tmp_path):
         assert needle not in done.stdout + done.stderr
 
 
-def test_no_sentinel_anywhere_the_suite_wrote_or_printed(baseline):
+def others_ended(request) -> bool:
+    """Whether every other test of the reliability suite in this session has ended, in whichever worker ran it."""
+    others = [i.nodeid for i in request.session.items if "/reliability/" in i.nodeid and i.path != Path(__file__)]
+    return not ARTIFACTS.not_ended(others)
+
+
+def test_no_sentinel_anywhere_the_suite_wrote_or_printed(baseline, request):
+    # Last in the suite: the search waits for the runs of the other reliability modules, which another worker may
+    # still be running (the bound only ends a hung suite).
+    deadline = time.monotonic() + 3600
+    while not others_ended(request):
+        assert time.monotonic() < deadline, "the other reliability tests never ended"
+        time.sleep(1)
     assert len(ARTIFACTS.dirs) >= 1
     assert leaks_in([*ARTIFACTS.dirs, DBT_DIR / "target", DBT_DIR / "logs"]) == []
     printed = "\n".join(ARTIFACTS.texts)

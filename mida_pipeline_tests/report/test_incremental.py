@@ -7,6 +7,7 @@ The marts are a small synthetic warehouse (benchmarks/report.py writes the colum
 from __future__ import annotations
 
 import contextlib
+import shutil
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -30,13 +31,21 @@ def pages(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in out.glob("*.html")}
 
 
-@pytest.fixture
-def report(tmp_path):
-    """A first build of 3 projects x 4 experiments (3 live, 1 ended each)."""
-    warehouse, out = tmp_path / "warehouse.duckdb", tmp_path / "report"
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory):
+    """A first build of 3 projects x 4 experiments (3 live, 1 ended each), drawn once for the module."""
+    root = tmp_path_factory.mktemp("first_build")
+    warehouse, out = root / "warehouse.duckdb", root / "report"
     write_marts(warehouse, projects=len(PROJECTS), experiments=4, days=30, last=LAST)
-    first = build_report(warehouse, out, now=NOW, workers=1)
-    return warehouse, out, first
+    return root, build_report(warehouse, out, now=NOW, workers=1)
+
+
+@pytest.fixture
+def report(first_build, tmp_path):
+    """The first build's warehouse and report (with the state it keeps), each test's own copy to change."""
+    root, first = first_build
+    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
+    return tmp_path / "warehouse.duckdb", tmp_path / "report", first
 
 
 def test_the_first_build_draws_every_experiment_and_writes_every_page(report):

@@ -16,6 +16,8 @@ from mida_pipeline.stats.scorecard import DTYPES, scorecard
 from mida_pipeline.stats.segments import DTYPES as SEGMENT_DTYPES
 from mida_pipeline_tests.dbt.helpers import build_models
 
+pytestmark = [pytest.mark.dagster, pytest.mark.dbt]
+
 DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
 DUCKDB_TYPES = {
     "string": "VARCHAR",
