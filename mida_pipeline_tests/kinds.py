@@ -96,6 +96,18 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem):
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem):
+    # Not recorded: a teardown also ends the worlds of the module or session that ends with this test (it stops the
+    # PostgreSQL server a deploy test started), which is not this test's work.
+    global _current
+    observed, _current = _current, None
+    try:
+        return (yield)
+    finally:
+        _current = observed
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if call.when != "teardown" or _current is None:

@@ -2,7 +2,7 @@
 
 Tests that share a world (a module's or a package's fixtures: a synced lake, a built warehouse) run in one worker,
 so the world is built once: the group of a test is its module, or its package where the package's fixtures build
-a world for all its modules. (The scheduler below reads the group from the test's path: pytest 9.2 no longer lets
+a world for all its modules, or the test (or its function) alone in a long module whose tests share no world. (The scheduler below reads the group from the test's path: pytest 9.2 no longer lets
 xdist carry an `xdist_group` marker's name to the controller.) Groups are handed out longest first, by the seconds
 each took in the last measured run (`durations.json` beside this file, written by `benchmarks/suite_time.py`),
 and a worker takes its next group only as it finishes the last, so no long group waits queued behind another.
@@ -19,6 +19,13 @@ HERE = Path(__file__).parent
 DURATIONS = HERE / "durations.json"
 # Packages whose fixtures build a world their modules share: the report's seven-day backfill.
 PACKAGE_WORLDS = {"mida_pipeline_tests/report"}
+# Long modules whose tests share no module world (only session fixtures, built once per worker anyway): each test
+# function, or each test, is a group of its own, so the two CPUs share the module.
+SPLIT = {
+    "mida_pipeline_tests/deploy/test_shared_instance.py": "test",  # a daemon and a database of its own each
+    "mida_pipeline_tests/reliability/test_crash.py": "test",  # two lanes of kills each
+    "mida_pipeline_tests/reliability/test_faults.py": "function",  # the fault rounds, the failing syncs, a refused key
+}
 # Groups that go last whatever their length: the secrets search reads what the rest of the reliability suite left.
 LAST = ("mida_pipeline_tests/reliability/test_secrets.py",)
 # A group not measured yet: as long as a typical one of its kind, so a new module of syncs is not started last.
@@ -28,7 +35,13 @@ UNMEASURED_HEAVY, UNMEASURED_LIGHT = 120.0, 0.1
 def group_of(nodeid: str) -> str:
     module = nodeid.split("::", 1)[0]
     package = module.rsplit("/", 1)[0]
-    return package if package in PACKAGE_WORLDS else module
+    if package in PACKAGE_WORLDS:
+        return package
+    if SPLIT.get(module) == "test":
+        return nodeid
+    if SPLIT.get(module) == "function":
+        return nodeid.split("[", 1)[0]
+    return module
 
 
 def measured() -> dict[str, float]:
