@@ -44,7 +44,7 @@ def kind_of(args) -> str:
     rest = args[1:]
     if program == "mida-pipeline":
         return "pipeline" if PIPELINE_COMMANDS & set(rest) else "process"
-    if program.startswith("python") and rest[:2] and rest[0] == "-m" and rest[1].startswith("benchmarks"):
+    if program.startswith("python") and len(rest) >= 2 and rest[0] == "-m" and rest[1].startswith("benchmarks"):
         return "pipeline"
     if program == "dbt":
         return "dbt"
