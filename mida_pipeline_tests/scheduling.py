@@ -2,8 +2,9 @@
 
 Tests that share a world (a module's or a package's fixtures: a synced lake, a built warehouse) run in one worker,
 so the world is built once: the group of a test is its module, or its package where the package's fixtures build
-a world for all its modules, or the test (or its function) alone in a long module whose tests share no world. (The scheduler below reads the group from the test's path: pytest 9.2 no longer lets
-xdist carry an `xdist_group` marker's name to the controller.) Groups are handed out longest first, by the seconds
+a world for all its modules, or the test (or its function) alone in a long module whose tests share no world.
+(The scheduler below reads the group from the test's path: pytest 9.2 no longer lets xdist carry an
+`xdist_group` marker's name to the controller.) Groups are handed out longest first, by the seconds
 each took in the last measured run (`durations.json` beside this file, written by `benchmarks/suite_time.py`),
 and a worker takes its next group only as it finishes the last, so no long group waits queued behind another.
 """
