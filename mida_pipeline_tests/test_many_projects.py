@@ -29,6 +29,7 @@ MIDA_TABLES = (
     "mida_experiment_variants",
     "mida_experiment_goals",
     "mida_experiment_results",
+    "mida_experiment_timeseries",
     "mida_experiment_result_segments",
     "mida_goals",
     "mida_events",
@@ -38,6 +39,7 @@ MIDA_TABLES = (
 FAILING_STEPS = (
     "mida_experiments",
     "mida_experiment_results",
+    "mida_experiment_timeseries",
     "mida_experiment_result_segments",
     "mida_goals",
     "mida_events",

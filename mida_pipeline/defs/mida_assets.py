@@ -1,4 +1,4 @@
-"""Mida V2 raw assets: experiments and their goals, every goal's results, segments, goals, events, the projects'
+"""Mida V2 raw assets: experiments and their goals, every goal's results and daily rows, segments, goals, events, the projects'
 configuration and the company's projects, one daily partition per day.
 
 Raw assets write the lake only: the raw views read it in place, and the warehouse is published once per
@@ -112,6 +112,29 @@ def mida_experiment_results(context: dg.AssetExecutionContext, mida: MidaApi, la
 
 
 @dg.asset(
+    description="Each experiment's daily rows for every goal it measures, per variant, as the dashboard's chart has "
+    "them: visitors, conversions, revenue, orders and, for revenue goals, the per-visitor second moments the "
+    "revenue-per-visitor and order-value statistics rest on. One call per experiment and goal for the run's whole "
+    "range, whatever its length.",
+    group_name=GROUP,
+    kinds=KINDS,
+    metadata=spec_metadata("mida_experiment_timeseries"),
+    partitions_def=daily,
+    backfill_policy=SINGLE_RUN,
+    pool=POOL,
+)
+def mida_experiment_timeseries(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) -> dg.MaterializeResult:
+    with lake.landing(["mida_experiment_timeseries"], context.log):
+        days, captured_at, outcome = _run(
+            lambda client, keys, *rest: extract.extract_timeseries(client, lake.lake_dir, keys, *rest),
+            context,
+            mida,
+            snapshot=False,
+        )
+        return _results("mida_experiment_timeseries", outcome, lake, days, captured_at)
+
+
+@dg.asset(
     description="Each experiment's cumulative primary-goal result broken down by every dimension in MIDA_BREAKDOWNS "
     "(default: device): visitors, conversions and revenue per segment and variant. Exploratory: read it to find where "
     "an effect lives, not to call a winner. Empty when MIDA_BREAKDOWNS is empty.",
@@ -202,6 +225,7 @@ def mida_projects(context: dg.AssetExecutionContext, mida: MidaApi, lake: Lake) 
 assets = [
     mida_experiments,
     mida_experiment_results,
+    mida_experiment_timeseries,
     mida_experiment_result_segments,
     mida_goals,
     mida_events,

@@ -73,6 +73,12 @@ class ResultItem(NamedTuple):
     goal: GoalOfResult
 
 
+class TimeseriesItem(NamedTuple):
+    series: Any
+    row: Any
+    is_primary: bool
+
+
 def variant_items(detail) -> list[VariantItem]:
     return [VariantItem(detail, v) for v in detail.variants]
 

@@ -367,6 +367,30 @@ class SandboxData:
     ) -> DayCounts:
         return self.window(project_key, test_id, variant_id, day, day, goal_key=goal_key, tz_offset=tz_offset)
 
+    def day_population(
+        self,
+        project_key: str,
+        test_id: int,
+        variant_id: str,
+        day: date,
+        *,
+        goal_key: str | None = None,
+        tz_offset: float = 0.0,
+    ) -> tuple[DayCounts, int, np.ndarray]:
+        """One variant's local day as a population: its counts, its conversion events (a converting visitor may
+        convert again the same day) and each converting visitor's revenue.
+
+        Every converting visitor places one order (the series' orders are its conversions) worth a share of the
+        day's revenue drawn from a log-normal spread, so the day's sums of squares and cross products are those of
+        real visitors. Deterministic per project, experiment, goal, variant, day and offset.
+        """
+        counts = self.daily(project_key, test_id, variant_id, day, goal_key=goal_key, tz_offset=tz_offset)
+        rng = _rng(self.config.seed, project_key, test_id, goal_key, variant_id, day, tz_offset, "visitors")
+        events = counts.conversions + int(rng.binomial(counts.conversions, 0.3))
+        weights = rng.lognormal(0.0, 0.6, counts.orders)
+        spend = counts.revenue * weights / weights.sum() if counts.orders else np.zeros(0)
+        return counts, events, spend
+
     def breakdown(
         self,
         project_key: str,

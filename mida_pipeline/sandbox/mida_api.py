@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, timedelta
+from datetime import date
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,12 +16,12 @@ from mida_pipeline.sandbox.data import Experiment, SandboxData
 from mida_pipeline.sandbox.mida_bodies import (
     detail,
     distribution,
-    goal_ref,
     metrics,
     result,
+    timeseries,
 )
 
-__all__ = ["detail", "distribution", "error", "metrics", "result", "routes"]
+__all__ = ["detail", "distribution", "error", "metrics", "result", "routes", "timeseries"]
 MAX_LIMIT = 500
 PHASES = ("pre_deploy", "post_deploy", "all_time")
 
@@ -174,56 +174,16 @@ def routes(data: SandboxData) -> list[Route]:
         keys = _keys(request.query_params.get("metric_keys")) or _keys(request.query_params.get("goal_keys"))
         return JSONResponse(metrics(data, e, start, end, tz_offset=tz, keys=keys))
 
-    async def timeseries(request: Request):
+    async def experiment_timeseries(request: Request):
         e = experiment_or_none(request)
         if not e:
             return error(404, "Experiment not found")
         start, end, tz, _ = _window(request)
         try:
-            goal = named_goal(request, e) or data.primary_goal(e)
+            goal = named_goal(request, e)
         except LookupError as exc:
             return error(404, str(exc))
-        span = data.running_days(e)
-        rows = []
-        if span:
-            # Without dates, the last 31 running days (our choice: the docs give no default range).
-            day, last = (
-                (max(start or span[0], span[0]), min(end or span[1], span[1]))
-                if (start or end)
-                else (max(span[0], span[1] - timedelta(days=30)), span[1])
-            )
-            while day <= last:
-                for vid in e.variant_ids:
-                    c = data.daily(e.project_key, e.test_id, vid, day, goal_key=goal["goal_key"], tz_offset=tz)
-                    rows.append(
-                        {
-                            "variant_id": int(vid),
-                            "visitors": c.visitors,
-                            "converted": c.conversions,
-                            "conversion": c.conversions,
-                            "revenue": c.revenue,
-                            "quantity": c.orders,
-                            "no_of_order": c.orders,
-                            "currency": "USD",
-                            "start_date": day.isoformat(),
-                            "end_date": day.isoformat(),
-                            "created_at": day.isoformat(),
-                            "updated_at": day.isoformat(),
-                        }
-                    )
-                day += timedelta(days=1)
-        primary = data.primary_goal(e)
-        return JSONResponse(
-            {
-                "success": True,
-                "test_id": e.test_id,
-                "test_name": e.name,
-                "primary_goal": goal_ref(primary),
-                "goal": {**goal_ref(goal), "is_primary": goal["goal_key"] == primary["goal_key"]},
-                "count": len(rows),
-                "timeseries": rows,
-            }
-        )
+        return JSONResponse(timeseries(data, e, start, end, goal, tz_offset=tz))
 
     async def experiment_distribution(request: Request):
         e = experiment_or_none(request)
@@ -302,7 +262,7 @@ def routes(data: SandboxData) -> list[Route]:
         (f"{base}/experiment/{{test_id}}", experiment),
         (f"{base}/experiment/{{test_id}}/result", experiment_result),
         (f"{base}/experiment/{{test_id}}/metrics", experiment_metrics),
-        (f"{base}/experiment/{{test_id}}/timeseries", timeseries),
+        (f"{base}/experiment/{{test_id}}/timeseries", experiment_timeseries),
         (f"{base}/experiment/{{test_id}}/distribution", experiment_distribution),
         (f"{base}/experiment/{{test_id}}/share-link", share_link),
         (f"{base}/goals", goals),

@@ -249,8 +249,28 @@ class AsyncMidaClient:
         """Every project of the company `project_key` belongs to (the key is only the auth context)."""
         return self._list("projects", project_key, include_inactive=include_inactive or None)
 
-    async def get_timeseries(self, project_key: str, test_id: int, *, tz: float | None = None) -> rr.Timeseries:
-        return await self._get("timeseries", project_key, _params(tz=tz), test_id=test_id)
+    async def get_timeseries(
+        self,
+        project_key: str,
+        test_id: int,
+        *,
+        start_date=None,
+        end_date=None,
+        tz: float | None = None,
+        goal_profile_id=None,
+        goal_key=None,
+        report_phase=None,
+    ) -> rr.Timeseries:
+        """One row per variant per day of the range, for a goal (default: the experiment's primary)."""
+        params = _params(
+            start_date=start_date,
+            end_date=end_date,
+            tz=tz,
+            goal_profile_id=goal_profile_id,
+            goal_key=goal_key,
+            report_phase=report_phase,
+        )
+        return await self._get("timeseries", project_key, params, test_id=test_id)
 
     async def get_share_link(self, project_key: str, test_id: int) -> r.ShareLink:
         return await self._get("share_link", project_key, test_id=test_id)

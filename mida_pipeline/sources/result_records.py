@@ -116,13 +116,24 @@ class Metrics:
 
 @dataclass(frozen=True)
 class TimeseriesRow:
+    """One variant's local day of a goal. `conversion` is read as the day's converting visitors (what `/result` calls
+    `conversions`), `converted` as its conversion events; the second moments come only with revenue goals."""
+
     variant_id: str
-    day: date | None
-    visitors: int | None
+    day: date
+    visitors: int
+    conversion: int
     converted: int | None
-    conversion: int | None  # how it differs from `converted` is not documented: both are kept
     revenue: float | None
+    no_of_order: int | None
+    quantity: int | None
     currency: str | None
+    sum_sq_revenue: float | None
+    sum_sq_orders: float | None
+    sum_revenue_orders_cross: float | None
+    gross_profit: float | None
+    total_cogs: float | None
+    duration: float | None
     created_at: datetime | None
     updated_at: datetime | None
     raw: dict = field(repr=False)
@@ -132,7 +143,10 @@ class TimeseriesRow:
 class Timeseries:
     test_id: int
     test_name: str | None
-    goal: dict | None
+    goal_key: str | None  # of the goal the rows are for: `goal`, else `selected_goal`, else `primary_goal`
+    goal_name: str | None
+    goal_type: str | None
+    is_primary_goal: bool | None
     rows: list[TimeseriesRow]
     raw: dict = field(repr=False)
 
@@ -259,31 +273,66 @@ def parse_metrics(body: dict) -> Metrics:
     return Metrics(to_int(body.get("test_id")), parsed, warnings, {k: v for k, v in body.items() if k != "metrics"})
 
 
+def _number(row: dict, key: str) -> float | None:
+    """A documented number that may be absent (null then), but never a word or an object read as absent."""
+    raw = row.get(key)
+    value = to_float(raw)
+    if value is None and raw not in (None, ""):
+        raise ShapeError(f"{key}: expected a number, got {type(raw).__name__} {str(raw)[:40]!r}")
+    return value
+
+
+def _optional_count(row: dict, key: str) -> int | None:
+    return count(row, key) if row.get(key) is not None else None
+
+
+def _timeseries_row(row: Any) -> TimeseriesRow:
+    if not isinstance(row, dict):
+        raise ShapeError(f"is {type(row).__name__}, not an object")
+    day = to_date(row.get("start_date") or row.get("date") or row.get("created_at"))
+    if day is None:
+        raise ShapeError("has no day (start_date, date or created_at)")
+    return TimeseriesRow(
+        variant_id=required_str(row, "variant_id"),
+        day=day,
+        visitors=count(row, "visitors"),
+        conversion=count(row, "conversion"),
+        converted=_optional_count(row, "converted"),
+        revenue=_number(row, "revenue"),
+        no_of_order=_optional_count(row, "no_of_order"),
+        quantity=_optional_count(row, "quantity"),
+        currency=to_str(row.get("currency")),
+        sum_sq_revenue=_number(row, "sum_sq_revenue"),
+        sum_sq_orders=_number(row, "sum_sq_orders"),
+        sum_revenue_orders_cross=_number(row, "sum_revenue_orders_cross"),
+        gross_profit=_number(row, "gross_profit"),
+        total_cogs=_number(row, "total_cogs"),
+        duration=_number(row, "duration"),
+        created_at=to_datetime(row.get("created_at")),
+        updated_at=to_datetime(row.get("updated_at")),
+        raw=row,
+    )
+
+
 def parse_timeseries(body: dict) -> Timeseries:
+    """Every row, or the first unreadable one refused by its place: a row the statistics cannot read is a changed API."""
     rows = body.get("timeseries")
     if not isinstance(rows, list):
         raise ShapeError("timeseries is not a list")
-    parsed = [
-        TimeseriesRow(
-            variant_id=required_str(row, "variant_id"),
-            day=to_date(row.get("date") or row.get("created_at")),
-            visitors=to_int(row.get("visitors")),
-            converted=to_int(row.get("converted")),
-            conversion=to_int(row.get("conversion")),
-            revenue=to_float(row.get("revenue")),
-            currency=to_str(row.get("currency")),
-            created_at=to_datetime(row.get("created_at")),
-            updated_at=to_datetime(row.get("updated_at")),
-            raw=row,
-        )
-        for row in rows
-        if isinstance(row, dict)
-    ]
-    goal = body.get("goal") if isinstance(body.get("goal"), dict) else None
+    parsed = []
+    for k, row in enumerate(rows):
+        try:
+            parsed.append(_timeseries_row(row))
+        except ShapeError as exc:
+            raise ShapeError(f"timeseries[{k}] {exc}") from None
+    goal = next((body[key] for key in ("goal", "selected_goal", "primary_goal") if isinstance(body.get(key), dict)), {})
     return Timeseries(
         required_int(body, "test_id"),
         to_str(body.get("test_name")),
-        goal,
+        to_str(goal.get("goal_key")),
+        to_str(goal.get("goal_name")),
+        to_str(goal.get("goal_type")),
+        to_bool(goal.get("is_primary")),
         parsed,
         {k: v for k, v in body.items() if k != "timeseries"},
     )

@@ -257,6 +257,7 @@ def test_a_project_that_fails_is_named_and_the_others_land(pipeline_env, sandbox
     per_project = {
         "mida_events",
         "mida_experiment_results",
+        "mida_experiment_timeseries",
         "mida_experiments",
         "mida_goals",
         "mida_experiment_result_segments",
@@ -268,6 +269,7 @@ def test_a_project_that_fails_is_named_and_the_others_land(pipeline_env, sandbox
         for table in (
             "mida_experiments",
             "mida_experiment_results",
+            "mida_experiment_timeseries",
             "mida_goals",
             "mida_events",
             "mida_experiment_goals",

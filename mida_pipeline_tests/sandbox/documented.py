@@ -182,6 +182,43 @@ TIMESERIES_GOAL = {
     "is_primary": True,
 }
 
+# docs/v2/get-experiment-timeseries.md, "Success response", whole
+TIMESERIES = {
+    "success": True,
+    "test_id": 1234,
+    "test_name": "Homepage CTA Button Color Test",
+    "goal": TIMESERIES_GOAL,
+    "count": 2,
+    "timeseries": [
+        {
+            "variant_id": "0",
+            "converted": 12,
+            "conversion": 8,
+            "visitors": 150,
+            "revenue": 1200,
+            "currency": "USD",
+            "created_at": "2024-01-15T00:00:00.000Z",
+            "updated_at": "2024-01-15T00:00:00.000Z",
+        },
+        {
+            "variant_id": "1",
+            "converted": 18,
+            "conversion": 12,
+            "visitors": 150,
+            "revenue": 1620,
+            "currency": "USD",
+            "created_at": "2024-01-15T00:00:00.000Z",
+            "updated_at": "2024-01-15T00:00:00.000Z",
+        },
+    ],
+}
+# Its "Timeseries row fields": the common ones, and those revenue goals may add.
+TIMESERIES_ROW_FIELDS = (
+    "variant_id converted conversion visitors revenue quantity no_of_order currency start_date end_date duration "
+    "created_at updated_at"
+).split()
+TIMESERIES_REVENUE_FIELDS = "sum_sq_revenue sum_sq_orders sum_revenue_orders_cross gross_profit total_cogs".split()
+
 # Values the examples show as text that the sandbox's goals hold as numbers or null (a goal's value is free-form).
 FREE_FORM = {"goal_value"}
 

@@ -84,10 +84,54 @@ def test_timeseries_rows_follow_the_offset(server, http):
         path(e.project_key, f"/experiment/{e.test_id}/timeseries"),
         params={"start_date": d.isoformat(), "end_date": d.isoformat(), "tz": "-5"},
     ).json()["timeseries"]
-    assert {row["variant_id"] for row in rows} == {int(v) for v in e.variant_ids}
+    assert {str(row["variant_id"]) for row in rows} == set(e.variant_ids)
     assert [row["visitors"] for row in rows] == [
         data.daily(e.project_key, e.test_id, v, d, tz_offset=-5).visitors for v in e.variant_ids
     ]
+
+
+def test_timeseries_has_the_documented_shape_and_its_rows_add_up_to_the_result_of_the_range(server, http):
+    data = server.data
+    e = experiment(data, revenue=True, running_days=20)
+    first = data.running_days(e)[0] + timedelta(days=3)
+    window = {"start_date": first.isoformat(), "end_date": (first + timedelta(days=9)).isoformat(), "tz": "2"}
+    body = http.get(path(e.project_key, f"/experiment/{e.test_id}/timeseries"), params=window).json()
+    goal = body.pop("goal", None) or body.pop("selected_goal")  # the docs name it either way; the sandbox alternates
+    assert shape_mismatches({**body, "goal": goal}, documented.TIMESERIES) == []
+    assert body["count"] == len(body["timeseries"]) == 10 * len(e.variant_ids)
+    assert all(
+        set(row) == {*documented.TIMESERIES_ROW_FIELDS, *documented.TIMESERIES_REVENUE_FIELDS[:3]}
+        for row in body["timeseries"]
+    )
+    result = http.get(path(e.project_key, f"/experiment/{e.test_id}/result"), params=window).json()
+    for v in result["variants"]:
+        rows = [row for row in body["timeseries"] if str(row["variant_id"]) == v["variant_id"]]
+        # `conversion` is what /result counts as conversions; `converted` the events, never fewer.
+        assert sum(row["conversion"] for row in rows) == v["conversions"]
+        assert all(row["converted"] >= row["conversion"] for row in rows)
+        assert sum(row["visitors"] for row in rows) == v["visitors"]
+        assert sum(row["no_of_order"] for row in rows) == v["orders"]
+        assert sum(row["revenue"] for row in rows) == pytest.approx(v["revenue"], abs=0.01 * len(rows))
+
+
+def test_timeseries_moments_are_those_of_a_population_of_buyers(server, http):
+    """One order per buying visitor, their order values spread: the sums of squares lie between the evenly spread and
+    the all-in-one-order bounds, and the cross product is the revenue."""
+    data = server.data
+    e = experiment(data, revenue=True, running_days=20)
+    rows = http.get(path(e.project_key, f"/experiment/{e.test_id}/timeseries")).json()["timeseries"]
+    bought = [row for row in rows if row["no_of_order"] > 1]
+    assert bought
+    for row in bought:
+        orders, revenue = row["no_of_order"], row["revenue"]
+        assert revenue**2 / orders < row["sum_sq_revenue"] < revenue**2
+        assert row["sum_sq_orders"] == orders and row["sum_revenue_orders_cross"] == pytest.approx(revenue)
+    plain = experiment(data, revenue=False)
+    goal = {"goal_key": "signup"}
+    rows = http.get(path(plain.project_key, f"/experiment/{plain.test_id}/timeseries"), params=goal).json()
+    assert rows["timeseries"] and not any(
+        key in row for row in rows["timeseries"] for key in documented.TIMESERIES_REVENUE_FIELDS
+    )
 
 
 def test_a_secondary_goal_has_its_own_conversions_over_the_same_visitors(server, http):

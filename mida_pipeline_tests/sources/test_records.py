@@ -107,3 +107,58 @@ def test_event_property_may_be_a_json_string_an_object_or_null():
     assert r.parse_event({"event_id": 1, "event_property": '{"a": 1}'}).event_property == '{"a": 1}'
     assert r.parse_event({"event_id": 1, "event_property": {"b": 2, "a": 1}}).event_property == '{"a": 1, "b": 2}'
     assert r.parse_event({"event_id": "1", "event_property": None}).event_property is None
+
+
+def test_the_vendors_timeseries_example_parses_with_conversion_read_as_converting_visitors():
+    from mida_pipeline_tests.sandbox.documented import TIMESERIES
+
+    series = rr.parse_timeseries(TIMESERIES)
+    assert (series.test_id, series.goal_key, series.goal_type, series.is_primary_goal) == (
+        1234,
+        "purchase",
+        "revenue",
+        True,
+    )
+    assert [(row.variant_id, row.day, row.visitors, row.conversion, row.converted) for row in series.rows] == [
+        ("0", date(2024, 1, 15), 150, 8, 12),
+        ("1", date(2024, 1, 15), 150, 12, 18),
+    ]
+    # Moments the example's goal does not carry are null, never 0.
+    assert (
+        series.rows[0].revenue == 1200 and series.rows[0].sum_sq_revenue is None and series.rows[0].no_of_order is None
+    )
+
+
+def test_timeseries_rows_parse_alike_in_every_documented_shape():
+    row = {"variant_id": 1, "conversion": 3, "visitors": 40, "start_date": "2026-03-01", "sum_sq_revenue": "1250.5"}
+    numbered = rr.parse_timeseries({"test_id": 7, "selected_goal": {"goal_key": "purchase"}, "timeseries": [row]})
+    texted = rr.parse_timeseries(
+        {"test_id": "7", "goal": {"goal_key": "purchase"}, "timeseries": [{**row, "variant_id": "1"}]}
+    )
+    assert numbered.rows[0].variant_id == texted.rows[0].variant_id == "1"
+    assert numbered.goal_key == texted.goal_key == "purchase"
+    assert numbered.rows[0].day == date(2026, 3, 1) and numbered.rows[0].sum_sq_revenue == 1250.5
+    dated_by_creation = {**row, "start_date": None, "created_at": "2026-03-02T00:00:00.000Z"}
+    assert rr.parse_timeseries({"test_id": 7, "timeseries": [dated_by_creation]}).rows[0].day == date(2026, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("oops", r"timeseries\[1\] is str, not an object"),
+        ({"visitors": 4, "conversion": 1, "start_date": "2026-03-01"}, r"timeseries\[1\] variant_id is missing"),
+        ({"variant_id": "1", "visitors": 4, "conversion": 1}, r"timeseries\[1\] has no day"),
+        (
+            {"variant_id": "1", "visitors": "many", "conversion": 1, "start_date": "2026-03-01"},
+            r"timeseries\[1\] visitors",
+        ),
+        (
+            {"variant_id": "1", "visitors": 4, "conversion": 1, "start_date": "2026-03-01", "sum_sq_revenue": {}},
+            r"timeseries\[1\] sum_sq_revenue: expected a number",
+        ),
+    ],
+)
+def test_an_unreadable_timeseries_row_is_refused_by_its_place(bad, message):
+    good = {"variant_id": "0", "visitors": 4, "conversion": 1, "start_date": "2026-03-01"}
+    with pytest.raises(ShapeError, match=message):
+        rr.parse_timeseries({"test_id": 7, "timeseries": [good, bad]})
