@@ -12,6 +12,8 @@ import numpy as np
 from scipy import special, stats
 
 POWER = 0.8
+# The two-arm sample the confidence sequences are tightest at, unless MIDA_SEQUENTIAL_TUNING says otherwise.
+DEFAULT_TUNING = 5000.0
 
 
 def _f(x) -> np.ndarray:
@@ -56,7 +58,7 @@ def sequential_rho(alpha, tuning) -> np.ndarray:
     return np.sqrt((-2 * np.log(alpha) + np.log(-2 * np.log(alpha) + 1)) / _f(tuning))
 
 
-def sequential_test(cc, nc, cv, nv, alpha, tuning=5000.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sequential_test(cc, nc, cv, nv, alpha, tuning=DEFAULT_TUNING) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Always-valid p-value and confidence sequence of the absolute difference of rates.
 
     Waudby-Smith et al. (2023), asymptotic confidence sequences, eqs. 9, 155 and 161, as gbstats'

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mida_pipeline.stats import comparison, frequentist, multiple, verdicts
+from mida_pipeline.stats import comparison, frequentist, multiple, revenue, verdicts
+from mida_pipeline.stats.frequentist import DEFAULT_TUNING
 from mida_pipeline.stats.tests import MIN_SRM_VISITORS
 
 SRM_ALPHA = 0.001
 DEFAULT_THRESHOLD = 95.0
-DEFAULT_TUNING = 5000.0
 # Explicit column types, so the mart has the same types on an empty lake and when a statistic is null everywhere.
 DTYPES = {
     "project_key": "string",
@@ -61,10 +61,26 @@ DTYPES = {
     "mde_abs": "Float64",
     "days_remaining": "Int64",
     "safe_verdict": "string",
+    "rpv_p_value": "Float64",
+    "rpv_ci_low": "Float64",
+    "rpv_ci_high": "Float64",
+    "rpv_rel_ci_low": "Float64",
+    "rpv_rel_ci_high": "Float64",
+    "rpv_sequential_p_value": "Float64",
+    "rpv_chance_to_beat_control": "Float64",
+    "rpv_verdict": "string",
+    "rpv_safe_verdict": "string",
+    "aov": "Float64",
+    "aov_rel_lift": "Float64",
+    "aov_p_value": "Float64",
+    "aov_rel_ci_low": "Float64",
+    "aov_rel_ci_high": "Float64",
 }
 COLUMNS = list(DTYPES)
 EXPERIMENT = ["project_key", "test_id", "result_date"]
 GOAL = [*EXPERIMENT, "goal_id"]
+# Cumulative per-visitor sums of a revenue goal, from the timeseries (see `score`'s `moments`).
+MOMENTS = ["visitors", "revenue", "orders", "sum_sq_revenue", "sum_sq_orders", "sum_revenue_orders_cross"]
 
 
 def empty() -> pd.DataFrame:
@@ -113,14 +129,106 @@ def _arrival_rates(keys: pd.DataFrame, daily: pd.DataFrame | None) -> np.ndarray
     return keys[[*key, "result_date"]].merge(rates, on=[*key, "result_date"], how="left")["rate"].to_numpy(float)
 
 
+def _revenue(frame: pd.DataFrame, moments: pd.DataFrame | None) -> pd.DataFrame:
+    """Each row's cumulative revenue moments and its control's (`m_*` and `mc_*`), NaN where the timeseries has none."""
+    key = ["project_key", "test_id", "result_date", "goal_key", "variant_id"]
+    named = {c: f"m_{c}" for c in MOMENTS}
+    if moments is None or moments.empty:
+        moments = pd.DataFrame(columns=key + MOMENTS)
+    sums = moments[key + MOMENTS].drop_duplicates(key, keep="last").rename(columns=named)
+    sums = sums.assign(
+        result_date=comparison.as_day(sums["result_date"]).to_numpy(),
+        variant_id=sums["variant_id"].astype(str),
+        test_id=pd.to_numeric(sums["test_id"]).astype("int64"),
+        **{c: pd.to_numeric(sums[c], errors="coerce").astype(float) for c in named.values()},
+    )
+    left = frame[key + ["control_id"]].assign(test_id=pd.to_numeric(frame["test_id"]).astype("int64"))
+    own = left.merge(sums, on=key, how="left")
+    control = left.drop(columns="variant_id").rename(columns={"control_id": "variant_id"})
+    theirs = control.merge(sums, on=key, how="left").rename(columns={v: f"mc_{k}" for k, v in named.items()})
+    out = pd.concat([own[list(named.values())], theirs[[f"mc_{c}" for c in MOMENTS]]], axis=1)
+    # The days summed must be all of them: an arm whose timeseries visitors fall short of its cumulative result (the
+    # lake lacks the experiment's first days) has no moments, rather than moments of a part of its visitors.
+    whole = (out["m_visitors"].to_numpy(float) == frame["visitors"].to_numpy(float)) & (
+        out["mc_visitors"].to_numpy(float) == frame["nc"].to_numpy(float)
+    )
+    return out.where(pd.Series(whole, index=out.index), np.nan)
+
+
+def _revenue_statistics(
+    out: pd.DataFrame, frame: pd.DataFrame, moments, alpha, engine, tails, threshold, srm_low, variant, tuning
+) -> None:
+    """Revenue per visitor (a mean metric) and order value (a ratio metric), each variant against control, on goals
+    whose timeseries carries the moments; the verdicts in the experiment's framework and, safe, after Holm over the
+    goal's variants on the sequential p-value."""
+    m = _revenue(frame, moments)
+    a = {c: m[f"m_{c}"].to_numpy(float) for c in MOMENTS}
+    c = {k: m[f"mc_{k}"].to_numpy(float) for k in MOMENTS}
+    rpv = revenue.mean_metric(
+        c["visitors"],
+        c["revenue"],
+        c["sum_sq_revenue"],
+        a["visitors"],
+        a["revenue"],
+        a["sum_sq_revenue"],
+        alpha,
+        tuning,
+    )
+    ratio = ("visitors", "revenue", "sum_sq_revenue", "orders", "sum_sq_orders", "sum_revenue_orders_cross")
+    aov = revenue.ratio_metric(*(c[k] for k in ratio), *(a[k] for k in ratio), alpha)
+    for name, values in {
+        "rpv_p_value": rpv.p_value,
+        "rpv_ci_low": rpv.ci_low,
+        "rpv_ci_high": rpv.ci_high,
+        "rpv_rel_ci_low": rpv.rel_ci_low,
+        "rpv_rel_ci_high": rpv.rel_ci_high,
+        "rpv_sequential_p_value": rpv.sequential_p_value,
+        "rpv_chance_to_beat_control": rpv.chance_to_beat_control,
+        "aov_rel_lift": aov.rel_lift,
+        "aov_p_value": aov.p_value,
+        "aov_rel_ci_low": aov.rel_ci_low,
+        "aov_rel_ci_high": aov.rel_ci_high,
+    }.items():
+        out[name] = np.where(variant, values, np.nan)
+    out["aov"] = aov.ratio_v
+    has_moments = ~np.isnan(a["sum_sq_revenue"]) & ~np.isnan(c["sum_sq_revenue"])
+    diff = rpv.mean_v - rpv.mean_c
+    called = verdicts.verdict(
+        out["is_control"],
+        out["srm_flag"],
+        engine,
+        tails,
+        threshold,
+        out["rpv_chance_to_beat_control"],
+        out["rpv_p_value"],
+        diff,
+    )
+    goal = frame.groupby(GOAL, sort=False, dropna=False).ngroup().to_numpy()
+    safe = verdicts.safe_verdict(
+        out["is_control"],
+        out["srm_flag"],
+        srm_low,
+        threshold,
+        multiple.holm(out["rpv_sequential_p_value"].to_numpy(float), goal),
+        diff,
+    )
+    out["rpv_verdict"] = np.where(has_moments, called, None)
+    out["rpv_safe_verdict"] = np.where(has_moments, safe, None)
+
+
 def score(
     results: pd.DataFrame,
     configuration: pd.DataFrame | None = None,
     daily: pd.DataFrame | None = None,
     *,
+    moments: pd.DataFrame | None = None,
     sequential_tuning: float = DEFAULT_TUNING,
 ) -> pd.DataFrame:
-    """Every (project, experiment, day, goal) group of cumulative rows given, scored as of its own day."""
+    """Every (project, experiment, day, goal) group of cumulative rows given, scored as of its own day.
+
+    `moments`, when given, holds each (project_key, test_id, result_date, goal_key, variant_id)'s MOMENTS summed
+    over the days up to result_date (the timeseries' own days), for the revenue statistics; exact when each
+    visitor's purchases fall on one day."""
     if results.empty:
         return empty()
     frame = comparison.attach_control(comparison.prepare(results), GOAL)
@@ -216,6 +324,18 @@ def score(
         out["sequential_p_value_holm"],
         out["abs_lift"],
     )
+    _revenue_statistics(
+        out,
+        frame,
+        moments,
+        alpha,
+        engine.to_numpy(object),
+        tails,
+        threshold.fillna(DEFAULT_THRESHOLD),
+        srm_low_traffic,
+        variant,
+        sequential_tuning,
+    )
     out = out.sort_values(
         ["project_key", "test_id", "as_of_date", "is_primary_goal", "goal_key", "variant_id"],
         ascending=[True, True, True, False, True, True],
@@ -235,12 +355,13 @@ def scorecard(
     configuration: pd.DataFrame | None = None,
     daily: pd.DataFrame | None = None,
     *,
+    moments: pd.DataFrame | None = None,
     sequential_tuning: float = DEFAULT_TUNING,
 ) -> pd.DataFrame:
     """Each experiment as of its latest day: one row per project, experiment, goal and variant."""
     if cumulative.empty:
         return empty()
-    return score(_latest(cumulative), configuration, daily, sequential_tuning=sequential_tuning)
+    return score(_latest(cumulative), configuration, daily, moments=moments, sequential_tuning=sequential_tuning)
 
 
 def scorecard_daily(
@@ -249,6 +370,7 @@ def scorecard_daily(
     daily: pd.DataFrame | None = None,
     days=None,
     *,
+    moments: pd.DataFrame | None = None,
     sequential_tuning: float = DEFAULT_TUNING,
 ) -> pd.DataFrame:
     """The scorecard as of each day in `days` (every day present when None): cumulative to that day, so each
@@ -258,4 +380,4 @@ def scorecard_daily(
     if days is not None:
         wanted = set(comparison.as_day(list(days)))
         cumulative = cumulative[comparison.as_day(cumulative["result_date"]).isin(wanted).to_numpy()]
-    return score(cumulative, configuration, daily, sequential_tuning=sequential_tuning)
+    return score(cumulative, configuration, daily, moments=moments, sequential_tuning=sequential_tuning)

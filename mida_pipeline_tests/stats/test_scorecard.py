@@ -517,3 +517,89 @@ def test_segments_use_the_latest_day_and_are_typed_when_empty():
     assert {c: str(t) for c, t in empty.dtypes.items()} == {
         c: str(pd.Series(dtype=t).dtype) for c, t in SEGMENT_DTYPES.items()
     }
+
+
+# ---- Revenue: revenue per visitor and order value, from the timeseries' moments ---------------------------------
+
+REVENUE_FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "gbstats_revenue_reference.json").read_text())
+
+
+def revenue_case(case, *, goal_key="purchase", moments_visitors_short=0):
+    """A revenue goal's cumulative rows and its timeseries moments, from one gbstats fixture's populations."""
+    arms = [case["control"], case["variant"]]
+    rows = goal_rows(
+        1, [(a["n"], min(a["orders"], a["n"])) for a in arms], goal_key=goal_key, threshold=100 * (1 - case["alpha"])
+    )
+    for row, arm in zip(rows, arms, strict=True):
+        row["revenue"] = arm["sum"]
+    moments = pd.DataFrame(
+        [
+            {
+                "project_key": "shop",
+                "test_id": 1,
+                "result_date": DAY,
+                "goal_key": goal_key,
+                "variant_id": str(i),
+                "visitors": arm["n"] - (moments_visitors_short if i == 1 else 0),
+                "revenue": arm["sum"],
+                "orders": arm["orders"],
+                "sum_sq_revenue": arm["sum_sq"],
+                "sum_sq_orders": arm["orders_sq"],
+                "sum_revenue_orders_cross": arm["revenue_orders"],
+            }
+            for i, arm in enumerate(arms)
+        ]
+    )
+    return pd.DataFrame(rows), moments
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in REVENUE_FIXTURES["cases"] if c["control"]["n"] > 0 and c["variant"]["n"] > 0],
+    ids=lambda c: c["name"],
+)
+def test_scorecard_revenue_columns_equal_gbstats(case):
+    results, moments = revenue_case(case)
+    row = variant_row(scorecard(results, moments=moments, sequential_tuning=case["tuning"]), goal_key="purchase")
+    for ours, theirs in [
+        ("rpv_p_value", "abs_p_value"),
+        ("rpv_ci_low", "abs_ci_low"),
+        ("rpv_ci_high", "abs_ci_high"),
+        ("rpv_rel_ci_low", "rel_ci_low"),
+        ("rpv_rel_ci_high", "rel_ci_high"),
+        ("rpv_sequential_p_value", "sequential_p_value"),
+        ("rpv_chance_to_beat_control", "bayesian_chance_to_win"),
+        ("aov_rel_lift", "ratio_estimate"),
+        ("aov_p_value", "ratio_p_value"),
+        ("aov_rel_ci_low", "ratio_ci_low"),
+        ("aov_rel_ci_high", "ratio_ci_high"),
+    ]:
+        if case.get(theirs) is None:
+            # gbstats declines the test; the lift itself stays a description wherever both ratios exist.
+            assert ours == "aov_rel_lift" or pd.isna(row[ours]), ours
+        else:
+            assert row[ours] == pytest.approx(case[theirs], abs=1e-6, rel=1e-9), ours
+
+
+def test_revenue_statistics_need_every_day_of_the_timeseries():
+    """Moments that add up to fewer visitors than the cumulative result (the lake lacks the experiment's first days)
+    are a part of the population: no revenue statistic is computed from them."""
+    case = next(c for c in REVENUE_FIXTURES["cases"] if c["abs_p_value"] is not None)
+    results, moments = revenue_case(case, moments_visitors_short=1)
+    row = variant_row(scorecard(results, moments=moments), goal_key="purchase")
+    assert all(pd.isna(row[c]) for c in ("rpv_p_value", "rpv_chance_to_beat_control", "aov", "rpv_verdict"))
+    whole = variant_row(scorecard(*revenue_case(case)[:1], moments=revenue_case(case)[1]), goal_key="purchase")
+    assert not pd.isna(whole["rpv_p_value"]) and whole["rpv_verdict"] in ("winner", "loser", "inconclusive")
+
+
+def test_a_goal_without_moments_has_no_revenue_verdict_and_a_clear_revenue_winner_is_called():
+    plain = variant_row(scorecard(pd.DataFrame(goal_rows(1, BORDERLINE))))
+    assert pd.isna(plain["rpv_verdict"]) and pd.isna(plain["rpv_safe_verdict"]) and pd.isna(plain["rpv_p_value"])
+    case = next(c for c in REVENUE_FIXTURES["cases"] if (c["abs_p_value"] or 1) < 0.001 and c["abs_estimate"] > 0)
+    results, moments = revenue_case(case)
+    card = scorecard(results, moments=moments)
+    row = variant_row(card, goal_key="purchase")
+    assert row["rpv_verdict"] == "winner"
+    assert row["rpv_safe_verdict"] == ("winner" if row["rpv_sequential_p_value"] < case["alpha"] else "inconclusive")
+    assert variant_row(card, "0", goal_key="purchase")["rpv_verdict"] == "control"
+    assert row["aov"] == pytest.approx(case["variant"]["sum"] / case["variant"]["orders"])

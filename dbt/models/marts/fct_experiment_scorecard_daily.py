@@ -24,6 +24,7 @@ def model(dbt, session):
     sync_start = dbt.config.get("sync_start")
     sync_end = dbt.config.get("sync_end")
     results = dbt.ref("stg_mida_experiment_results")
+    timeseries = dbt.ref("stg_mida_experiment_timeseries")
     configuration = dbt.ref("stg_mida_project_configuration")
 
     seen = dbt.is_incremental and session.sql(f"select max(source_captured_at) from {dbt.this}").fetchall()[0][0]
@@ -61,7 +62,23 @@ def model(dbt, session):
         select * from r where result_window = 'day'
         and result_date between DATE '{min(days):%Y-%m-%d}' - interval 6 day and DATE '{max(days):%Y-%m-%d}'
     """).df()
-    card = scorecard_daily(cumulative, configuration.df(), daily, days=days, sequential_tuning=tuning)
+    # The revenue moments summed over each goal's days up to each scored day; null from a day the API gave none.
+    sums = ", ".join(f"sum({c}) over w as {c}" for c in ("visitors", "revenue", "orders"))
+    moments = ", ".join(
+        f"case when count({c}) over w = count(*) over w then sum({c}) over w end as {c}"
+        for c in ("sum_sq_revenue", "sum_sq_orders", "sum_revenue_orders_cross")
+    )
+    cumulative_moments = timeseries.query("t", f"""
+        select * from (
+            select project_key, test_id, goal_key, variant_id, result_date, {sums}, {moments}
+            from t where result_date <= DATE '{max(days):%Y-%m-%d}'
+            window w as (partition by project_key, test_id, goal_key, variant_id order by result_date
+                         rows between unbounded preceding and current row)
+        ) where result_date in {wanted}
+    """).df()
+    card = scorecard_daily(
+        cumulative, configuration.df(), daily, days=days, moments=cumulative_moments, sequential_tuning=tuning
+    )
     # What the row was computed from, so the next run knows which captures are new.
     captured = (cumulative.groupby(["project_key", "test_id", "result_date"], as_index=False)["captured_at"].max()
                 .rename(columns={"result_date": "as_of_date", "captured_at": "source_captured_at"}))
