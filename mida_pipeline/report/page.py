@@ -73,10 +73,15 @@ def num(value, kind: str) -> str:
     raise ValueError(kind)
 
 
-def interval(low, high) -> str:
+def interval(low, high, kind: str = "pp") -> str:
+    """An interval in the form of its numbers: percentage points (default), a relative lift, or money."""
     if _missing(low) or _missing(high):
         return "–"
-    return f"{float(low) * 100:+.2f} … {float(high) * 100:+.2f} pp"
+    if kind == "pp":
+        return f"{float(low) * 100:+.2f} … {float(high) * 100:+.2f} pp"
+    if kind == "money":
+        return f"{float(low):+,.2f} … {float(high):+,.2f}"
+    return f"{num(low, kind)} … {num(high, kind)}"
 
 
 def experiment_verdict(card: pd.DataFrame) -> str:
@@ -135,6 +140,23 @@ def _rule(first: pd.Series) -> str | None:
     return text.format(t=threshold, p=round(1 - threshold / 100, 4)) if text else None
 
 
+# The revenue statistics of a goal with revenue (fct_experiment_scorecard), shown in a table of their own.
+REVENUE_COLUMNS = (
+    "rpv_ci_low",
+    "rpv_ci_high",
+    "rpv_rel_ci_low",
+    "rpv_rel_ci_high",
+    "rpv_p_value",
+    "rpv_sequential_p_value",
+    "rpv_chance_to_beat_control",
+    "rpv_verdict",
+    "rpv_safe_verdict",
+    "aov",
+    "aov_rel_lift",
+    "aov_p_value",
+    "aov_rel_ci_low",
+    "aov_rel_ci_high",
+)
 SECTION_COLUMNS = (
     "goal_key",
     "goal_name",
@@ -147,6 +169,7 @@ SECTION_COLUMNS = (
     "expected_loss",
     "days_remaining",
     "safe_verdict",
+    *REVENUE_COLUMNS,
 )
 
 
@@ -167,6 +190,7 @@ def _goals(card: pd.DataFrame) -> list[dict]:
                 "rows": [v for _, v in rows.iterrows()],
                 "rule": _rule(first),
                 "with_revenue": bool(rows["revenue"].fillna(0).sum() > 0),
+                "revenue_tested": bool(rows["rpv_verdict"].notna().any()),
             }
         )
     return sorted(out, key=lambda g: (not g["primary"], str(g["key"] or "")))
