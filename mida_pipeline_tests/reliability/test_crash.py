@@ -30,9 +30,10 @@ pytestmark = pytest.mark.slow
 KILLER = Path(__file__).with_name("killer")
 
 # A sync of one Sunday, in the order its writes happen (read from runs under MIDA_TEST_COUNT_TO, on an empty lake and
-# on a lake that has the day): 27 Parquet partitions, each written, fsynced and renamed into place (the day's store
-# analytics 1, events 2-4, segments 5-7, results 8-10, experiments 11-13, their variants 14-16 and goals 17-19, goals
-# 20-22, configuration 23-25, the company's projects 26, the week's store analytics 27), each rename followed by the
+# on a lake that has the day): 30 Parquet partitions, each written, fsynced and renamed into place (the day's store
+# analytics 1, events 2-4, segments 5-7, results 8-10, timeseries 11-13, the experiments with their variants and goals
+# 14-22, goals 23-25, configuration 26-28, the company's projects 29, the week's store analytics 30; within a table the
+# projects in any order), each rename followed by the
 # fsync of its folder; the raw asset checks read the lake through connections to no file; the build file is opened
 # (for the raw views, or by the models step), dbt builds the marts, and the one publish after them writes the day's
 # facts (a generation of Parquet files beside the warehouse, each fsynced) and a catalog, and swaps the catalog in;
@@ -46,7 +47,7 @@ LANES = [
         "replace-after@lake:1",  # ... renamed into place, nothing else yet
         "parquet-mid:3",  # a later partition, half written
         "fsync@lake:4",  # a partition renamed into place, its folder entry not yet on disk
-        "parquet-mid:26",  # the company's projects (partitioned by date alone), half written
+        "parquet-mid:29",  # the company's projects (partitioned by date alone), half written
         "dbt-started:2",  # dbt building the marts; its parent gone
     ],
     [
@@ -58,17 +59,17 @@ LANES = [
     ],
     [
         "replace-before@lake:8",  # a partition written, not yet renamed
-        "replace-after@lake:13",  # experiments renamed, their variants not yet (or the reverse)
+        "replace-after@lake:16",  # some experiments renamed, their variants not yet (or the reverse)
         "connect@build:1",  # the build file opened (the raw views, or the models step)
-        "parquet-mid:15",  # a partition in the middle of the run, half written
+        "parquet-mid:12",  # a timeseries partition, half written
         "models:fsync@warehouse:1",  # the publish: the generation's first file written, not yet on disk
         "models:fsync@warehouse:5",  # the publish after dbt, its generation half written
     ],
     [
         "replace-after@lake:8",  # some of an asset's partitions in place, the others not
         "parquet-mid:10",  # a partition in the middle of the run, half written
-        "replace-after@lake:17",  # the experiments asset's tables half renamed (its goals among them)
-        "parquet-mid:27",  # the last partition (the week's store analytics), half written
+        "replace-after@lake:20",  # the experiments asset's tables half renamed (its goals among them)
+        "parquet-mid:30",  # the last partition (the week's store analytics), half written
         "connect@memory:8",  # the raw asset checks reading the lake
     ],
 ]
