@@ -142,7 +142,7 @@ def test_a_revenue_goal_shows_revenue_per_visitor_and_order_value_with_both_verd
     assert 'data-rpv-p-value="0.004"' in variant and 'data-rpv-safe-verdict="winner"' in variant
     assert 'data-aov="61.5"' in variant and 'data-aov-p-value="0.41"' in variant
     # What a person reads: money per visitor, the relative intervals, and the revenue verdicts as badges.
-    assert "+0.12 … +0.95" in variant and "(+2.0 % … +17.0 %)" in variant and "61.50" in variant
+    assert "+0.12 … +0.95" in variant and "+2.0 % … +17.0 %" in variant and "61.50" in variant
     assert variant.count('data-badge="winner"') == 2
     # The experiment's badge says which number it follows.
     assert 'data-badge-metric="conversion_rate"' in html

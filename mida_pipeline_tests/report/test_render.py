@@ -203,3 +203,17 @@ def test_store_traffic_and_funnel_equal_the_store_marts(browser, report_dir, mar
     funnel = [int(float(a["value"])) for a in attrs(page, "tr.funnel-step")]
     assert funnel == list(totals)
     page.close()
+
+
+def test_at_1280_px_no_table_is_wider_than_its_card_and_every_verdict_shows(browser, report_dir, sandbox):
+    """The column people look for is on screen: no goal or revenue table scrolls sideways, and every verdict badge
+    (the last column) lies inside the window."""
+    for key in sandbox.data.project_keys:
+        page, _, _ = open_offline(browser, report_dir / f"{key}.html")
+        widths = page.eval_on_selector_all(".experiment .scroll", "els => els.map(e => [e.scrollWidth, e.clientWidth])")
+        assert widths and all(scroll <= client for scroll, client in widths), (key, widths)
+        edges = page.eval_on_selector_all(
+            ".experiment td.safe .badge", "els => els.map(e => e.getBoundingClientRect().right)"
+        )
+        assert edges and max(edges) <= 1280, (key, max(edges))
+        page.close()
