@@ -6,7 +6,8 @@ writing the day's Parquet partitions; Dagster's own cost per run is measured
 by the backfill benchmark. It is measured twice: as a sync runs by default
 (every experiment's secondary goals, and segments by one dimension, MIDA_BREAKDOWNS'
 default), and for experiments that measure their primary goal alone with
-MIDA_BREAKDOWNS empty, so the figures say what the extra calls cost. The primary-goal day is measured a
+MIDA_BREAKDOWNS empty, so the figures say what the extra calls cost, and without the timeseries, so they say
+what revenue's moments cost. The primary-goal day (no timeseries either: dlt's source fetches none) is measured a
 third way, extract alone: the same calls and rows with the Parquet write left out, to set against dlt's
 extract step.
 """
@@ -33,6 +34,7 @@ from mida_pipeline.extract.mida import (
     extract_results,
     extract_segments,
     extract_snapshot,
+    extract_timeseries,
 )
 from mida_pipeline.extract.units import now_utc
 from mida_pipeline.sandbox.server import SandboxServer
@@ -58,6 +60,7 @@ async def _pipeline(
     concurrency: int,
     secondary_goals: bool = True,
     breakdowns: tuple[str, ...] = BREAKDOWNS,
+    timeseries: bool = True,
 ) -> None:
     captured = now_utc()
     keys = server.data.project_keys
@@ -75,6 +78,7 @@ async def _pipeline(
         outcomes += await asyncio.gather(
             extract_results(client, lake, keys, [day], "UTC", captured),
             extract_segments(client, lake, keys if breakdowns else [], [day], "UTC", captured, breakdowns),
+            extract_timeseries(client, lake, keys if timeseries else [], [day], "UTC", captured),
         )
     errors = {pk: err for o in outcomes for pk, err in o.errors.items()}
     if errors:
@@ -110,7 +114,9 @@ def run_primary_only(
     _, requests, wall = count_requests(
         server,
         lambda: asyncio.run(
-            _pipeline(server, day, workdir / "lake", concurrency, secondary_goals=False, breakdowns=())
+            _pipeline(
+                server, day, workdir / "lake", concurrency, secondary_goals=False, breakdowns=(), timeseries=False
+            )
         ),
     )
     bound = requests * latency_ms / 1000 / concurrency
@@ -139,7 +145,15 @@ def run_extract_alone(server: SandboxServer, day: date, concurrency: int) -> lis
         _, requests, wall = count_requests(
             server,
             lambda: asyncio.run(
-                _pipeline(server, day, Path("/nonexistent"), concurrency, secondary_goals=False, breakdowns=())
+                _pipeline(
+                    server,
+                    day,
+                    Path("/nonexistent"),
+                    concurrency,
+                    secondary_goals=False,
+                    breakdowns=(),
+                    timeseries=False,
+                )
             ),
         )
     return [
@@ -173,6 +187,35 @@ def extra_calls(figures: list[Figure]) -> list[Figure]:
             "x",
             f"x{f['pipeline requests'] / f[f'{PRIMARY_ONLY}: requests']:.2f} the requests",
         ),
+    ]
+
+
+WITHOUT_TIMESERIES = "without the timeseries"
+
+
+def run_without_timeseries(
+    server: SandboxServer, day: date, workdir: Path, concurrency: int, latency_ms: float
+) -> list[Figure]:
+    """The default day without the timeseries asset: what revenue's moments add to a sync's calls and time."""
+    _, requests, wall = count_requests(
+        server, lambda: asyncio.run(_pipeline(server, day, workdir / "lake", concurrency, timeseries=False))
+    )
+    return [
+        Figure(BENCH, f"{WITHOUT_TIMESERIES}: requests", requests, "req"),
+        Figure(BENCH, f"{WITHOUT_TIMESERIES}: wall time", wall, "s", f"concurrency {concurrency}"),
+    ]
+
+
+def timeseries_cost(figures: list[Figure]) -> list[Figure]:
+    """What the timeseries (one call per experiment and goal) adds to the default day, from the runs above."""
+    f = {x.name: x.value for x in figures}
+    full, without = f.get("pipeline wall time"), f.get(f"{WITHOUT_TIMESERIES}: wall time")
+    if full is None or without is None:
+        return []
+    extra = f["pipeline requests"] - f[f"{WITHOUT_TIMESERIES}: requests"]
+    return [
+        Figure(BENCH, "timeseries: extra requests", extra, "req", f"{extra / f['pipeline requests']:.0%} of the day's"),
+        Figure(BENCH, "timeseries: wall time ratio", full / without, "x", "the day with it against the day without"),
     ]
 
 

@@ -179,6 +179,19 @@ def run_all(args: argparse.Namespace, workdir: Path, console: Console) -> tuple[
         )
         figures.extend(extraction.extra_calls(figures))
         step(
+            f"one-day extraction: pipeline, {extraction.WITHOUT_TIMESERIES}",
+            lambda: min(
+                (
+                    extraction.run_without_timeseries(
+                        server, day, workdir / f"no-timeseries{i}", args.concurrency, args.latency_ms
+                    )
+                    for i in range(args.repeats)
+                ),
+                key=lambda figs: figs[1].value,
+            ),
+        )
+        figures.extend(extraction.timeseries_cost(figures))
+        step(
             f"one-day extraction: pipeline, {extraction.PRIMARY_ONLY}, extract alone",
             lambda: min(
                 (extraction.run_extract_alone(server, day, args.concurrency) for _ in range(args.repeats)),
