@@ -15,7 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from mida_pipeline.defs.automation import MODELS_FOLLOW_RAW
-from mida_pipeline.defs.dbt_project import DBT, DBT_DIR, changed_from, growing_tables, project
+from mida_pipeline.defs.dbt_project import DBT, DBT_DIR, changed_from, growing_tables, project, run_target
 from mida_pipeline.defs.rebuild import synced_days
 from mida_pipeline.defs.resources import Lake
 from mida_pipeline.defs.source_checks import report_build_results
@@ -89,8 +89,8 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
         build = ["build", "--vars", json.dumps(variables), *(["--full-refresh"] if config.full_refresh else [])]
         # A raw write that lands a first partition publishes the build file too: a failed or killed build must leave
         # no half-built marts in it.
-        with warehouse.rebuilding():
-            invocation = dbt.cli(build, context=context)
+        with warehouse.rebuilding(), run_target(context.run.run_id) as target:
+            invocation = dbt.cli(build, context=context, target_path=target)
             try:
                 yield from invocation.stream()
             finally:

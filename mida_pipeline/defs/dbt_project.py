@@ -12,8 +12,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
-from datetime import date, timedelta
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ from filelock import FileLock
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 DBT = Path(sys.executable).with_name("dbt")
+# Where the last few builds' dbt.log and run_results.json stay, for debugging (each build's own target folder goes).
+RUNS_DIR = DBT_DIR / "target" / "runs"
+KEEP_RUNS = 5
+KEPT_FILES = ("dbt.log", "run_results.json")
 
 
 project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
@@ -34,7 +39,7 @@ def manifest_is_stale(dbt_project: DbtProject = project) -> bool:
     sources = [
         p
         for p in Path(dbt_project.project_dir).rglob("*")
-        if p.suffix in {".sql", ".yml", ".py"} and "target" not in p.parts
+        if p.suffix in {".sql", ".yml", ".py", ".md"} and "target" not in p.parts
     ]
     return max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime
 
@@ -73,6 +78,33 @@ def prepare_manifest(dbt_project: DbtProject = project) -> Path:
         finally:
             shutil.rmtree(private, ignore_errors=True)
     return manifest
+
+
+@contextmanager
+def run_target(run_id: str, runs_dir: Path = RUNS_DIR, keep: int = KEEP_RUNS) -> Iterator[Path]:
+    """A dbt invocation's target folder, removed when the invocation ends.
+
+    dbt writes its compiled SQL, manifest and logs there (megabytes a run, which a daily schedule would pile up in the
+    code's own folder); its log and results are copied to `runs_dir/<UTC time>-<run id>/`, where the last `keep`
+    runs stay. The folder is the invocation's own, so concurrent runs never remove each other's files.
+    """
+    with tempfile.TemporaryDirectory(prefix="dbt-target-") as tmp:
+        target = Path(tmp)
+        try:
+            yield target
+        finally:
+            name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{run_id[:8]}"
+            staged = runs_dir / f".{name}"
+            staged.mkdir(parents=True, exist_ok=True)
+            for file in KEPT_FILES:
+                if (target / file).exists():
+                    shutil.copy2(target / file, staged / file)
+            # Oldest out first, then the new one in, under a lock: never more than `keep` runs, whoever looks.
+            with FileLock(runs_dir / ".lock"):
+                kept = sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+                for old in kept[: max(0, len(kept) - keep + 1)]:
+                    shutil.rmtree(old, ignore_errors=True)
+                os.replace(staged, runs_dir / name)
 
 
 def growing_tables(manifest: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, int]]:

@@ -3,7 +3,7 @@
 import json
 from datetime import date
 
-from mida_pipeline.defs.dbt_project import changed_from, growing_tables, prepare_manifest
+from mida_pipeline.defs.dbt_project import changed_from, growing_tables, prepare_manifest, run_target
 
 
 def test_the_tables_that_grow_by_the_day_are_the_incremental_models_keyed_by_a_day():
@@ -28,3 +28,31 @@ def test_a_build_that_names_its_days_replaced_them_and_a_week_back_for_the_weekl
         ("marts", "weekly"): date(2026, 2, 27),
     }
     assert changed_from(growing, {"mida_build_path": "x"}) is None  # a full rebuild: every day
+
+
+def test_each_build_leaves_its_log_and_results_and_only_the_last_five_stay(tmp_path):
+    runs = tmp_path / "runs"
+    targets = []
+    for i in range(8):
+        with run_target(f"run{i:04d}-0000", runs_dir=runs) as target:
+            (target / "dbt.log").write_text(f"build {i}")
+            (target / "run_results.json").write_text("{}")
+            (target / "compiled").mkdir()
+            (target / "compiled" / "model.sql").write_text("select 1" * 1000)
+            targets.append(target)
+    assert not any(t.exists() for t in targets), "a build's own target folder outlived it"
+    kept = sorted(p for p in runs.iterdir() if not p.name.startswith("."))  # not the lock
+    assert len(kept) == 5
+    assert [(k / "dbt.log").read_text() for k in kept] == [f"build {i}" for i in range(3, 8)]
+    assert all(sorted(f.name for f in k.iterdir()) == ["dbt.log", "run_results.json"] for k in kept)
+
+
+def test_a_build_that_ends_leaves_a_running_ones_folder_alone(tmp_path):
+    runs = tmp_path / "runs"
+    with run_target("long", runs_dir=runs, keep=1) as long_running:
+        (long_running / "dbt.log").write_text("still building")
+        for i in range(3):
+            with run_target(f"short{i}", runs_dir=runs, keep=1):
+                pass
+        assert (long_running / "dbt.log").read_text() == "still building"
+    assert [p.name.split("-", 1)[1] for p in runs.iterdir() if not p.name.startswith(".")] == ["long"]

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from mida_pipeline import days as cal
+from mida_pipeline.defs.dbt_project import KEEP_RUNS, RUNS_DIR
 from mida_pipeline_tests.helpers import expected, results, run_cli
 
 pytestmark = pytest.mark.slow
@@ -133,6 +134,8 @@ def history(sandbox, tmp_path_factory):
     finally:
         stop.touch()
         out, err = reader.communicate(timeout=60)
+    # Read at once: builds elsewhere (another test worker) may push these out of the last few later.
+    kept_runs = [p.name for p in RUNS_DIR.iterdir() if not p.name.startswith(".")]
     with instance_at(env["DAGSTER_HOME"]) as inst:
         new_runs = [r for r in inst.get_runs() if r.run_id not in runs_before]
     yield {
@@ -140,6 +143,7 @@ def history(sandbox, tmp_path_factory):
         "synced": synced,
         "backfill": backfill,
         "runs": new_runs,
+        "kept_runs": kept_runs,
         "reads": [line.split() for line in out.splitlines()],
         "reader_exit": reader.returncode,
         "reader_err": err,
@@ -161,6 +165,15 @@ def test_a_sync_publishes_the_warehouse_once(history):
     assert all(m.endswith("(first partition of bss_analytics_weekly)") for m in published if m not in by_models), (
         published
     )
+
+
+def test_the_builds_leave_their_logs_in_the_last_runs_and_no_target_folder_behind(history):
+    """The sync and the backfill each built the models: their dbt logs are among the last few kept, and neither
+    left dbt's per-invocation folder (compiled SQL, manifest, megabytes a run) in the code's own folder."""
+    runs = {r.run_id[:8] for r in history["runs"]}
+    assert len(history["kept_runs"]) <= KEEP_RUNS
+    assert {name.rsplit("-", 1)[1] for name in history["kept_runs"]} & runs, "the backfill's build kept no log"
+    assert not [p for p in RUNS_DIR.parent.iterdir() if any(r in p.name for r in runs)]
 
 
 def test_sync_one_day_lands_the_sandbox_numbers_for_the_day_and_the_cumulative_window(history, sandbox):
