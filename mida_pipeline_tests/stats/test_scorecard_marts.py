@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from mida_pipeline.lake.writer import write_partition
 from mida_pipeline.stats.scorecard import DTYPES, scorecard
@@ -65,8 +67,40 @@ def results(day: date, index: int) -> list[dict]:
     return rows
 
 
+def spend(day: date, variant: int) -> np.ndarray:
+    """What each buyer of the purchase goal spent on `day` in `variant` (one order each): a real population."""
+    buyers = round(100 * (0.10, 0.13, 0.09)[variant])
+    return np.round(np.random.default_rng([day.toordinal(), variant]).lognormal(4.0, 0.5, buyers), 2)
+
+
+def timeseries(day: date) -> list[dict]:
+    """The purchase goal's own day per arm (100 visitors each), with the moments of `spend`."""
+    return [
+        {
+            "project_key": "p1",
+            "date": day,
+            "test_id": 1,
+            "goal_key": "purchase",
+            "is_primary_goal": True,
+            "variant_id": str(variant),
+            "visitors": 100,
+            "conversions": len(x),
+            "revenue": float(x.sum()),
+            "orders": len(x),
+            "sum_sq_revenue": float((x**2).sum()),
+            "sum_sq_orders": float(len(x)),
+            "sum_revenue_orders_cross": float(x.sum()),
+            "captured_at": captured(day),
+            "raw": "{}",
+        }
+        for variant in range(3)
+        for x in [spend(day, variant)]
+    ]
+
+
 def write_day(lake: Path, day: date, index: int) -> None:
     write_partition(lake, "mida_experiment_results", results(day, index), day=day, project_key="p1")
+    write_partition(lake, "mida_experiment_timeseries", timeseries(day), day=day, project_key="p1")
     write_partition(
         lake,
         "mida_project_configuration",
@@ -269,3 +303,36 @@ def test_a_backfill_rewrites_the_days_it_covers_and_the_week_after_and_keeps_the
         (daily.as_of_date.dt.date == DAYS[1]) & (daily.variant_id == "1") & (daily.goal_key == "purchase")
     ].iloc[0]
     assert day2.conversions == round(200 * 0.13) + 7 and len(daily) == 4 * 6
+
+
+def welch(day: date, variant: int) -> tuple[float, float, float]:
+    """Welch's t-test of the variant's revenue per visitor against control's, on every visitor to `day` (SciPy, from
+    the populations written, not from the sums the marts read): p-value and the 90 % interval of the difference."""
+    arms = []
+    for arm in (0, variant):
+        values = np.concatenate(
+            [np.concatenate([spend(d, arm), np.zeros(100 - len(spend(d, arm)))]) for d in DAYS if d <= day]
+        )
+        arms.append(values)
+    control, treated = arms
+    test = stats.ttest_ind(treated, control, equal_var=False)
+    low, high = test.confidence_interval(0.90)
+    return test.pvalue, low, high
+
+
+def test_revenue_per_visitor_in_the_marts_is_welchs_test_on_every_visitor_to_each_day(built):
+    """The scorecard and its history sum the timeseries' daily moments up to each day: the same figures as a t-test
+    on the visitors themselves (the project's 90 % threshold)."""
+    history = frame(
+        built["con"],
+        "SELECT as_of_date, variant_id, rpv_p_value, rpv_ci_low, rpv_ci_high, rpv_verdict FROM "
+        "marts.fct_experiment_scorecard_daily WHERE goal_key = 'purchase' AND NOT is_control",
+    )
+    assert len(history) == 2 * len(DAYS)
+    for row in history.itertuples():
+        p, low, high = welch(row.as_of_date.date(), int(row.variant_id))
+        assert (row.rpv_p_value, row.rpv_ci_low, row.rpv_ci_high) == pytest.approx((p, low, high), rel=1e-9)
+    cart = frame(
+        built["con"], "SELECT rpv_p_value, rpv_verdict FROM marts.fct_experiment_scorecard WHERE goal_key = 'cart'"
+    )
+    assert cart.rpv_p_value.isna().all() and cart.rpv_verdict.isna().all()  # a goal without moments
