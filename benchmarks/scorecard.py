@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.common import Figure
+from mida_pipeline.stats import DEFAULT_TUNING
 from mida_pipeline.stats.scorecard import scorecard, scorecard_daily
 
 BENCH = "scorecard"
@@ -95,7 +96,7 @@ def run(
     history_days: int = 365,
     repeats: int = 3,
     workdir: Path | None = None,
-    sequential_tuning: float = 5000.0,
+    sequential_tuning: float = DEFAULT_TUNING,
 ) -> list[Figure]:
     with contextlib.ExitStack() as stack:
         root = Path(workdir) if workdir else Path(stack.enter_context(tempfile.TemporaryDirectory()))

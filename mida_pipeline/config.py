@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from mida_pipeline.lake.storage import parse_lake_dir
 from mida_pipeline.sources.project_keys import DESCRIPTION as PROJECT_KEY_RULE
 from mida_pipeline.sources.project_keys import is_project_key
+from mida_pipeline.stats import DEFAULT_TUNING
 
 DEFAULT_START_DATE = "2024-01-01"
 
@@ -128,7 +129,7 @@ class Settings:
     report_dir: Path | None = None
     discover_projects: bool = False
     breakdowns: tuple[str, ...] = ("device",)
-    sequential_tuning: float = 5000.0
+    sequential_tuning: float = DEFAULT_TUNING
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -173,7 +174,9 @@ class Settings:
             report_dir=Path(env["MIDA_REPORT_DIR"].strip()) if env.get("MIDA_REPORT_DIR", "").strip() else None,
             discover_projects=_bool(env, "MIDA_DISCOVER_PROJECTS"),
             breakdowns=parse_breakdowns(env.get("MIDA_BREAKDOWNS", "device")),
-            sequential_tuning=_positive(env, "MIDA_SEQUENTIAL_TUNING", "5000", 10, 1e9, "a two-arm sample size"),
+            sequential_tuning=_positive(
+                env, "MIDA_SEQUENTIAL_TUNING", f"{DEFAULT_TUNING:g}", 10, 1e9, "a two-arm sample size"
+            ),
         )
 
     def require_mida(self) -> None:

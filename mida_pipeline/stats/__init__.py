@@ -1,15 +1,17 @@
 """Experiment statistics: the numbers Mida's result API does not give. NumPy and SciPy, no Dagster.
 
-`tests` holds the one-comparison functions; `frequentist`, `bayesian` and `multiple` the same ideas over whole
-arrays, which `comparison` (the scoring the two share), `scorecard` and `segments` use to score every variant of
-every experiment at once.
+`frequentist`, `bayesian`, `revenue` and `multiple` compute over whole arrays, one comparison per element;
+`comparison` (the scoring the scorecards share), `scorecard` and `segments` use them to score every variant of every
+experiment at once, and `verdicts` turns the figures into calls. The defaults below are the ones every statistic
+shares; importing this package imports nothing else.
 """
 
-from mida_pipeline.stats.tests import (
-    chance_to_beat,
-    srm_p_value,
-    wald_interval,
-    z_test_pooled,
-)
+# The confidence threshold, in percent, when neither the result nor the project's configuration gives one.
+DEFAULT_THRESHOLD = 95.0
+# The two-arm sample the confidence sequences are tightest at, unless MIDA_SEQUENTIAL_TUNING says otherwise.
+DEFAULT_TUNING = 5000.0
 
-__all__ = ["chance_to_beat", "srm_p_value", "wald_interval", "z_test_pooled"]
+
+def alpha_of(threshold_percent):
+    """The significance level a confidence threshold in percent stands for (95 -> 0.05), element by element."""
+    return 1 - threshold_percent / 100

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
+from mida_pipeline.stats import DEFAULT_TUNING
+
 POWER = 0.8
-# The two-arm sample the confidence sequences are tightest at, unless MIDA_SEQUENTIAL_TUNING says otherwise.
-DEFAULT_TUNING = 5000.0
 
 
 def _f(x) -> np.ndarray:

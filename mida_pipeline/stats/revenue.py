@@ -29,7 +29,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special, stats
 
-from mida_pipeline.stats.frequentist import DEFAULT_TUNING, sequential_rho
+from mida_pipeline.stats import DEFAULT_TUNING
+from mida_pipeline.stats.frequentist import sequential_rho
 
 
 class MeanMetric(NamedTuple):

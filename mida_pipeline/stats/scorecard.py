@@ -11,12 +11,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mida_pipeline.stats import comparison, frequentist, multiple, revenue, verdicts
-from mida_pipeline.stats.frequentist import DEFAULT_TUNING
-from mida_pipeline.stats.tests import MIN_SRM_VISITORS
+from mida_pipeline.stats import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_TUNING,
+    alpha_of,
+    comparison,
+    frequentist,
+    multiple,
+    revenue,
+    verdicts,
+)
 
 SRM_ALPHA = 0.001
-DEFAULT_THRESHOLD = 95.0
+# Fewer visitors than this in an arm and the chi-square approximation of the sample-ratio check does not hold.
+MIN_SRM_VISITORS = 8
 # Explicit column types, so the mart has the same types on an empty lake and when a statistic is null everywhere.
 DTYPES = {
     "project_key": "string",
@@ -244,7 +252,7 @@ def score(
     threshold = pd.to_numeric(frame["confidence_threshold_percent"], errors="coerce").fillna(
         pd.to_numeric(config["config_confidence_threshold_percent"], errors="coerce")
     )
-    alpha = 1 - threshold.fillna(DEFAULT_THRESHOLD).to_numpy(float) / 100
+    alpha = alpha_of(threshold.fillna(DEFAULT_THRESHOLD).to_numpy(float))
     stat = comparison.pairwise(frame, alpha)
     out = pd.DataFrame(
         {

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mida_pipeline.stats import comparison
-from mida_pipeline.stats.scorecard import DEFAULT_THRESHOLD
+from mida_pipeline.stats import DEFAULT_THRESHOLD, alpha_of, comparison
 from mida_pipeline.stats.scorecard import DTYPES as SCORECARD_DTYPES
 
 # A segment's row: the scorecard's columns it shares (typed as the scorecard types them), and its own.
@@ -58,7 +57,7 @@ def segment_scorecard(segments: pd.DataFrame, configuration: pd.DataFrame | None
     frame = comparison.attach_control(frame, GROUP)
     config = comparison.configuration_as_of(frame, configuration)
     threshold = pd.to_numeric(config["config_confidence_threshold_percent"], errors="coerce")
-    alpha = 1 - threshold.fillna(DEFAULT_THRESHOLD).to_numpy(float) / 100
+    alpha = alpha_of(threshold.fillna(DEFAULT_THRESHOLD).to_numpy(float))
     stat = comparison.pairwise(frame, alpha)
     visitors = frame["visitors"].to_numpy(float)
     revenue = pd.to_numeric(frame["revenue"], errors="coerce").to_numpy(float)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mida_pipeline.stats import alpha_of
+
 BAYESIAN, FREQUENTIST = "bayesian", "frequentist"
 
 
@@ -37,7 +39,7 @@ def safe_verdict(
     not_enough_traffic while an arm has too few visitors for the sample-ratio check, or while the sequential
     test is undefined (an arm with no visitors, or with nobody or everybody converting).
     """
-    alpha = 1 - np.asarray(threshold_percent, dtype=float) / 100
+    alpha = alpha_of(np.asarray(threshold_percent, dtype=float))
     p, lift = np.asarray(sequential_p_holm, dtype=float), np.asarray(abs_lift, dtype=float)
     call = np.where(p < alpha, np.where(lift > 0, "winner", "loser"), "inconclusive")
     call = np.where(np.isnan(p), "not_enough_traffic", call)

@@ -8,7 +8,7 @@ import pytest
 from scipy import integrate, stats
 
 from mida_pipeline.stats.bayesian import posterior_comparison
-from mida_pipeline.stats.tests import chance_to_beat
+from mida_pipeline_tests.stats.reference import chance_to_beat
 
 
 def _cases(n: int = 120, seed: int = 20261201):

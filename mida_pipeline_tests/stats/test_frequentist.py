@@ -12,7 +12,7 @@ from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 
 from mida_pipeline.stats import frequentist
-from mida_pipeline.stats.tests import wald_interval, z_test_pooled
+from mida_pipeline_tests.stats.reference import wald_interval, z_test_pooled
 
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "gbstats_reference.json").read_text())
 CASES = FIXTURES["cases"] + FIXTURES["family_5_variants_4_goals"]

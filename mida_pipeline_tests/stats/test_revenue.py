@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from mida_pipeline.stats import revenue
-from mida_pipeline.stats.frequentist import DEFAULT_TUNING
+from mida_pipeline.stats import DEFAULT_TUNING, revenue
 
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "gbstats_revenue_reference.json").read_text())
 CASES = FIXTURES["cases"]

@@ -13,7 +13,7 @@ from statsmodels.stats.multitest import multipletests
 from mida_pipeline.stats.scorecard import COLUMNS, DTYPES, scorecard, scorecard_daily
 from mida_pipeline.stats.segments import DTYPES as SEGMENT_DTYPES
 from mida_pipeline.stats.segments import segment_scorecard
-from mida_pipeline.stats.tests import z_test_pooled
+from mida_pipeline_tests.stats.reference import z_test_pooled
 
 
 def rows(test_id, variants, day=date(2026, 11, 20), threshold=95.0, mab=False, weights=None):

@@ -16,11 +16,13 @@ def model(dbt, session):
     import pandas as pd
 
     from mida_pipeline.days import synced_range
+    from mida_pipeline.stats import DEFAULT_TUNING
     from mida_pipeline.stats.scorecard import empty, scorecard_daily
 
     # Settings read on lines of their own: dbt passes a Python model only the config keys its parser sees, and it
     # does not look inside `or` or a generator.
-    tuning = float(dbt.config.get("sequential_tuning", 5000))
+    tuning = dbt.config.get("sequential_tuning")
+    tuning = DEFAULT_TUNING if str(tuning or "") in ("", "None") else float(tuning)
     sync_start = dbt.config.get("sync_start")
     sync_end = dbt.config.get("sync_end")
     results = dbt.ref("stg_mida_experiment_results")

@@ -1,4 +1,5 @@
-"""The scorecard's statistics agree with SciPy's own implementations on generated and edge cases."""
+"""The scalar references the array statistics are checked against agree with SciPy's own implementations on
+generated and edge cases."""
 
 import math
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from mida_pipeline.stats import (
+from mida_pipeline_tests.stats.reference import (
     chance_to_beat,
     srm_p_value,
     wald_interval,

@@ -1,4 +1,5 @@
-"""The statistical tests behind the scorecard, each a small function with its assumptions stated.
+"""Scalar references for the scorecard's statistics: one comparison at a time, written from the textbook formula,
+each checked against SciPy (test_reference.py), against which the package's array functions are checked.
 
 Every function returns None where its answer is undefined (no visitors, a
 zero standard error, fewer than two groups) instead of raising or inventing one.
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special, stats
 
-MIN_SRM_VISITORS = 8
+from mida_pipeline.stats.scorecard import MIN_SRM_VISITORS
 
 
 def _rate(conversions: int, visitors: int) -> float | None:
