@@ -93,8 +93,7 @@ def pairwise(frame: pd.DataFrame, alpha: np.ndarray) -> dict[str, np.ndarray]:
     nv, cv = frame["visitors"].to_numpy(float), frame["conversions"].to_numpy(float)
     nc, cc = np.where(has_control, nc, 0.0), np.where(has_control, cc, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(nv > 0, cv / nv, np.nan)
-        control_rate = np.where(nc > 0, cc / nc, np.nan)
+        rate, control_rate = frequentist.per(cv, nv), frequentist.per(cc, nc)
         abs_lift = rate - control_rate
         rel_lift = np.where(control_rate > 0, rate / control_rate - 1, np.nan)
     out = {

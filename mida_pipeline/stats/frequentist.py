@@ -20,12 +20,15 @@ def _f(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
-def _rates(cc, nc, cv, nv) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    cc, nc, cv, nv = _f(cc), _f(nc), _f(cv), _f(nv)
+def per(total, n) -> np.ndarray:
+    """`total / n` element by element where `n` is positive, NaN where it is not (a rate or a mean of no one)."""
+    total, n = _f(total), _f(n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pc = np.where(nc > 0, cc / np.where(nc > 0, nc, 1), np.nan)
-        pv = np.where(nv > 0, cv / np.where(nv > 0, nv, 1), np.nan)
-    return pc, nc, pv, nv
+        return np.where(n > 0, total / np.where(n > 0, n, 1), np.nan)
+
+
+def _rates(cc, nc, cv, nv) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return per(cc, nc), _f(nc), per(cv, nv), _f(nv)
 
 
 def _both_vary(pc, pv) -> np.ndarray:

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import special, stats
 
 from mida_pipeline.stats import DEFAULT_TUNING
-from mida_pipeline.stats.frequentist import sequential_rho
+from mida_pipeline.stats.frequentist import per, sequential_rho
 
 
 class MeanMetric(NamedTuple):
@@ -61,8 +61,8 @@ def _f(x) -> np.ndarray:
 
 def _sample_mean(n, total, total_sq) -> tuple[np.ndarray, np.ndarray]:
     """(mean, variance) of one arm, as gbstats' `SampleMeanStatistic`; NaN without visitors, variance NaN below 2."""
+    mean = per(total, n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(n > 0, total / n, np.nan)
         variance = np.where(n > 1, (total_sq - total**2 / n) / (n - 1), np.nan)
     return mean, variance
 

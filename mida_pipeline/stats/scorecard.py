@@ -281,8 +281,8 @@ def score(
             out["revenue"].to_numpy(float),
             pd.to_numeric(frame["control_revenue"]).to_numpy(float),
         )
-        rpv = np.where(frame["visitors"] > 0, revenue / frame["visitors"].to_numpy(float), np.nan)
-        control_rpv = np.where(frame["nc"] > 0, control_revenue / frame["nc"].to_numpy(float), np.nan)
+        rpv = frequentist.per(revenue, frame["visitors"].to_numpy(float))
+        control_rpv = frequentist.per(control_revenue, frame["nc"].to_numpy(float))
         out["revenue_per_visitor"] = rpv
         out["rpv_lift"] = np.where(~out["is_control"] & (control_rpv > 0), rpv / control_rpv - 1, np.nan)
     p = out["p_value"].to_numpy(float)

@@ -7,10 +7,9 @@ a segment that "wins" is a question for a new experiment, not an answer. No verd
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from mida_pipeline.stats import DEFAULT_THRESHOLD, alpha_of, comparison
+from mida_pipeline.stats import DEFAULT_THRESHOLD, alpha_of, comparison, frequentist
 from mida_pipeline.stats.scorecard import DTYPES as SCORECARD_DTYPES
 
 # A segment's row: the scorecard's columns it shares (typed as the scorecard types them), and its own.
@@ -61,8 +60,7 @@ def segment_scorecard(segments: pd.DataFrame, configuration: pd.DataFrame | None
     stat = comparison.pairwise(frame, alpha)
     visitors = frame["visitors"].to_numpy(float)
     revenue = pd.to_numeric(frame["revenue"], errors="coerce").to_numpy(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rpv = np.where(visitors > 0, revenue / visitors, np.nan)
+    rpv = frequentist.per(revenue, visitors)
     out = pd.DataFrame(
         {
             "project_key": frame["project_key"],
