@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline_tests.reliability.helpers import (
     ARTIFACTS,
+    SANDBOX,
     SENTINEL_BSS,
     SENTINEL_KEY,
     Baseline,
@@ -42,8 +42,7 @@ def pytest_runtest_logfinish(nodeid: str, location) -> None:
 def rel_sandbox():
     """Three active projects of two experiments (and one paused): every endpoint is called for every project,
     and little else."""
-    config = SandboxConfig(seed=5, projects=3, experiments_per_project=2)
-    server = SandboxServer(config, api_key=SENTINEL_KEY, bss_secret=SENTINEL_BSS)
+    server = SandboxServer(SANDBOX, api_key=SENTINEL_KEY, bss_secret=SENTINEL_BSS)
     server.app.add_middleware(KeepQuery)  # outermost: the query is known before the sandbox takes a fault
     server.app.state.faults = QueryFaultBook()
     with server:

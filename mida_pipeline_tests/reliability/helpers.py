@@ -22,6 +22,7 @@ import duckdb
 
 from mida_pipeline import days as cal
 from mida_pipeline.lake.writer import LAYOUTS_DIR
+from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.faults import FaultBook
 from mida_pipeline.sandbox.server import SandboxServer
 
@@ -30,6 +31,9 @@ CLI = Path(sys.executable).with_name("mida-pipeline")
 # Distinctive values: any occurrence anywhere is a leak, never a coincidence.
 SENTINEL_KEY = "SENTINEL-mida-key-7f3a9c2e"
 SENTINEL_BSS = "SENTINEL-bss-secret-41d2e8b0"
+# The suite's sandbox: three active projects of two experiments (and one paused), so every endpoint is called for
+# every project, and little else.
+SANDBOX = SandboxConfig(seed=5, projects=3, experiments_per_project=2)
 # The last closed Sunday: its sync runs the daily and the weekly jobs, so every endpoint is called.
 DAY: date = cal.latest_complete_week("UTC") + timedelta(days=6)
 HTTP_TIMEOUT = 2.0  # short, so a read-timeout fault costs seconds, not minutes

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline_tests.reliability.helpers import (
+    SANDBOX,
     assert_lake_sound,
     assert_warehouse_opens,
     differences,
@@ -24,8 +26,6 @@ from mida_pipeline_tests.reliability.helpers import (
     marts,
     sync,
 )
-
-pytestmark = pytest.mark.slow
 
 KILLER = Path(__file__).with_name("killer")
 
@@ -39,15 +39,16 @@ KILLER = Path(__file__).with_name("killer")
 # facts (a generation of Parquet files beside the warehouse, each fsynced) and a catalog, and swaps the catalog in;
 # the report's pages follow. A raw step that gives a table its first partition publishes too, so how many publishes
 # a run makes depends on what the lake already held, which a killed run leaves half done. Points
-# are therefore counted where they act (`@lake`, `@warehouse`, ...) and, after `dbt build` started, in the models phase
-# (`models:`): each names the same step in every run of a lane (see killer/sitecustomize.py).
+# are therefore counted where they act (`@lake`, `@warehouse`, ...), in the lake by table where a point is about one
+# (`@mida_projects`), and, after `dbt build` started, in the models phase (`models:`): each names the same step in
+# every run of a lane, and a new table or a reordered asset moves none of the named ones (see killer/sitecustomize.py).
 LANES = [
     [
         "parquet-mid:1",  # the first partition, half written
         "replace-after@lake:1",  # ... renamed into place, nothing else yet
         "parquet-mid:3",  # a later partition, half written
         "fsync@lake:4",  # a partition renamed into place, its folder entry not yet on disk
-        "parquet-mid:29",  # the company's projects (partitioned by date alone), half written
+        "parquet-mid@mida_projects:1",  # the company's projects (partitioned by date alone), half written
         "dbt-started:2",  # dbt building the marts; its parent gone
     ],
     [
@@ -59,17 +60,17 @@ LANES = [
     ],
     [
         "replace-before@lake:8",  # a partition written, not yet renamed
-        "replace-after@lake:16",  # some experiments renamed, their variants not yet (or the reverse)
+        "replace-after@mida_experiments:1",  # a project's experiments renamed, their variants not yet
         "connect@build:1",  # the build file opened (the raw views, or the models step)
-        "parquet-mid:12",  # a timeseries partition, half written
+        "parquet-mid@mida_experiment_timeseries:2",  # a timeseries partition, half written
         "models:fsync@warehouse:1",  # the publish: the generation's first file written, not yet on disk
         "models:fsync@warehouse:5",  # the publish after dbt, its generation half written
     ],
     [
-        "replace-after@lake:8",  # some of an asset's partitions in place, the others not
+        "replace-after@mida_experiment_results:1",  # some of an asset's partitions in place, the others not
         "parquet-mid:10",  # a partition in the middle of the run, half written
-        "replace-after@lake:20",  # the experiments asset's tables half renamed (its goals among them)
-        "parquet-mid:30",  # the last partition (the week's store analytics), half written
+        "replace-after@mida_experiment_goals:2",  # the experiments asset's tables half renamed (its goals among them)
+        "parquet-mid@bss_analytics_weekly:1",  # the last partition (the week's store analytics), half written
         "connect@memory:8",  # the raw asset checks reading the lake
     ],
 ]
@@ -101,6 +102,7 @@ def run_lane(sandbox, root: Path, points: list[str]) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("pair", [0, 1], ids=["lanes-1-2", "lanes-3-4"])
 def test_a_sync_killed_anywhere_leaves_a_sound_lake_and_a_rerun_ends_identical(pair, rel_sandbox, baseline, tmp_path):
@@ -120,3 +122,17 @@ def test_a_sync_killed_anywhere_leaves_a_sound_lake_and_a_rerun_ends_identical(p
 def test_the_kill_points_are_22_distinct_places():
     points = [p for lane in LANES for p in lane]
     assert len(set(points)) == len(points) >= 20
+
+
+PLACES = {"lake", "build", "warehouse", "report", "memory", "other"}
+
+
+def test_a_kill_point_named_by_table_names_a_lake_table_and_a_partition_a_sync_writes():
+    """Checked without a run: a renamed table, or an ordinal past the partitions a sync writes into it, fails here."""
+    partitions = {t: SANDBOX.projects if TABLES[t].has_project else 1 for t in TABLES}
+    named = [p for lane in LANES for p in lane if p.split(":")[-2].split("@")[-1] not in PLACES and "@" in p]
+    assert named
+    for point in named:
+        where, nth = point.rsplit(":", 1)
+        table = where.split("@", 1)[1]
+        assert table in TABLES and 1 <= int(nth) <= partitions[table], point

@@ -5,7 +5,9 @@ code has no hook for it. A point may name where it acts, `<point>@<place>` (plac
 published file and its copy, report, memory for a connection to no file, other), and the phase, `models:` before it
 for the visits after `dbt build` started: "replace-before@lake:8" is the eighth rename into the lake, whatever the
 warehouse did in between; "models:replace-before@warehouse:1" the publish's swap after the models. Counting by place keeps a point at the
-same step whichever tables a half-done earlier run left without a partition. MIDA_TEST_COUNT_TO=<file> instead counts every point and writes the counts at exit.
+same step whichever tables a half-done earlier run left without a partition. In the lake a point may name the table
+instead, `<point>@<table>`: "parquet-mid@mida_projects:1" is the company's projects half written, wherever a new table
+or a reordered asset puts that write. MIDA_TEST_COUNT_TO=<file> instead counts every point and writes the counts at exit.
 Both variables are removed from the environment at once, so the dbt processes the sync starts run unharmed.
 
 Points: parquet-mid (half a Parquet file written), fsync (before an fsync), replace-before / replace-after
@@ -52,9 +54,22 @@ def _place(what: object) -> str:
     return "other"
 
 
+def _table(what: object) -> str | None:
+    """The lake table a path lies in (`<lake>/<table>/...`), if it lies in the lake."""
+    if isinstance(what, int):
+        try:
+            what = os.readlink(f"/proc/self/fd/{what}")
+        except OSError:
+            return None
+    parts = str(what).split("/lake/", 1)
+    return parts[1].split("/", 1)[0] or None if len(parts) == 2 else None
+
+
 def _reach(point: str, what: object = "") -> bool:
     """Count a visit under each of its names; True when this is the visit to die at."""
     names = [point, f"{point}@{_place(what)}"]
+    table = _table(what)
+    names += [f"{point}@{table}"] if table else []
     names += [_phase[0] + name for name in names] if _phase[0] else []
     with _lock:
         hit = False
@@ -115,7 +130,7 @@ if _kill or _count_to:
     _write_table, _connect = pq.write_table, duckdb.connect
 
     def write_table(table, where, *a, **k):
-        if _reach("parquet-mid"):
+        if _reach("parquet-mid", getattr(where, "name", "")):
             import io
 
             buffer = io.BytesIO()
