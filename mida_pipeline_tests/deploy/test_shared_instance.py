@@ -37,7 +37,9 @@ from mida_pipeline_tests.deploy.helpers import (
 )
 from mida_pipeline_tests.helpers import run_cli, sandbox_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.dagster, pytest.mark.postgres]
+# A daemon, a webserver, run workers and a command-line run each: minutes of work on two CPUs, so the bound on a hung
+# test is longer than the suite's default.
+pytestmark = [pytest.mark.slow, pytest.mark.dagster, pytest.mark.postgres, pytest.mark.timeout(1500)]
 
 # The group `mida_raw`, as a user selects it in the UI.
 MIDA_RAW = [key.to_user_string() for asset in mida_assets.assets for key in asset.keys]
