@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The benchmark lock is the test lock plus dlt: tests run the benchmark harness at its smoke size.
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install test test-fast lint demo sandbox dev bench lock clean
+.PHONY: install test test-fast lint demo sandbox dev bench lock clean dbt-sources
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ test: $(BENCH_STAMP)
 # The edit-test loop: no whole pipelines, no dbt, no Dagster runs, no browser, no PostgreSQL.
 test-fast: $(BENCH_STAMP)
 	$(BIN)/python -m pytest -q $(XDIST) --durations=15 -m "not (slow or dbt or dagster or browser or postgres)" $(TEST_ARGS)
+
+# dbt's source YAML for the raw views, rewritten from the lake's declarations (mida_pipeline/lake/schemas.py).
+dbt-sources: $(STAMP)
+	$(BIN)/python -m mida_pipeline.lake.dbt_sources
 
 # Python by ruff, lint and format ([tool.ruff] in pyproject.toml), the dbt models by sqlfluff (.sqlfluff).
 lint: $(STAMP)

@@ -1,7 +1,8 @@
 """Declared freshness, evaluated: each raw table's `error_after` in dbt's _sources.yml becomes a Dagster freshness
 check on the raw asset, so a source that stops delivering shows red in the UI.
 
-The declaration stays where dbt reads it (one home); this module only reads it. A table is fresh while its last
+The freshness is declared with each table (lake/schemas.py) and written into the file dbt reads
+(lake/dbt_sources.py); this module reads that file, so dbt and Dagster hold the same bounds. A table is fresh while its last
 materialization's data is younger than the bound; the raw assets state when their data was captured
 (`dagster/last_updated_timestamp`, the same moment as dbt's `loaded_at_field`). A sensor evaluates the checks.
 """

@@ -4,7 +4,7 @@ Everything else derives from these declarations: the Arrow schema each
 partition is written with (so a type change in the API shows up at write time,
 not as a broken view later), the mapping of a source record onto a row
 (extract/rows.py), the raw views (lake/catalog.py), the column schema the
-Dagster UI shows, and the dbt source YAML (checked against them by a test).
+Dagster UI shows, and the dbt source YAML with its tests and freshness (written by lake/dbt_sources.py).
 Adding an endpoint's table is one declaration here.
 """
 
@@ -12,7 +12,20 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from mida_pipeline.lake.table import BOOL, DATE, FLOAT64, INT32, INT64, STRING, UTC_TS, Table, c
+from mida_pipeline.lake.table import (
+    BOOL,
+    DATE,
+    FLOAT64,
+    INT32,
+    INT64,
+    STRING,
+    UTC_TS,
+    AtMost,
+    Freshness,
+    NonNegative,
+    Table,
+    c,
+)
 
 _EXPERIMENT = (
     c("test_id", INT64, "Experiment id in Mida."),
@@ -162,6 +175,22 @@ _BSS = (
 )
 
 
+def _store_counts(table: str) -> NonNegative:
+    return NonNegative(
+        f"{table}_counts_non_negative",
+        "Store counts are never negative.",
+        (
+            "total_visitors",
+            "total_sessions",
+            "successful_orders",
+            "abandoned_carts",
+            "product_views",
+            "add_to_cart",
+            "checkout_started",
+        ),
+    )
+
+
 _DECLARED = (
     Table(
         "mida_experiments",
@@ -209,6 +238,19 @@ _DECLARED = (
             *_RESULT_TOTALS,
         ),
         raw_source="variant.raw",
+        checks=(
+            NonNegative(
+                "results_counts_non_negative",
+                "Visitors, conversions, orders and revenue are never negative.",
+                ("visitors", "conversions", "orders", "revenue"),
+            ),
+            AtMost(
+                "results_conversions_within_visitors",
+                "No variant converts more visitors than it had.",
+                "conversions",
+                "visitors",
+            ),
+        ),
     ),
     Table(
         "mida_experiment_timeseries",
@@ -264,6 +306,19 @@ _DECLARED = (
             c("updated_at", UTC_TS, "The row's `updated_at` (UTC).", "row.updated_at"),
         ),
         raw_source="row.raw",
+        checks=(
+            NonNegative(
+                "timeseries_counts_non_negative",
+                "Visitors, conversions, orders, revenue and the sums of squares are never negative.",
+                ("visitors", "conversions", "orders", "revenue", "sum_sq_revenue", "sum_sq_orders"),
+            ),
+            AtMost(
+                "timeseries_conversions_within_visitors",
+                "No variant converts more visitors on a day than it had.",
+                "conversions",
+                "visitors",
+            ),
+        ),
     ),
     Table(
         "mida_experiment_goals",
@@ -391,14 +446,37 @@ _DECLARED = (
             c("window_end", DATE, "Last day the numbers cover.", "window_end"),
         ),
         raw_source="variant.raw",
+        checks=(
+            NonNegative(
+                "segments_counts_non_negative",
+                "Visitors, conversions, orders and revenue are never negative.",
+                ("visitors", "conversions", "orders", "revenue"),
+            ),
+            AtMost(
+                "segments_conversions_within_visitors",
+                "No segment of a variant converts more visitors than it had.",
+                "conversions",
+                "visitors",
+            ),
+        ),
     ),
-    Table("bss_analytics_daily", ("date",), "The store's analytics for one day.", _BSS, has_project=False),
+    Table(
+        "bss_analytics_daily",
+        ("date",),
+        "The store's analytics for one day.",
+        _BSS,
+        has_project=False,
+        checks=(_store_counts("bss_analytics_daily"),),
+        freshness=Freshness((36, "hour"), (84, "hour")),
+    ),
     Table(
         "bss_analytics_weekly",
         ("date",),
         "The store's analytics for one Monday-to-Sunday week.",
         _BSS,
         has_project=False,
+        checks=(_store_counts("bss_analytics_weekly"),),
+        freshness=Freshness((8, "day"), (15, "day")),
     ),
 )
 

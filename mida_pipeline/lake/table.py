@@ -1,6 +1,6 @@
 """What a lake table declaration is made of: a column (name, Arrow type, meaning, where its value comes from), a table
-(key, columns, and the lineage columns its kind adds), and the DuckDB type of each Arrow type. The declarations
-themselves are in schemas.py.
+(key, columns, the lineage columns its kind adds, the checks dbt runs on it, how fresh it must stay), and the DuckDB
+type of each Arrow type. The declarations themselves are in schemas.py.
 """
 
 from __future__ import annotations
@@ -36,6 +36,34 @@ class Column:
 
 
 @dataclass(frozen=True)
+class NonNegative:
+    """A dbt test (and so a Dagster check of the raw asset): none of `columns` is ever negative."""
+
+    name: str
+    description: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AtMost:
+    """A dbt test (and so a Dagster check of the raw asset): `column` never exceeds `ceiling` on a row."""
+
+    name: str
+    description: str
+    column: str
+    ceiling: str
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """dbt's source freshness, (count, period) each: warn past the first, error (a red check in Dagster) past the
+    second."""
+
+    warn_after: tuple[int, str]
+    error_after: tuple[int, str]
+
+
+@dataclass(frozen=True)
 class Table:
     """A lake table: its name, key and columns; lineage columns are added by the kind of table."""
 
@@ -46,6 +74,8 @@ class Table:
     has_project: bool = True
     snapshot: bool = False  # a snapshot of today's state: rows carry is_late_capture
     raw_source: str = "raw"  # the path of the item's JSON as received
+    checks: tuple[NonNegative | AtMost, ...] = ()  # beside its key's uniqueness, which every table is checked for
+    freshness: Freshness | None = None  # None: the source's (lake/dbt_sources.py)
     lineage: tuple[Column, ...] = field(init=False)
 
     def __post_init__(self) -> None:

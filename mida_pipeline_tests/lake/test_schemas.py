@@ -9,6 +9,7 @@ import yaml
 
 from mida_pipeline.defs.metadata import column_schema
 from mida_pipeline.extract import rows
+from mida_pipeline.lake.dbt_sources import render
 from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline.lake.table import sql_type
 from mida_pipeline.sources.records import parse_experiment_detail
@@ -21,6 +22,10 @@ def _dbt_tables() -> dict[str, dict]:
     doc = yaml.safe_load(SOURCES_YML.read_text())
     (raw,) = [s for s in doc["sources"] if s["name"] == "raw"]
     return {t["name"]: t for t in raw["tables"]}
+
+
+def test_the_dbt_source_file_is_the_one_the_declarations_write():
+    assert SOURCES_YML.read_text() == render(), "run `make dbt-sources` after changing lake/schemas.py"
 
 
 def test_dbt_declares_every_lake_table_and_no_other():
