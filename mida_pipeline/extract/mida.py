@@ -241,13 +241,24 @@ async def extract_results(
     return outcome
 
 
+# The most days one timeseries call covers: a quarter, so a 90-day backfill still asks once per experiment and goal,
+# while a year's backfill holds a quarter of a project's rows in memory at a time, not the year's.
+MAX_STRETCH_DAYS = 92
+
+
 def offset_stretches(days: list[date], tz: str) -> list[tuple[date, date, float]]:
-    """The run's days as (first, last, hour offset) stretches of consecutive days sharing MIDA_TIMEZONE's offset:
-    one stretch for any range that does not cross a daylight-saving change (or skip a day)."""
+    """The run's days as (first, last, hour offset) stretches of consecutive days sharing MIDA_TIMEZONE's offset, each
+    at most MAX_STRETCH_DAYS long: one stretch for a range of a quarter or less that does not cross a daylight-saving
+    change (or skip a day)."""
     stretches: list[tuple[date, date, float]] = []
     for day in sorted(days):
         offset = cal.utc_offset_hours(day, tz)
-        if stretches and stretches[-1][2] == offset and (day - stretches[-1][1]).days == 1:
+        if (
+            stretches
+            and stretches[-1][2] == offset
+            and (day - stretches[-1][1]).days == 1
+            and (day - stretches[-1][0]).days < MAX_STRETCH_DAYS
+        ):
             stretches[-1] = (stretches[-1][0], day, offset)
         else:
             stretches.append((day, day, offset))
@@ -258,50 +269,58 @@ async def extract_timeseries(
     client, lake_dir: Path, project_keys, days: list[date], tz: str, captured_at: datetime
 ) -> units.Outcome:
     """Every goal's daily rows of each experiment over the run's whole range: one call per experiment and goal (per
-    stretch of days sharing an hour offset), not one per day, so a 90-day backfill costs what a day costs.
+    stretch of days sharing an hour offset, a quarter at most), not one per day, so a 90-day backfill costs what a day
+    costs.
 
     The goals are those the results asset asks: the primary (asked without a goal, as the dashboard does) and each
-    secondary goal `/metrics` lists. A project is one unit: its days land only when all its calls succeeded.
+    secondary goal `/metrics` lists, asked once per experiment. A project's stretches are fetched and written one after
+    the other, at most UNITS_IN_FLIGHT projects at once, so memory holds a stretch of those projects' rows; a stretch's
+    days land only when all its calls succeeded, and a project's failure stops its later stretches.
     """
     outcome = units.Outcome()
     stretches = offset_stretches(days, tz)
-    wanted = set(days)
+    gate = asyncio.Semaphore(units.UNITS_IN_FLIGHT)
 
-    async def goal_series(pk: str, test_id: int, key: str | None) -> list:
-        return await asyncio.gather(
-            *(
-                client.get_timeseries(pk, test_id, start_date=first, end_date=last, tz=offset, goal_key=key)
-                for first, last, offset in stretches
-            )
-        )
+    async def goal_series(pk: str, test_id: int, key: str | None, stretch: tuple[date, date, float]):
+        first, last, offset = stretch
+        return await client.get_timeseries(pk, test_id, start_date=first, end_date=last, tz=offset, goal_key=key)
 
-    async def experiment_items(pk: str, test_id: int) -> list[rows.TimeseriesItem]:
-        metrics, primary = await asyncio.gather(
-            client.get_metrics(pk, test_id, end_date=max(days), tz=stretches[-1][2]), goal_series(pk, test_id, None)
-        )
-        keys = {p.goal_key for p in primary}
-        secondary = [d.goal_key for d in metrics.definitions if d.goal_key and d.goal_key not in keys]
-        series = [(p, True) for p in primary] + [
+    async def experiment_items(pk: str, test_id: int, stretch, metrics: asyncio.Task) -> list[rows.TimeseriesItem]:
+        primary = await goal_series(pk, test_id, None, stretch)
+        secondary = [d.goal_key for d in (await metrics).definitions if d.goal_key and d.goal_key != primary.goal_key]
+        series = [(primary, True)] + [
             (s, False)
-            for batch in await asyncio.gather(*(goal_series(pk, test_id, k) for k in dict.fromkeys(secondary)))
-            for s in batch
+            for s in await asyncio.gather(*(goal_series(pk, test_id, k, stretch) for k in dict.fromkeys(secondary)))
         ]
         return [rows.TimeseriesItem(s, row, is_primary) for s, is_primary in series for row in s.rows]
 
     async def work(pk: str) -> None:
-        listed = await units.collect(client.list_experiments(pk))
-        ids = experiments_with_results(listed, max(days), tz)
-        items = [i for batch in await asyncio.gather(*(experiment_items(pk, t) for t in ids)) for i in batch]
-        by_day: dict[date, list] = {day: [] for day in days}
-        for item in items:
-            if item.row.day in wanted:
-                by_day[item.row.day].append(item)
-        for day, day_items in sorted(by_day.items()):
-            out = rows.make_rows(
-                "mida_experiment_timeseries", day_items, day=day, captured_at=captured_at, project_key=pk
-            )
-            await units.write(lake_dir, "mida_experiment_timeseries", out, day=day, project_key=pk)
-            outcome.wrote("mida_experiment_timeseries", pk, len(out))
+        async with gate:
+            listed = await units.collect(client.list_experiments(pk))
+            ids = experiments_with_results(listed, max(days), tz)
+            metrics = {
+                t: asyncio.ensure_future(client.get_metrics(pk, t, end_date=max(days), tz=stretches[-1][2]))
+                for t in ids
+            }
+            try:
+                for stretch in stretches:
+                    batches = await asyncio.gather(*(experiment_items(pk, t, stretch, metrics[t]) for t in ids))
+                    wanted = [d for d in days if stretch[0] <= d <= stretch[1]]
+                    by_day: dict[date, list] = {day: [] for day in wanted}
+                    for item in (i for batch in batches for i in batch):
+                        if item.row.day in by_day:
+                            by_day[item.row.day].append(item)
+                    for day, day_items in sorted(by_day.items()):
+                        out = rows.make_rows(
+                            "mida_experiment_timeseries", day_items, day=day, captured_at=captured_at, project_key=pk
+                        )
+                        await units.write(lake_dir, "mida_experiment_timeseries", out, day=day, project_key=pk)
+                        outcome.wrote("mida_experiment_timeseries", pk, len(out))
+            finally:
+                for task in metrics.values():  # a failed stretch leaves no call running, nor an error unread
+                    if task.done() and not task.cancelled():
+                        task.exception()
+                    task.cancel()
 
     await units.per_project(project_keys, outcome, work)
     return outcome

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from mida_pipeline import days as cal
-from mida_pipeline.extract.mida import extract_timeseries, offset_stretches
+from mida_pipeline.extract.mida import MAX_STRETCH_DAYS, extract_timeseries, offset_stretches
 from mida_pipeline.lake.writer import read_partition
 from mida_pipeline.sandbox.data import SandboxConfig
 from mida_pipeline.sandbox.server import SandboxServer
@@ -245,6 +245,17 @@ def test_a_range_without_a_change_is_one_stretch_whatever_its_order_or_length():
     days = list(cal.days(YESTERDAY - timedelta(days=89), YESTERDAY))
     assert offset_stretches(days[::-1], "UTC") == [(days[0], days[-1], 0.0)]
     assert offset_stretches(SUMMER, PARIS) == [(SUMMER[0], SUMMER[-1], 2.0)]
+
+
+def test_a_range_longer_than_a_quarter_is_asked_a_quarter_at_a_time():
+    """A year's backfill holds a quarter of a project's rows at a time; a 90-day one is still one call."""
+    days = list(cal.days(date(2025, 1, 1), date(2025, 7, 19)))  # 200 days of UTC
+    assert offset_stretches(days, "UTC") == [
+        (date(2025, 1, 1), date(2025, 4, 2), 0.0),
+        (date(2025, 4, 3), date(2025, 7, 3), 0.0),
+        (date(2025, 7, 4), date(2025, 7, 19), 0.0),
+    ]
+    assert all((last - first).days + 1 <= MAX_STRETCH_DAYS for first, last, _ in offset_stretches(days, "UTC"))
 
 
 def test_a_skipped_day_splits_a_stretch():
