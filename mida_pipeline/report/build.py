@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mida_pipeline.report import charts
+from mida_pipeline.report import charts, overview
 from mida_pipeline.report.data import ProjectData, ReportData, load, series
 from mida_pipeline.report.page import (
     FUNNEL,
@@ -41,7 +41,7 @@ from mida_pipeline.report.state import BuildState, content_hash, write_all
 
 # The facts of dim_experiments a section prints or orders by; others (last_seen_on) move daily without showing.
 SHOWN_FACTS = ["test_name", "status", "primary_goal_name"]
-# Drawing a section takes ~0.1-0.2 s; under this many, starting worker processes costs more than it saves.
+# Drawing a section takes a few milliseconds; under this many, starting worker processes costs more than it saves.
 PARALLEL_FROM = 24
 
 
@@ -64,39 +64,52 @@ def report_dir(settings) -> Path:
     return Path(configured).resolve() if configured else Path(settings.duckdb_path).resolve().parent / "report"
 
 
-def _order(project: ProjectData) -> list[int]:
-    """Experiments with results, live ones first, then by id."""
-    live = set(project.experiments.loc[project.experiments["status"] == "live", "test_id"])
-    ids = sorted(set(project.scorecard["test_id"]))
-    return sorted(ids, key=lambda t: (t not in live, t))
+@dataclass
+class _Experiments:
+    """One project's rows split by experiment once, with each experiment's content hash: a look-up per
+    experiment, where filtering the project's frames for each would grow with the square of its size."""
+
+    order: list[int]  # experiments with results, live ones first, then by id
+    ended: set[int]
+    cards: dict[int, pd.DataFrame]  # the primary goal first, then each secondary goal, control first in each
+    segments: dict[int, pd.DataFrame]
+    infos: dict[int, pd.Series]
+    hashes: dict[int, str]
+
+    @classmethod
+    def of(cls, project: ProjectData) -> _Experiments:
+        scorecard = project.scorecard.assign(
+            _secondary=~project.scorecard["is_primary_goal"].fillna(True).astype(bool),
+            _key=project.scorecard["goal_key"].fillna(""),
+        ).sort_values(["test_id", "_secondary", "_key", "variant_id"], kind="stable")
+        scorecard = scorecard.drop(columns=["_secondary", "_key"]).reset_index(drop=True)
+        cards, card_rows = _split(scorecard)
+        segments, segment_rows = _split(project.segments) if len(project.segments) else ({}, {})
+        infos = {row["test_id"]: row for _, row in project.experiments.drop_duplicates("test_id").iterrows()}
+        live = {t for t, info in infos.items() if info["status"] == "live"}
+        ended = {t for t, info in infos.items() if info["status"] == "inactive"}
+        hashes = {}
+        for test_id in cards:
+            info = infos.get(test_id)
+            facts = {} if info is None else {k: info.get(k) for k in SHOWN_FACTS}
+            hashes[test_id] = content_hash(
+                facts, list(scorecard.columns), card_rows[test_id], segment_rows.get(test_id, b"")
+            )
+        order = sorted(cards, key=lambda t: (t not in live, t))
+        return cls(order, ended, cards, segments, infos, hashes)
+
+    def segment_rows(self, test_id: int) -> pd.DataFrame:
+        return self.segments.get(test_id, pd.DataFrame(columns=["project_key", "test_id"]))
 
 
-def _card(project: ProjectData, test_id: int) -> pd.DataFrame:
-    """The experiment's scorecard rows: its primary goal first, then each secondary goal, control first in each."""
-    rows = project.scorecard[project.scorecard["test_id"] == test_id]
-    order = rows.assign(_secondary=~rows["is_primary_goal"].fillna(True).astype(bool), _key=rows["goal_key"].fillna(""))
-    return (
-        order.sort_values(["_secondary", "_key", "variant_id"])
-        .drop(columns=["_secondary", "_key"])
-        .reset_index(drop=True)
-    )
-
-
-def _segments(project: ProjectData, test_id: int) -> pd.DataFrame:
-    if not len(project.segments):
-        return project.segments
-    return project.segments[project.segments["test_id"] == test_id].reset_index(drop=True)
-
-
-def _info(project: ProjectData, test_id: int) -> pd.Series | None:
-    rows = project.experiments[project.experiments["test_id"] == test_id]
-    return rows.iloc[0] if len(rows) else None
-
-
-def _experiment_hash(project: ProjectData, test_id: int) -> str:
-    info = _info(project, test_id)
-    facts = {} if info is None else {k: info.get(k) for k in SHOWN_FACTS}
-    return content_hash(facts, _card(project, test_id), _segments(project, test_id))
+def _split(frame: pd.DataFrame) -> tuple[dict[int, pd.DataFrame], dict[int, bytes]]:
+    """A frame's rows per test_id, in their order, with each group's row hashes as bytes (hashed once, vectorised)."""
+    row_hashes = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False).to_numpy()
+    groups, hashes = {}, {}
+    for test_id, positions in frame.reset_index(drop=True).groupby("test_id", sort=False).indices.items():
+        groups[test_id] = frame.iloc[positions].reset_index(drop=True)
+        hashes[test_id] = row_hashes[positions].tobytes()
+    return groups, hashes
 
 
 def _draw(
@@ -106,17 +119,17 @@ def _draw(
     workers can run it. The charts over time read the daily scorecard (`cumulative`)."""
     primary = card[card["is_primary_goal"].fillna(True).astype(bool)] if "is_primary_goal" in card else card
     names = dict(zip(primary["variant_id"], primary["variant_name"], strict=True))
-    pictures = {}
-    if len(cumulative):
-        pictures["Cumulative conversion rate"] = charts.cumulative_rate(cumulative, names)
+    drawn, over_time = [], charts.lines(cumulative) if len(cumulative) else []
+    if over_time:
+        drawn.append(charts.cumulative_rate(over_time, names))
     if (~primary["is_control"].astype(bool)).any():
-        pictures["Lift over control"] = charts.lift(primary)
-    if len(cumulative) and cumulative["chance_to_beat_control"].notna().any():
+        drawn.append(charts.lift(primary))
+    if over_time and cumulative["chance_to_beat_control"].notna().any():
         threshold = primary["confidence_threshold_percent"].dropna()
-        pictures["Chance to beat control and sequential p-value over time"] = charts.decision_history(
-            cumulative, names, float(threshold.iloc[0]) if len(threshold) else None
-        )
-    return experiment_section(info, card, pictures, segments), experiment_verdict(card)
+        percent = float(threshold.iloc[0]) if len(threshold) else None
+        drawn.append(charts.chance_history(over_time, names, percent))
+        drawn.append(charts.sequential_history(over_time, names, percent))
+    return experiment_section(info, card, drawn, segments), experiment_verdict(card)
 
 
 def _draw_many(tasks: list[tuple]) -> list[tuple[str, str]]:
@@ -144,10 +157,10 @@ def _store(data: ReportData) -> tuple[str, dict[str, bytes]]:
     if not data.store_daily.empty:
         labels = dict(FUNNEL)
         totals = {labels[k]: v for k, v in funnel_totals(data.store_daily).items() if pd.notna(v)}
-        pictures["funnel"] = charts.funnel(totals)
-        pictures["store_daily"] = charts.store_traffic(data.store_daily, "Store traffic by day", "date")
+        pictures["funnel"] = overview.funnel(totals)
+        pictures["store_daily"] = overview.store_traffic(data.store_daily, "Store traffic by day", "date")
     if not data.store_weekly.empty:
-        pictures["store_weekly"] = charts.store_traffic(data.store_weekly, "Store traffic by week", "week_start")
+        pictures["store_weekly"] = overview.store_traffic(data.store_weekly, "Store traffic by week", "week_start")
     return store_section(data.store_daily, data.store_weekly, pictures), pictures
 
 
@@ -184,24 +197,33 @@ def build_report(
 
     # Which sections to draw: those whose rows changed, and ended experiments not yet drawn as ended.
     plans: dict[str, list[tuple[int, str, bool, dict | None]]] = {}
+    split = {key: _Experiments.of(project) for key, project in data.projects.items()}
     to_draw: list[tuple[str, int]] = []
-    for key, project in data.projects.items():
-        ended_ids = set(project.experiments.loc[project.experiments["status"] == "inactive", "test_id"])
+    for key, experiments in split.items():
         plans[key] = []
-        for test_id in _order(project):
-            digest, ended = _experiment_hash(project, test_id), test_id in ended_ids
+        for test_id in experiments.order:
+            digest, ended = experiments.hashes[test_id], test_id in experiments.ended
             kept = state.kept_section(key, test_id, digest, ended)
             plans[key].append((test_id, digest, ended, kept))
             if kept is None:
                 to_draw.append((key, test_id))
     cumulative = series(warehouse, to_draw, lake_dir)
+    by_experiment = {
+        (key, test_id): rows.reset_index(drop=True)
+        for (key, test_id), rows in cumulative.groupby(["project_key", "test_id"], sort=False)
+    }
+    empty = cumulative.iloc[0:0]
     tasks = []
     for key, test_id in to_draw:
-        project = data.projects[key]
-        mine = cumulative[(cumulative["project_key"] == key) & (cumulative["test_id"] == test_id)].reset_index(
-            drop=True
+        experiments = split[key]
+        tasks.append(
+            (
+                experiments.cards[test_id],
+                experiments.infos.get(test_id),
+                by_experiment.get((key, test_id), empty),
+                experiments.segment_rows(test_id),
+            )
         )
-        tasks.append((_card(project, test_id), _info(project, test_id), mine, _segments(project, test_id)))
     drawn = dict(zip(to_draw, _draw_all(tasks, workers), strict=True))
     output.drawn = len(drawn)
 
@@ -233,7 +255,7 @@ def build_report(
                 labelled = variants.assign(
                     label=variants["test_name"].astype(str) + " · " + variants["variant_name"].astype(str)
                 )
-                files[lift_png] = charts.lift(labelled, label_column="label")
+                files[lift_png] = overview.lift(labelled, label_column="label")
         state.new["pages"][key] = page_hash
         if isinstance(files.get(lift_png), bytes):
             output.charts[f"lift_{key}"] = files[lift_png]

@@ -1,4 +1,5 @@
-"""The report's HTML: one page per project and an index, self-contained (inline CSS, PNGs as data URIs).
+"""The report's HTML: one page per project and an index, self-contained (inline CSS, charts as inline SVG,
+the store's pictures as PNG data URIs).
 
 The markup lives in Jinja templates (templates/), autoescaped, so a name from
 the API can never become markup; this module prepares what they show. A new
@@ -19,6 +20,8 @@ from functools import cache
 import jinja2
 import pandas as pd
 from markupsafe import Markup
+
+from mida_pipeline.report.charts import Chart
 
 BADGES = {
     "winner": ("Winner", "#2B8A3E"),
@@ -204,7 +207,7 @@ def _segment_rows(segments: pd.DataFrame) -> list[pd.Series]:
 
 
 def experiment_section(
-    info: pd.Series | None, card: pd.DataFrame, charts: dict[str, bytes], segments: pd.DataFrame | None = None
+    info: pd.Series | None, card: pd.DataFrame, charts: list[Chart], segments: pd.DataFrame | None = None
 ) -> Markup:
     """One experiment: badge, facts, a table per goal (the primary first) with both verdicts, the charts of its
     primary goal, and its segments (exploratory)."""
@@ -228,7 +231,7 @@ def experiment_section(
             facts=facts,
             srm_p_value=card["srm_p_value"].iloc[0] if srm else None,
             goals=goals,
-            pictures=charts,
+            drawn=charts,
             segments=_segment_rows(segments),
             names=names,
         )

@@ -25,6 +25,8 @@ def content_hash(*parts) -> str:
         if isinstance(part, pd.DataFrame):
             h.update(pd.util.hash_pandas_object(part.reset_index(drop=True), index=False).values.tobytes())
             h.update(repr(list(part.columns)).encode())
+        elif isinstance(part, bytes):
+            h.update(part)
         else:
             h.update(json.dumps(part, sort_keys=True, default=str).encode())
         h.update(b"\x00")

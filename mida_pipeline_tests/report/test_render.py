@@ -71,6 +71,13 @@ def test_every_page_loads_offline_with_its_charts(browser, report_dir, sandbox):
         assert outside == [] and failed == [], (path.name, outside, failed)
         images = page.eval_on_selector_all("img", "els => els.map(i => [i.complete, i.naturalWidth])")
         assert images and all(done and width > 100 for done, width in images), (path.name, images)
+        if path.name != "index.html":  # the experiments' charts: SVG the browser drew, with lines and points in it
+            drawn = page.eval_on_selector_all(
+                "figure.chart svg",
+                "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height, "
+                "e.querySelectorAll('path, circle').length])",
+            )
+            assert drawn and all(w > 200 and h > 60 and marks for w, h, marks in drawn), (path.name, drawn)
         shot = np.asarray(Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("L"), dtype=float)
         assert shot.std() > 10, f"{path.name} renders blank"
         page.close()
@@ -171,8 +178,8 @@ def test_secondary_goals_sit_beneath_the_primary_and_segments_are_flagged_explor
         ).fetchone()[0]
         assert len(attrs(page, "tr.segment")) == segments > 0
         assert page.locator("div.segments h4").first.inner_text().endswith("Exploratory")
-        charts = page.eval_on_selector_all("section.experiment img", "els => els.map(e => e.alt)")
-        assert "Chance to beat control and sequential p-value over time" in charts
+        charts = page.eval_on_selector_all("section.experiment figure.chart", "els => els.map(e => e.dataset.chart)")
+        assert {"cumulative_rate", "lift", "chance_history", "sequential_history"} <= set(charts)
         page.close()
 
 
@@ -216,4 +223,32 @@ def test_at_1280_px_no_table_is_wider_than_its_card_and_every_verdict_shows(brow
             ".experiment td.safe .badge", "els => els.map(e => e.getBoundingClientRect().right)"
         )
         assert edges and max(edges) <= 1280, (key, max(edges))
+        page.close()
+
+
+def test_at_1280_px_every_chart_fits_its_card_and_no_two_overlap(browser, report_dir, sandbox):
+    """A chart's title, drawing and legend stay inside its card, and no chart's box overlaps another's (a title
+    drawn over the chart above it was once the rule)."""
+    for key in sandbox.data.project_keys:
+        page, _, _ = open_offline(browser, report_dir / f"{key}.html")
+        sections = page.eval_on_selector_all(
+            "section.experiment",
+            """els => els.map(s => {
+                const card = s.getBoundingClientRect();
+                const boxes = [...s.querySelectorAll('figure.chart')].map(f => {
+                    const r = f.getBoundingClientRect();
+                    return [r.left, r.top, r.right, r.bottom, f.scrollWidth, f.clientWidth];
+                });
+                return [s.dataset.testId, card.left, card.right, boxes];
+            })""",
+        )
+        assert sections
+        for test_id, left, right, boxes in sections:
+            assert boxes, (key, test_id, "no charts")
+            for x0, _, x1, _, scroll, client in boxes:
+                assert left <= x0 and x1 <= right and x1 <= 1280 and scroll <= client, (key, test_id, (x0, x1))
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1 :]:
+                    apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                    assert apart, (key, test_id, a[:4], b[:4])
         page.close()
