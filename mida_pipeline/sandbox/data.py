@@ -94,6 +94,7 @@ class Experiment:
     paused_variant: bool = False  # its last variant was paused (a live experiment, so the pause shows in results)
     secondary_goals: tuple[str, ...] = ()  # goal keys of its attached secondary metrics
     engine_differs: bool = False  # its stats engine is not its project's configured one (the result's own wins)
+    stalled: bool = False  # live, but the site stopped serving it: no visitors from three days before today on
 
 
 class SandboxData:
@@ -195,6 +196,7 @@ class SandboxData:
                     j % 8 == 1,
                     secondary,
                     j % 8 == 5,
+                    j % 8 == 3,
                 )
             )
         return tuple(out)
@@ -272,6 +274,8 @@ class SandboxData:
         n_days = (last - first).days + 1
         rng = _rng(self.config.seed, project_key, test_id, "daily")
         traffic = rng.poisson(400 + (test_id % 7) * 150, n_days)
+        if e.stalled and e.ended is None:
+            traffic[-4:] = 0  # today and the three closed days before it bring no one
         weights = np.array(e.weights or [1 / len(e.variant_ids)] * len(e.variant_ids))
         if e.srm:
             weights = weights * np.linspace(1.15, 0.85, len(weights))

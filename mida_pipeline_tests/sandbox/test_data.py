@@ -246,3 +246,16 @@ def test_configuration_alternates_engines_and_tails_by_project():
     data = world(projects=4)
     settings = [(c["stats_engine"], c["frequentist_type"]) for c in map(data.configuration, data.project_keys)]
     assert set(settings) == {("frequentist", "0"), ("bayesian", "2"), ("frequentist", "2"), ("bayesian", "0")}
+
+
+def test_a_stalled_live_experiment_gets_no_visitors_in_its_last_closed_days():
+    data = world()
+    stalled = [e for pk in data.project_keys for e in data.experiment_records(pk) if e.stalled]
+    assert stalled and all(e.status == 1 for e in stalled)
+    for e in stalled:
+        before = TODAY - timedelta(days=4)
+        for vid in e.variant_ids:
+            assert all(
+                data.daily(e.project_key, e.test_id, vid, TODAY - timedelta(days=k)).visitors == 0 for k in (1, 2, 3)
+            )
+        assert sum(data.daily(e.project_key, e.test_id, vid, before).visitors for vid in e.variant_ids) > 0
