@@ -16,6 +16,7 @@ import contextlib
 import os
 import platform
 import resource
+import shutil
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -185,6 +186,7 @@ def run(workdir: Path, projects: int, experiments: int, days: int, workers: int)
     workdir.mkdir(parents=True, exist_ok=True)
     warehouse, out = workdir / "warehouse.duckdb", workdir / "report"
     warehouse.unlink(missing_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # "from scratch" means no saved sections from an earlier run
     last = datetime.now(timezone.utc).date() - timedelta(days=2)
     write_marts(warehouse, projects, experiments, days, last)
     figures, size = [], f"{projects} x {experiments}"

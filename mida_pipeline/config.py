@@ -107,6 +107,17 @@ def _positive(env: Mapping[str, str], name: str, default: str, low: float, high:
     return value
 
 
+def _http_url(env: Mapping[str, str], name: str, secret: bool = False) -> str | None:
+    """An http(s) address, or None when unset; a secret one is never repeated in the error."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.startswith(("https://", "http://")) or len(text) < 12:
+        shown = "the value set" if secret else repr(text)
+        raise ConfigError(f"{name}: {shown} is not an http(s) address; give the whole URL, starting with https://")
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the pipeline reads from the environment (secrets kept out of repr)."""
@@ -130,6 +141,8 @@ class Settings:
     discover_projects: bool = False
     breakdowns: tuple[str, ...] = ("device",)
     sequential_tuning: float = DEFAULT_TUNING
+    alert_webhook_url: str | None = field(default=None, repr=False)  # its address is its credential
+    report_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -177,6 +190,8 @@ class Settings:
             sequential_tuning=_positive(
                 env, "MIDA_SEQUENTIAL_TUNING", f"{DEFAULT_TUNING:g}", 10, 1e9, "a two-arm sample size"
             ),
+            alert_webhook_url=_http_url(env, "MIDA_ALERT_WEBHOOK_URL", secret=True),
+            report_url=_http_url(env, "MIDA_REPORT_URL"),
         )
 
     def require_mida(self) -> None:

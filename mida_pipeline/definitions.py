@@ -3,6 +3,7 @@
 import dagster as dg
 
 from mida_pipeline.defs import (
+    alert_assets,
     bss_assets,
     checks,
     dbt_assets,
@@ -15,8 +16,14 @@ from mida_pipeline.defs import (
 from mida_pipeline.defs.resources import resources
 
 defs = dg.Definitions(
-    assets=[*mida_assets.assets, *bss_assets.assets, dbt_assets.mida_dbt_models, *report_assets.assets],
-    asset_checks=[*checks.checks, *source_checks.checks, *freshness.checks],
+    assets=[
+        *mida_assets.assets,
+        *bss_assets.assets,
+        dbt_assets.mida_dbt_models,
+        *report_assets.assets,
+        *alert_assets.assets,
+    ],
+    asset_checks=[*checks.checks, *source_checks.checks, *freshness.checks, *alert_assets.checks],
     jobs=schedules.jobs,
     schedules=schedules.schedules,
     sensors=[*schedules.sensors, *freshness.sensors],

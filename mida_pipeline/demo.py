@@ -25,8 +25,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from mida_pipeline import days as cal
+from mida_pipeline.report.alerts import KIND_LABELS
 
 REPO = Path(__file__).resolve().parents[1]
+SHOWN_ALERTS = 12  # the rest are counted; the mart and the report hold them all
 PHASES = {"raw": "raw data: APIs → lake", "dbt": "dbt: staging and marts", "report": "experiment report"}
 
 
@@ -101,7 +103,9 @@ class Summary:
     runs: int
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
-    experiments: Counter = field(default_factory=Counter)
+    experiments: Counter = field(default_factory=Counter)  # by Mida's verdict (the report's badge)
+    safe: Counter = field(default_factory=Counter)  # by the safe verdict: ready to call, not yet, split broken
+    alerts: list[tuple[str, str]] = field(default_factory=list)  # the open alerts: (kind, message)
 
     @property
     def report(self) -> Path:
@@ -180,10 +184,20 @@ def summarize(data: Path, runs: int, seconds: float) -> Summary:
         for (name,) in tables:
             summary.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         scorecard = con.execute(
-            "SELECT project_key, test_id, is_control, verdict FROM marts.fct_experiment_scorecard"
+            "SELECT project_key, test_id, is_control, is_primary_goal, verdict, safe_verdict "
+            "FROM marts.fct_experiment_scorecard"
         ).df()
+        summary.alerts = con.execute(
+            "SELECT alert_kind, message FROM marts.fct_experiment_alerts WHERE is_open "
+            "ORDER BY alert_kind, project_key, test_id, variant_id"
+        ).fetchall()
     for _, card in scorecard.groupby(["project_key", "test_id"]):
         summary.experiments[experiment_verdict(card)] += 1
+        primary = card[card["is_primary_goal"].fillna(True).astype(bool) & ~card["is_control"].astype(bool)]
+        safe = set(primary["safe_verdict"].dropna())
+        summary.safe[
+            "split broken" if "srm_warning" in safe else "ready to call" if safe & {"winner", "loser"} else "not yet"
+        ] += 1
     return summary
 
 
@@ -195,11 +209,23 @@ def print_summary(summary: Summary, console: Console) -> None:
     for name, rows in summary.rows.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
-    e = summary.experiments
+    e, safe = summary.experiments, summary.safe
+    console.print(f"[bold]experiments[/]: {sum(e.values())} with results")
     console.print(
-        f"[bold]experiments[/]: {sum(e.values())} with results: {e['winner']} with a winner, {e['loser']} with a loser, "
-        f"{e['inconclusive']} inconclusive, {e['srm_warning']} with an SRM warning"
+        f"  safe verdict (valid however often you look; act on this): {safe['ready to call']} ready to call, "
+        f"{safe['not yet']} not yet, {safe['split broken']} split broken",
+        soft_wrap=True,
     )
+    console.print(
+        f"  Mida's verdict (a fixed-horizon rule, read daily): {e['winner']} with a winner, {e['loser']} with a loser, "
+        f"{e['inconclusive']} inconclusive, {e['srm_warning']} with an SRM warning",
+        soft_wrap=True,
+    )
+    console.print(f"[bold]open alerts[/]: {len(summary.alerts)} (marts.fct_experiment_alerts; docs/alerts.md)")
+    for kind, message in summary.alerts[:SHOWN_ALERTS]:
+        console.print(f"  {KIND_LABELS.get(kind, kind)}: {message}", soft_wrap=True, highlight=False, markup=False)
+    if len(summary.alerts) > SHOWN_ALERTS:
+        console.print(f"  … and {len(summary.alerts) - SHOWN_ALERTS} more")
     console.print(f"[bold]report[/]: {summary.report}", soft_wrap=True)
     console.print(f"[bold]logs[/]: {summary.data / 'demo.log'}", soft_wrap=True)
     console.print("[bold]open the Dagster UI on this data[/] (then http://127.0.0.1:3000):")

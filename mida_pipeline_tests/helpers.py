@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -70,3 +71,20 @@ def expected(sandbox, day: date, window: str) -> dict:
                     revenue,
                 )
     return out
+
+
+@contextmanager
+def instance_at(home: str):
+    """The Dagster instance a pipeline process with DAGSTER_HOME=`home` wrote its runs to, opened in this process."""
+    import dagster as dg  # here, not at import: most tests never open an instance
+
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = home
+    try:
+        with dg.DagsterInstance.get() as inst:
+            yield inst
+    finally:
+        if before is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = before

@@ -42,14 +42,28 @@ def test_the_demo_ends_with_a_true_summary_and_a_report(tmp_path, cli):
         srm = con.execute(
             "SELECT count(DISTINCT (project_key, test_id)) FROM marts.fct_experiment_scorecard WHERE verdict = 'srm_warning'"
         ).fetchone()[0]
+        safe = dict(
+            con.execute(
+                """SELECT outcome, count(*) FROM (
+                       SELECT CASE WHEN bool_or(safe_verdict = 'srm_warning') THEN 'broken'
+                                   WHEN bool_or(safe_verdict IN ('winner', 'loser')) THEN 'ready' ELSE 'not yet' END
+                       FROM marts.fct_experiment_scorecard WHERE is_primary_goal AND NOT is_control
+                       GROUP BY project_key, test_id) AS t(outcome) GROUP BY ALL"""
+            ).fetchall()
+        )
+        alerts = con.execute("SELECT count(*) FROM marts.fct_experiment_alerts WHERE is_open").fetchone()[0]
     counts = re.search(
-        r"experiments: (\d+) with results: (\d+) with a winner, (\d+) with a loser, (\d+) inconclusive, "
+        r"experiments: (\d+) with results .*? (\d+) with a winner, (\d+) with a loser, (\d+) inconclusive, "
         r"(\d+) with an SRM warning",
         flat,
     )
     assert counts, flat[-1500:]
     total, winner, loser, inconclusive, srm_shown = map(int, counts.groups())
     assert total == experiments == winner + loser + inconclusive + srm_shown and srm_shown == srm
+    # Beside Mida's verdict, the one to act on: the safe verdict, and the alerts that hold.
+    shown = re.search(r"safe verdict .*?: (\d+) ready to call, (\d+) not yet, (\d+) split broken", flat)
+    assert shown and tuple(map(int, shown.groups())) == tuple(safe.get(k, 0) for k in ("ready", "not yet", "broken"))
+    assert f"open alerts: {alerts} " in flat
 
     report = data / "report" / "index.html"
     assert f"report: {report}" in out and report.stat().st_size > 1000

@@ -26,3 +26,9 @@
     select * from {{ model }}
     where {% for column in columns %}{{ column }} < 0{% if not loop.last %} or {% endif %}{% endfor %}
 {% endtest %}
+
+{# Rows where the column is not after the other (both set): an end before its start. #}
+{% test after(model, column_name, other) %}
+    select * from {{ model }}
+    where {{ column_name }} is not null and {{ other }} is not null and {{ column_name }} <= {{ other }}
+{% endtest %}

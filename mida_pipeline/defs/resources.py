@@ -171,9 +171,25 @@ class Lake(_Configured):
                     log.info(f"published {published} (first partition of {', '.join(new)})")
 
 
+class Alerts(_Configured):
+    """Where the experiment alerts are posted (MIDA_ALERT_WEBHOOK_URL; unset: none are sent), and where the report
+    they link to is served (MIDA_REPORT_URL; unset: they link the report's file)."""
+
+    ENV: ClassVar[dict[str, str]] = {
+        "webhook_url": "MIDA_ALERT_WEBHOOK_URL",
+        "report_url": "MIDA_REPORT_URL",
+        "http_timeout": "MIDA_HTTP_TIMEOUT",
+    }
+
+    webhook_url: str | None = None
+    report_url: str | None = None
+    http_timeout: str | None = None
+
+
 def resources() -> dict[str, object]:
     return {
         "mida": MidaApi.from_environment(api_key="MIDA_API_KEY", project_keys="MIDA_PROJECT_KEYS"),
         "bss": BssApi.from_environment(secret_key="MIDA_BSS_SECRET_KEY"),
         "lake": Lake.from_environment(),
+        "alerts": Alerts.from_environment(),
     }

@@ -34,6 +34,7 @@ from mida_pipeline.report.page import (
     experiment_verdict,
     funnel_totals,
     index_page,
+    program_section,
     project_page,
     store_section,
 )
@@ -132,21 +133,32 @@ def _draw(
     return experiment_section(info, card, drawn, segments), experiment_verdict(card)
 
 
-def _draw_many(tasks: list[tuple]) -> list[tuple[str, str]]:
-    return [_draw(*t) for t in tasks]
+def _draw_task(task: tuple) -> tuple[str, str]:
+    return _draw(*task)
 
 
-def _draw_all(tasks: list[tuple], workers: int) -> list[tuple[str, str]]:
-    """Draw every task's section, in up to `workers` processes when there are many."""
+def _overview_task(variants: pd.DataFrame) -> bytes:
+    """A project's lift overview (PNG, for the Dagster UI): every variant of its experiments' primary goals."""
+    labelled = variants.assign(label=variants["test_name"].astype(str) + " · " + variants["variant_name"].astype(str))
+    return overview.lift(labelled, label_column="label")
+
+
+def _run_many(fn, tasks: list) -> list:
+    return [fn(t) for t in tasks]
+
+
+def _in_workers(fn, tasks: list, workers: int) -> list:
+    """`fn` over every task, in order; in up to `workers` processes when there are many. `fn` is a module-level
+    function, so workers can run it."""
     if workers <= 1 or len(tasks) < PARALLEL_FROM:
-        return _draw_many(tasks)
+        return _run_many(fn, tasks)
     n = min(workers, os.cpu_count() or 1)
     chunks = [tasks[i :: n * 4] for i in range(n * 4)]
     # forkserver: the workers start from a clean process, not a fork of a multi-threaded Dagster run.
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        drawn = list(pool.map(_draw_many, chunks))
+        done = list(pool.map(_run_many, [fn] * len(chunks), chunks))
     out: list = [None] * len(tasks)
-    for i, chunk in enumerate(drawn):
+    for i, chunk in enumerate(done):
         for j, result in enumerate(chunk):
             out[i + j * n * 4] = result
     return out
@@ -224,10 +236,10 @@ def build_report(
                 experiments.segment_rows(test_id),
             )
         )
-    drawn = dict(zip(to_draw, _draw_all(tasks, workers), strict=True))
+    drawn = dict(zip(to_draw, _in_workers(_draw_task, tasks, workers), strict=True))
     output.drawn = len(drawn)
 
-    index_rows = []
+    index_rows, overviews = [], {}
     for key, project in data.projects.items():
         sections, badges, section_hashes = [], [], []
         for test_id, digest, ended, kept in plans[key]:
@@ -245,25 +257,29 @@ def build_report(
         scored = set(project.scorecard["test_id"])
         not_started = [str(r["test_name"]) for _, r in project.experiments.iterrows() if r["test_id"] not in scored]
         path = out_dir / f"{key}.html"
-        page_hash = content_hash(section_hashes, badges, not_started, store_hash)
-        lift_png = state.chart_path(f"lift_{key}")
+        page_hash = content_hash(section_hashes, badges, not_started, store_hash, project.program)
         if not state.page_unchanged(key, page_hash, path):
-            files[path] = project_page(key, sections, badges, not_started, store_html, now)
+            files[path] = project_page(
+                key, sections, badges, not_started, store_html, now, program_section(project.program)
+            )
             primary = project.scorecard[project.scorecard["is_primary_goal"].fillna(True).astype(bool)]
             variants = primary[~primary["is_control"].astype(bool)]
             if len(variants):
-                labelled = variants.assign(
-                    label=variants["test_name"].astype(str) + " · " + variants["variant_name"].astype(str)
-                )
-                files[lift_png] = overview.lift(labelled, label_column="label")
+                overviews[key] = variants
         state.new["pages"][key] = page_hash
-        if isinstance(files.get(lift_png), bytes):
-            output.charts[f"lift_{key}"] = files[lift_png]
-        elif lift_png.exists():
-            output.charts[f"lift_{key}"] = lift_png.read_bytes()
         output.pages[key] = path
         output.verdicts[key] = verdicts
         index_rows.append({"project_key": key, "file": path.name, "experiments": len(sections), "verdicts": verdicts})
+
+    # The UI's overview of each page written, drawn beside each other as the sections were; the others are kept.
+    drawn_overviews = dict(zip(overviews, _in_workers(_overview_task, list(overviews.values()), workers), strict=True))
+    for key in data.projects:
+        lift_png = state.chart_path(f"lift_{key}")
+        if key in drawn_overviews:
+            files[lift_png] = drawn_overviews[key]
+            output.charts[f"lift_{key}"] = drawn_overviews[key]
+        elif lift_png.exists():
+            output.charts[f"lift_{key}"] = lift_png.read_bytes()
 
     index_hash = content_hash([{**r, "verdicts": dict(r["verdicts"])} for r in index_rows], store_hash)
     if not state.page_unchanged("index.html", index_hash, output.index):

@@ -4,7 +4,7 @@ Every number on the page comes from a mart: the scorecard for each goal and
 variant's totals, lift, intervals and both verdicts; the segment scorecard for
 the segments; the daily scorecard for every chart over time (the API's own
 cumulative window as of each day, so the charts end exactly where the scorecard
-does); the store traffic marts for the store.
+does); the program mart for each project's months; the store traffic marts for the store.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class ProjectData:
     scorecard: pd.DataFrame  # marts.fct_experiment_scorecard rows of the project
     cumulative: pd.DataFrame  # per variant and day of the primary goal: the scorecard as of that day
     segments: pd.DataFrame = field(default_factory=pd.DataFrame)  # marts.fct_experiment_segment_scorecard rows
+    program: pd.DataFrame = field(default_factory=pd.DataFrame)  # marts.fct_experiment_program_monthly rows
 
 
 @dataclass
@@ -80,6 +81,7 @@ SERIES_COLUMNS = [
 ]
 SERIES_MART = "marts.fct_experiment_scorecard_daily"
 SEGMENTS_MART = "marts.fct_experiment_segment_scorecard"
+PROGRAM_MART = "marts.fct_experiment_program_monthly"
 
 
 def _open(warehouse: Path, lake_dir: str | os.PathLike | None) -> duckdb.DuckDBPyConnection:
@@ -125,6 +127,11 @@ def load(
             cumulative = _frame(con, SERIES_SQL.format(where=""))
         else:
             cumulative = pd.DataFrame(columns=SERIES_COLUMNS)
+        program = (
+            _frame(con, f"SELECT * FROM {PROGRAM_MART} ORDER BY project_key, month DESC")
+            if PROGRAM_MART in present
+            else pd.DataFrame(columns=["project_key", "month"])
+        )
         store_daily = _frame(con, "SELECT * FROM marts.fct_store_traffic_daily ORDER BY date")
         store_weekly = _frame(con, "SELECT * FROM marts.fct_store_traffic_weekly ORDER BY week_start")
     keys = (
@@ -140,6 +147,7 @@ def load(
             scorecard=scorecard[scorecard["project_key"] == key].reset_index(drop=True),
             cumulative=cumulative[cumulative["project_key"] == key].reset_index(drop=True),
             segments=segments[segments["project_key"] == key].reset_index(drop=True),
+            program=program[program["project_key"] == key].reset_index(drop=True),
         )
     return data
 

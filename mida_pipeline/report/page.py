@@ -286,6 +286,21 @@ def store_section(daily: pd.DataFrame, weekly: pd.DataFrame, charts: dict[str, b
     )
 
 
+PROGRAM_OUTCOMES = [
+    ("winner", "Winner"),
+    ("loser", "Loser"),
+    ("inconclusive", "Inconclusive"),
+    ("undecided", "Undecided"),
+]
+
+
+def program_section(program: pd.DataFrame) -> Markup:
+    """The project's experimentation program by month, newest first: what started and ended, how the ended ones were
+    decided, and what the winners add (with the optimistic sum and the conservative one side by side)."""
+    rows = [r for _, r in program.sort_values("month", ascending=False).iterrows()] if len(program) else []
+    return Markup(render("program.html.j2", rows=rows, outcomes=PROGRAM_OUTCOMES))
+
+
 def project_page(
     project_key: str,
     sections: list[str],
@@ -293,6 +308,7 @@ def project_page(
     not_started: list[str],
     store: str,
     generated_at: datetime,
+    program: str = "",
 ) -> str:
     return render(
         "project.html.j2",
@@ -303,6 +319,7 @@ def project_page(
         counts=Counter(verdicts),
         not_started=not_started,
         store=store,
+        program=Markup(program),
     )
 
 

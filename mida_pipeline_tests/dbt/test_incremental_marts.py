@@ -40,7 +40,7 @@ FACTS = {"fct_experiment_variant_daily": "date", "fct_store_traffic_daily": "dat
 DIMS = ("dim_goals", "dim_events", "dim_experiment_goals")
 # Marts that read only the run's days (or tables that grow by the day), and must still end equal to a full rebuild.
 ALSO_EQUAL = ("fct_experiment_scorecard", "fct_experiment_scorecard_daily", "fct_experiment_segment_scorecard",
-              "dim_experiments", "dim_projects")
+              "dim_experiments", "dim_projects", "fct_experiment_alerts", "fct_experiment_program_monthly")
 SELECT = ["--select", *(f"+{m}" for m in (*FACTS, *DIMS, *ALSO_EQUAL))]
 
 

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from contextlib import contextmanager
 from datetime import date, timedelta, timezone
 
 import dagster as dg
@@ -20,7 +19,7 @@ import pytest
 
 from mida_pipeline import days as cal
 from mida_pipeline.defs.dbt_project import KEEP_RUNS, RUNS_DIR
-from mida_pipeline_tests.helpers import expected, results, run_cli
+from mida_pipeline_tests.helpers import expected, instance_at, results, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -75,20 +74,6 @@ def rows_of_day(con, day: date) -> dict:
         t: con.execute(f"SELECT * EXCLUDE (captured_at) FROM raw.{t} WHERE date = ? ORDER BY ALL", [day]).fetchall()
         for t in RAW
     }
-
-
-@contextmanager
-def instance_at(home: str):
-    before = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = home
-    try:
-        with dg.DagsterInstance.get() as inst:
-            yield inst
-    finally:
-        if before is None:
-            del os.environ["DAGSTER_HOME"]
-        else:
-            os.environ["DAGSTER_HOME"] = before
 
 
 @pytest.fixture(scope="module")
