@@ -252,3 +252,29 @@ def test_at_1280_px_every_chart_fits_its_card_and_no_two_overlap(browser, report
                     apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
                     assert apart, (key, test_id, a[:4], b[:4])
         page.close()
+
+
+def test_each_projects_program_by_month_equals_the_program_mart(browser, report_dir, marts, sandbox):
+    columns = ["experiments_started", "experiments_ended", "ended_winner", "ended_loser", "ended_inconclusive",
+               "ended_undecided", "win_rate", "winners_rel_lift_sum", "winners_rel_lift_sum_ci_low",
+               "winners_rel_lift_sequential_low_sum"]  # fmt: skip
+    shown_any = False
+    for key in sandbox.data.project_keys:
+        expected = {
+            r[0]: r[1:]
+            for r in marts.execute(
+                f"SELECT strftime(month, '%Y-%m-%d'), {', '.join(columns)} "
+                "FROM marts.fct_experiment_program_monthly WHERE project_key = ?",
+                [key],
+            ).fetchall()
+        }
+        page, _, _ = open_offline(browser, report_dir / f"{key}.html")
+        shown = {a["month"]: a for a in attrs(page, "tr.program-month")}
+        assert set(shown) == set(expected)
+        for month, row in expected.items():
+            for name, want in zip(columns, row, strict=True):
+                got = value(shown[month]["".join(w.title() if i else w for i, w in enumerate(name.split("_")))])
+                assert same(got, want), (key, month, name, got, want)
+        shown_any = shown_any or bool(shown)
+        page.close()
+    assert shown_any
