@@ -15,6 +15,9 @@ from mida_pipeline.defs import (
 )
 from mida_pipeline.defs.resources import resources
 
+# Every run executes its steps in the run's own process, one after another, as the command line does: the raw assets
+# wait on the APIs (each bounded by its pool and MIDA_MAX_CONCURRENCY), and a process per step would load the code
+# location again for each of a run's dozen steps. Pools still hold across runs (the instance enforces them).
 defs = dg.Definitions(
     assets=[
         *mida_assets.assets,
@@ -28,4 +31,5 @@ defs = dg.Definitions(
     schedules=schedules.schedules,
     sensors=[*schedules.sensors, *freshness.sensors],
     resources={**resources(), "dbt": dbt_assets.dbt_resource()},
+    executor=dg.in_process_executor,
 )
