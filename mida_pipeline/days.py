@@ -64,11 +64,17 @@ def utc_offset_hours(day: date, tz: str) -> float:
     return offset.total_seconds() / 3600
 
 
-def synced_range(start: object, end: object) -> tuple[date, date] | None:
-    """The days a dbt run names (its vars sync_start and sync_end, as a Python model's config gives them: text, or
-    "None" when unset), or None for a run that names none. dbt's synced_days macro checks them for the SQL models."""
-    given = [str(v or "") for v in (start, end)]
-    if any(v in ("", "None") for v in given):
+def run_window(flags: object | None = None) -> tuple[date, date] | None:
+    """The first and last day of a dbt run's window, for the Python models: dbt/macros/run_window.sql, in Python.
+
+    The window is dbt's `--event-time-start` (inclusive) and `--event-time-end` (exclusive), read from the flags of
+    the dbt invocation the model runs in (dbt checks them); None when the run names none or is a full refresh.
+    """
+    if flags is None:
+        from dbt.flags import get_flags  # dbt runs a Python model in its own process, beside its flags
+
+        flags = get_flags()
+    start, end = getattr(flags, "EVENT_TIME_START", None), getattr(flags, "EVENT_TIME_END", None)
+    if start is None or end is None or getattr(flags, "FULL_REFRESH", False):
         return None
-    first, last = (date.fromisoformat(v) for v in given)
-    return first, last
+    return start.date(), (end - timedelta(microseconds=1)).date()

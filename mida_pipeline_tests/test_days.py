@@ -1,6 +1,7 @@
 """Partition-window arithmetic: days close in MIDA_TIMEZONE, weeks start on Monday."""
 
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -100,18 +101,19 @@ def test_a_weekly_partition_covers_monday_to_sunday_of_its_week(day):
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "expected"),
+    ("start", "end", "full_refresh", "expected"),
     [
-        ("2026-03-02", "2026-03-04", (date(2026, 3, 2), date(2026, 3, 4))),
-        ("None", "None", None),  # unset vars, as dbt renders them into a Python model's config
-        (None, None, None),
-        ("", "2026-03-04", None),
+        # dbt's --event-time-end is exclusive: a window to midnight of the 5th ends with the 4th.
+        (datetime(2026, 3, 2), datetime(2026, 3, 5), False, (date(2026, 3, 2), date(2026, 3, 4))),
+        (datetime(2026, 3, 2), datetime(2026, 3, 2, 12), False, (date(2026, 3, 2), date(2026, 3, 2))),
+        (None, None, False, None),  # a plain `dbt build`
+        (datetime(2026, 3, 2), datetime(2026, 3, 5), True, None),  # --full-refresh rebuilds every day
     ],
 )
-def test_the_days_a_dbt_run_names_read_from_its_vars(start, end, expected):
-    assert cal.synced_range(start, end) == expected
+def test_the_window_a_python_model_reads_is_dbts_event_time_flags(start, end, full_refresh, expected):
+    flags = SimpleNamespace(EVENT_TIME_START=start, EVENT_TIME_END=end, FULL_REFRESH=full_refresh)
+    assert cal.run_window(flags) == expected
 
 
-def test_a_day_a_dbt_run_names_wrongly_is_refused():
-    with pytest.raises(ValueError):
-        cal.synced_range("2026-03-02", "'; drop table x; --")
+def test_a_command_without_the_flags_has_no_window():
+    assert cal.run_window(SimpleNamespace()) is None  # `dbt test` takes no --event-time-* flags

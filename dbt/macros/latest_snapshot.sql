@@ -1,9 +1,9 @@
 {#
   The dimensions keep the latest snapshot of each thing the lake has seen (`last_seen_on`: the day of that snapshot).
-  On a run that names its days (synced_days.sql) a dimension reads only those days' snapshots, and weighs them
+  On a run with a window (run_window.sql) a dimension reads only those days' snapshots, and weighs them
   against the rows it already holds for the same keys: a later snapshot replaces a row, an earlier one (a backfill
   of a past day) leaves it, and a snapshot of the same day replaces it (a re-capture). The dimension is then equal
-  to a full rebuild, which reads every snapshot and runs when no days are named.
+  to a full rebuild, which reads every snapshot (as a run without a window does).
 
   latest_per_key: one row per `key` (a goal, an event).
   latest_per_group: every row of the latest snapshot of each `group` (an experiment's goals: a goal dropped from
@@ -13,7 +13,7 @@
     synced as (
         select * exclude ({{ drop | join(', ') }}), snapshot_date as last_seen_on, captured_at as _captured_at, 0 as _rank
         from {{ staging }}
-        where {{ in_synced_days('snapshot_date') }}
+        where {{ in_run_window('snapshot_date') }}
     ),
 
     candidates as (

@@ -1,10 +1,9 @@
 {#
   The relation a data test reads. dbt's own macro applies the test's `where` config; this one also keeps a test to
-  the days the run synced when the dbt asset or the raw checks name them (vars sync_start and sync_end, see
-  synced_days.sql): a test of a raw table (schema raw) reads those days' `date=` folders only, and a test of a
-  staging view or of a mart that grows by the day (meta `synced_day`: its day column, `synced_lead_days`: how far
-  back a synced day reaches, as a week's Monday before its Sunday) reads those days' rows. The rest of the history
-  was tested when it was written. Without the vars (the raw_audit job, a full rebuild, a plain `dbt test`) a test reads everything.
+  the run's window (run_window.sql) when the relation has an `event_time`: a raw table's (its `date=` folders, so
+  only those days' files are opened), a staging view's or a mart's that grows by the day, widened back by its meta
+  `window_lead_days` (a week's Monday before its Sunday). The rest of the history was tested when it was written.
+  A run without a window (the raw_audit job, a full rebuild, a plain `dbt test`) tests everything.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set clauses = [] -%}
@@ -12,12 +11,12 @@
     {%- if where -%}
         {%- do clauses.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- set days = synced_days() if execute else none -%}  {#- the graph is whole only when tests run -#}
-    {%- if days is not none -%}
-        {%- set scope = synced_scope(relation) -%}
+    {%- set window = run_window() if execute else none -%}  {#- the graph is whole only when tests run -#}
+    {%- if window is not none -%}
+        {%- set scope = event_time_of(relation) -%}
         {%- if scope is not none -%}
-            {%- set first = days[0] - modules.datetime.timedelta(days=scope[1]) -%}
-            {%- do clauses.append(scope[0] ~ " between date '" ~ first ~ "' and date '" ~ days[1] ~ "'") -%}
+            {%- set first = window[0] - modules.datetime.timedelta(days=scope[1]) -%}
+            {%- do clauses.append(scope[0] ~ " between date '" ~ first ~ "' and date '" ~ window[1] ~ "'") -%}
         {%- endif -%}
     {%- endif -%}
     {%- if clauses -%}
@@ -31,16 +30,12 @@
 {%- endmacro %}
 
 
-{# (day column, lead days) of a relation whose tests follow the synced days; none for the others. #}
-{% macro synced_scope(relation) -%}
-    {%- if relation.schema == 'raw' -%}
-        {#- a weekly table's partitions are keyed by the week's Monday, six days before the Sunday that syncs it -#}
-        {%- do return(('date', 6 if relation.identifier.endswith('_weekly') else 0)) -%}
-    {%- endif -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.schema == relation.schema
-              and (node.alias or node.name) == relation.identifier and node.config.meta.get('synced_day') -%}
-            {%- do return((node.config.meta['synced_day'], node.config.meta.get('synced_lead_days', 0))) -%}
+{# (event_time column, window_lead_days) of the model or source behind a relation; none when it has no event time. #}
+{% macro event_time_of(relation) -%}
+    {%- for node in graph.nodes.values() | list + graph.sources.values() | list -%}
+        {%- if node.resource_type in ('model', 'source') and node.schema == relation.schema
+              and (node.alias or node.identifier or node.name) == relation.identifier and node.config.event_time -%}
+            {%- do return((node.config.event_time, node.config.meta.get('window_lead_days', 0))) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- do return(none) -%}

@@ -15,7 +15,16 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from mida_pipeline.defs.automation import MODELS_FOLLOW_RAW
-from mida_pipeline.defs.dbt_project import DBT, DBT_DIR, changed_from, growing_tables, project, run_target
+from mida_pipeline.defs.dbt_project import (
+    DBT,
+    DBT_DIR,
+    PARTIAL_PARSE,
+    changed_from,
+    growing_tables,
+    project,
+    run_target,
+    window_flags,
+)
 from mida_pipeline.defs.rebuild import synced_days
 from mida_pipeline.defs.resources import Lake
 from mida_pipeline.defs.source_checks import report_build_results
@@ -58,16 +67,22 @@ class BuildConfig(dg.Config):
 LAST_BUILT = dg.AssetKey(["marts", "fct_experiment_variant_daily"])
 
 
-def build_vars(context: dg.AssetExecutionContext, lake: Lake, build_path: Path, config: BuildConfig) -> dict:
-    """What dbt is told: its build file, the statistics' tuning, and (unless a full refresh is asked) the days the
-    raw runs since the last build synced, so the marts that grow by the day read and replace only those."""
-    variables = {"mida_build_path": str(build_path), "sequential_tuning": lake.settings().sequential_tuning}
-    if not config.full_refresh:
-        last = context.instance.get_latest_materialization_event(LAST_BUILT)
-        days = synced_days(context.instance, last.timestamp if last else None)
-        if days:
-            variables.update(sync_start=days[0], sync_end=days[1])
-    return variables
+def build_vars(lake: Lake, build_path: Path) -> dict:
+    """What dbt is told through its vars: its build file and the statistics' tuning (the same every build, so dbt
+    parses only what changed since the last one)."""
+    return {"mida_build_path": str(build_path), "sequential_tuning": lake.settings().sequential_tuning}
+
+
+def build_args(context: dg.AssetExecutionContext, config: BuildConfig) -> tuple[list[str], tuple[str, str] | None]:
+    """What the build covers, as dbt's flags, and its window (dbt/macros/run_window.sql): the days the raw runs since
+    the last build synced, so the marts that grow by the day read and replace only those. `--full-refresh` when
+    asked; no window (every day brought up to date) when the models were never built here or no raw run says which
+    days it covered."""
+    if config.full_refresh:
+        return ["--full-refresh"], None
+    last = context.instance.get_latest_materialization_event(LAST_BUILT)
+    window = synced_days(context.instance, last.timestamp if last else None)
+    return window_flags(window), window
 
 
 @dbt_assets(
@@ -83,13 +98,16 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
     warehouse = lake.warehouse()
     with warehouse.exclusive() as build_path:
         warehouse.refresh_raw()
-        variables = build_vars(context, lake, build_path, config)
-        context.log.info("dbt vars: " + ", ".join(f"{k}={v}" for k, v in variables.items() if k != "mida_build_path"))
+        variables = build_vars(lake, build_path)
+        covers, window = build_args(context, config)
+        covered = " ".join(covers) or "of every day"
+        context.log.info(f"dbt build {covered}, sequential_tuning={variables['sequential_tuning']}")
         # The build file reaches dbt's profile as a variable: nothing in this process's environment changes.
-        build = ["build", "--vars", json.dumps(variables), *(["--full-refresh"] if config.full_refresh else [])]
+        build = ["build", "--vars", json.dumps(variables), *covers]
         # A raw write that lands a first partition publishes the build file too: a failed or killed build must leave
         # no half-built marts in it.
-        with warehouse.rebuilding(), run_target(context.run.run_id) as target:
+        parse_cache = build_path.with_name("dbt_" + PARTIAL_PARSE)
+        with warehouse.rebuilding(), run_target(context.run.run_id, parse_cache=parse_cache) as target:
             invocation = dbt.cli(build, context=context, target_path=target)
             try:
                 yield from invocation.stream()
@@ -97,7 +115,7 @@ def mida_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake
                 report_build_results(context, invocation)
             warehouse.drop_build_leftovers()
         growing = growing_tables(json.loads(_manifest().read_text()))
-        changed = None if config.full_refresh else changed_from(growing, variables)
+        changed = changed_from(growing, window)
         warehouse.publish({table: column for table, (column, _lead) in growing.items()}, changed)
     context.log.info(f"published {warehouse.published_path}")
 

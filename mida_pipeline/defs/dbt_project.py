@@ -80,19 +80,33 @@ def prepare_manifest(dbt_project: DbtProject = project) -> Path:
     return manifest
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
 @contextmanager
-def run_target(run_id: str, runs_dir: Path = RUNS_DIR, keep: int = KEEP_RUNS) -> Iterator[Path]:
+def run_target(
+    run_id: str, runs_dir: Path = RUNS_DIR, keep: int = KEEP_RUNS, parse_cache: Path | None = None
+) -> Iterator[Path]:
     """A dbt invocation's target folder, removed when the invocation ends.
 
     dbt writes its compiled SQL, manifest and logs there (megabytes a run, which a daily schedule would pile up in the
     code's own folder); its log and results are copied to `runs_dir/<UTC time>-<run id>/`, where the last `keep`
     runs stay. The folder is the invocation's own, so concurrent runs never remove each other's files.
+
+    `parse_cache`: where the last invocation's parse is kept for the next (dbt's partial parsing, seconds a build).
+    dbt reuses it only when the project, its vars, profile and dbt's version are the same, and parses everything
+    otherwise; so it is kept per warehouse, whose builds take turns (lake/warehouse.py `exclusive`).
     """
     with tempfile.TemporaryDirectory(prefix="dbt-target-") as tmp:
         target = Path(tmp)
+        if parse_cache is not None and parse_cache.exists():
+            shutil.copy2(parse_cache, target / PARTIAL_PARSE)
         try:
             yield target
         finally:
+            if parse_cache is not None and (target / PARTIAL_PARSE).exists():
+                shutil.copy2(target / PARTIAL_PARSE, parse_cache.with_name(f".{parse_cache.name}.new"))
+                os.replace(parse_cache.with_name(f".{parse_cache.name}.new"), parse_cache)
             name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{run_id[:8]}"
             staged = runs_dir / f".{name}"
             staged.mkdir(parents=True, exist_ok=True)
@@ -107,26 +121,38 @@ def run_target(run_id: str, runs_dir: Path = RUNS_DIR, keep: int = KEEP_RUNS) ->
                 os.replace(staged, runs_dir / name)
 
 
+def window_flags(window: tuple[str, str] | None) -> list[str]:
+    """dbt's flags for a run's window (its first and last day, YYYY-MM-DD): dbt takes the end exclusive."""
+    if window is None:
+        return []
+    end = date.fromisoformat(window[1]) + timedelta(days=1)
+    return ["--event-time-start", date.fromisoformat(window[0]).isoformat(), "--event-time-end", end.isoformat()]
+
+
 def growing_tables(manifest: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, int]]:
-    """The models that grow by the day (incremental, replaced by one day column): their day column, and how many
-    days before a run's first synced day it may replace (meta `synced_lead_days`: a week is keyed by its Monday)."""
+    """The models that grow by the day: incremental with an `event_time`, the day column whose days a run replaces
+    (dbt/macros/run_window.sql). Their day column, and how many days before a run's first day it may replace (meta
+    `window_lead_days`: a week is keyed by its Monday)."""
     growing = {}
     for node in manifest["nodes"].values():
         config = node.get("config", {})
-        if node["resource_type"] == "model" and config.get("materialized") == "incremental":
-            if isinstance(config.get("unique_key"), str):
-                lead = int(config.get("meta", {}).get("synced_lead_days", 0))
-                growing[(node["schema"], node["alias"])] = (config["unique_key"], lead)
+        if (
+            node["resource_type"] == "model"
+            and config.get("materialized") == "incremental"
+            and config.get("event_time")
+        ):
+            lead = int(config.get("meta", {}).get("window_lead_days", 0))
+            growing[(node["schema"], node["alias"])] = (config["event_time"], lead)
     return growing
 
 
 def changed_from(
-    growing: Mapping[tuple[str, str], tuple[str, int]], variables: Mapping[str, Any]
+    growing: Mapping[tuple[str, str], tuple[str, int]], window: tuple[str, str] | None
 ) -> dict[tuple[str, str], date] | None:
-    """The first day of each growing table a build with these vars may have replaced; None when it rebuilt them."""
-    if "sync_start" not in variables:
+    """The first day of each growing table a build with this window may have replaced; None when it had none."""
+    if window is None:
         return None
-    start = date.fromisoformat(variables["sync_start"])
+    start = date.fromisoformat(window[0])
     return {table: start - timedelta(days=lead) for table, (_column, lead) in growing.items()}
 
 

@@ -42,9 +42,9 @@ RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_ra
 
 
 def synced_days(instance: dg.DagsterInstance, since: float | None) -> tuple[str, str] | None:
-    """The first and last partition day of the raw runs started after `since` (the models' last build), for the
-    marts that grow by the day; None (rebuild them whole) when the models were never built or no raw run says
-    which days it covered. A weekly run's key is its Monday, which the weekly marts are keyed by."""
+    """The first and last partition day of the raw runs started after `since` (the models' last build): the build's
+    window (dbt/macros/run_window.sql). None (every day brought up to date) when the models were never built or no
+    raw run says which days it covered. A weekly run's key is its Monday, which the weekly marts are keyed by."""
     if since is None:
         return None
     records = instance.get_run_records(dg.RunsFilter(created_after=datetime.fromtimestamp(since, timezone.utc)))

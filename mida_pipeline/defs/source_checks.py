@@ -6,12 +6,12 @@ same checks:
 - in the models' `dbt build`, where a bad raw row warns before any mart reads it; the dbt asset reports those
   results as these checks' evaluations (`report_build_results`). The daily and weekly raw jobs leave the checks out,
   so a raw run writes the lake only and never starts dbt;
-- in `raw_source_tests`, which runs `dbt test` on the selected tests alone, in a scratch DuckDB file holding the raw
-  views (it never waits on the build file): the `raw_audit` job, and a raw asset materialized from the UI with its
-  checks.
+- in `raw_source_tests`, which runs the selected tests alone (`dbt build --select`), in a scratch DuckDB file
+  holding the raw views (it never waits on the build file): the `raw_audit` job, and a raw asset materialized from
+  the UI with its checks.
 
-Both read only the days their run names (dbt vars sync_start and sync_end; dbt/macros/scoped_tests.sql): the build the
-days synced since the last build, a UI run its partitions. The raw_audit job names none and reads the whole lake.
+Both read only their run's window (dbt/macros/run_window.sql and scoped_tests.sql): the build the days synced since the
+last build, a UI run its partitions. The raw_audit job has none and reads the whole lake.
 """
 
 import json
@@ -24,7 +24,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliInvocation, DbtCliResource
 
-from mida_pipeline.defs.dbt_project import project
+from mida_pipeline.defs.dbt_project import project, window_flags
 from mida_pipeline.defs.partitions import run_days
 from mida_pipeline.defs.resources import Lake
 from mida_pipeline.lake.catalog import refresh_raw_views
@@ -116,17 +116,17 @@ def raw_source_tests(context: dg.AssetCheckExecutionContext, dbt: DbtCliResource
         scratch = Path(tmp) / "scratch.duckdb"  # not raw.duckdb: its catalog would shadow the schema raw
         with duckdb.connect(str(scratch)) as con:
             refresh_raw_views(con, lake.lake_dir)
-        variables = {"mida_build_path": str(scratch), **({"sync_start": days[0], "sync_end": days[1]} if days else {})}
         context.log.info(
             f"dbt test of {len(selected)} raw table tests on " + (f"{days[0]} to {days[1]}" if days else "every day")
         )
         invocation = dbt.cli(
             [
-                "test",
+                "build",  # not `dbt test`, which takes no window
                 "--select",
                 " ".join(sorted(t["name"] for t in selected.values())),
                 "--vars",
-                json.dumps(variables),
+                json.dumps({"mida_build_path": str(scratch)}),
+                *window_flags(days),
             ],
             manifest=MANIFEST,
             raise_on_error=False,

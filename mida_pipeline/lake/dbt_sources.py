@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from mida_pipeline.lake.schemas import TABLES
-from mida_pipeline.lake.table import AtMost, Freshness, NonNegative, Table, sql_type
+from mida_pipeline.lake.table import DATE_COLUMN, AtMost, Freshness, NonNegative, Table, sql_type
 
 SOURCES_YML = Path(__file__).resolve().parents[2] / "dbt" / "models" / "staging" / "_sources.yml"
 # Every table's, unless it declares its own: a daily sync lands each table once a day.
@@ -84,6 +84,10 @@ def _table(table: Table) -> dict[str, Any]:
             ]
         columns.append(entry)
     out: dict[str, Any] = {"name": table.name, "description": table.description}
+    # The partition day is the table's event time: a run's tests of it read its window's days (macros/scoped_tests.sql).
+    out["config"] = {"event_time": DATE_COLUMN.name}
+    if table.window_lead_days:
+        out["config"]["meta"] = {"window_lead_days": table.window_lead_days}
     if table.freshness is not None:
         out["freshness"] = _freshness(table.freshness)
     return out | {"data_tests": tests, "columns": columns}

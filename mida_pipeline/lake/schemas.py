@@ -477,6 +477,7 @@ _DECLARED = (
         has_project=False,
         checks=(_store_counts("bss_analytics_weekly"),),
         freshness=Freshness((8, "day"), (15, "day")),
+        window_lead_days=6,
     ),
 )
 

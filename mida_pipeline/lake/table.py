@@ -76,6 +76,9 @@ class Table:
     raw_source: str = "raw"  # the path of the item's JSON as received
     checks: tuple[NonNegative | AtMost, ...] = ()  # beside its key's uniqueness, which every table is checked for
     freshness: Freshness | None = None  # None: the source's (lake/dbt_sources.py)
+    # How many days before a run's first day its `date` may lie: a weekly table is keyed by the week's Monday and
+    # synced with its Sunday (dbt/macros/run_window.sql).
+    window_lead_days: int = 0
     lineage: tuple[Column, ...] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -1,5 +1,5 @@
-"""The marts that grow by the day: a run that names its days (dbt vars sync_start/sync_end) replaces those days
-only, reads only their partitions, and leaves the marts exactly as a full rebuild of the same lake would; the
+"""The marts that grow by the day: a run with a window (dbt's --event-time-start/--event-time-end, see
+dbt/macros/run_window.sql) replaces those days only, reads only their partitions, and leaves the marts exactly as a full rebuild of the same lake would; the
 catalog published after each run (those tables as views over a Parquet file a day) shows what the build holds.
 
 Real dbt builds the real project into a warehouse file whose raw views read a small lake written by the
@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mida_pipeline.defs.dbt_project import changed_from, growing_tables
+from mida_pipeline.defs.dbt_project import changed_from, growing_tables, window_flags
 from mida_pipeline.lake import generations
 from mida_pipeline.lake.catalog import refresh_raw_views
 from mida_pipeline.lake.warehouse import Warehouse
@@ -121,13 +121,14 @@ def write_day(lake: Path, day: date, scale: int = 1, hours: int = 1) -> None:
     write_partition(lake, "bss_analytics_daily", [store(day, 1000 * scale + day.day)], day=day)
 
 
-def dbt(build_path: Path, target: Path, *args: str, variables: dict | None = None,
-        check: bool = True, lake: Path | None = None) -> subprocess.CompletedProcess:
-    """`dbt run` of the facts into `build_path` (passed as the profile's var, as the dbt asset does), with `variables`."""
+def dbt(build_path: Path, target: Path, *args: str, window: tuple[date, date] | None = None,
+        variables: dict | None = None, check: bool = True, lake: Path | None = None) -> subprocess.CompletedProcess:
+    """`dbt run` of the facts into `build_path` (passed as the profile's var, as the dbt asset does), with `window` as
+    the dbt asset passes it and `variables`."""
     given = json.dumps({"mida_build_path": str(build_path), **(variables or {})})
     proc = subprocess.run(
         [str(DBT), "run", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
-         "--log-path", str(target / "logs"), *SELECT, "--vars", given, *args],
+         "--log-path", str(target / "logs"), *SELECT, "--vars", given, *window_flags(window), *args],
         cwd=DBT_DIR, env={**_env(), "MIDA_LAKE_DIR": str(lake or build_path.parent / "lake")},
         capture_output=True, text=True, timeout=600, check=False,
     )
@@ -142,8 +143,8 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("MIDA_", "DBT_"))}
 
 
-def days(first: date, last: date) -> dict[str, str]:
-    return {"sync_start": first.isoformat(), "sync_end": last.isoformat()}
+def days(first: date, last: date) -> tuple[str, str]:
+    return first.isoformat(), last.isoformat()
 
 
 def marts(build_path: Path) -> dict[str, list[tuple]]:
@@ -155,11 +156,11 @@ def of_day(rows: list[tuple], day: date, position: int) -> list[tuple]:
     return [r for r in rows if r[position] == day]
 
 
-def publish(warehouse: Warehouse, target: Path, variables: dict | None = None) -> dict[tuple[str, str], list[tuple]]:
+def publish(warehouse: Warehouse, target: Path, window: tuple[str, str] | None = None) -> dict[tuple[str, str], list[tuple]]:
     """Publish the build as the dbt asset does after its run; returns every growing table's rows, as published."""
     growing = growing_tables(json.loads((target / "manifest.json").read_text()))
     with warehouse.exclusive():
-        warehouse.publish({t: column for t, (column, _lead) in growing.items()}, changed_from(growing, variables or {}))
+        warehouse.publish({t: column for t, (column, _lead) in growing.items()}, changed_from(growing, window))
     with contextlib.closing(duckdb.connect(str(warehouse.published_path), read_only=True)) as con:
         views = generations.views_over(con, warehouse.published_path.stem, warehouse.facts_dir)
         return {(s, t): con.execute(f"SELECT * FROM {s}.{t} ORDER BY ALL").fetchall() for s, t in sorted(views)}
@@ -192,14 +193,14 @@ def built(tmp_path_factory):
     # D2 captured again, with other numbers: a run that did not sync D2 must neither read nor change it.
     write_day(lake, D2, scale=3, hours=5)
     write_partition(lake, "bss_analytics_weekly", [store(W1, 7100, "weekly")], day=W1)  # its Sunday is not D4
-    dbt(build, target, variables=days(D4, D4), lake=lake)
+    dbt(build, target, window=days(D4, D4), lake=lake)
     states["after D4"] = marts(build)
     published["after D4"] = (publish(warehouse, target, days(D4, D4)), marts(warehouse.published_path))
     compiled = {m: (target / "compiled" / "mida" / "models" / folder / f"{m}.sql").read_text()
                 for folder, m in (("marts", "fct_experiment_variant_daily"), ("marts", "dim_goals"),
                                   ("marts", "fct_experiment_scorecard"), ("staging", "stg_mida_experiments"))}
 
-    dbt(build, target, variables=days(SUNDAY, D2), lake=lake)
+    dbt(build, target, window=days(SUNDAY, D2), lake=lake)
     states["after D2"] = marts(build)
     published["after D2"] = (publish(warehouse, target, days(SUNDAY, D2)), marts(warehouse.published_path))
     growing = growing_rows(build, published["after D2"][0])
@@ -244,7 +245,7 @@ def test_the_sequential_tuning_setting_reaches_the_scorecards_history(built):
     dbt's parser finds in it, so a key read where the parser does not look would silently stay at its default."""
     tuned = built["build"].with_name("tuned.duckdb")
     shutil.copyfile(built["build"], tuned)
-    dbt(tuned, built["target"].with_name("tuned-target"), variables={**days(D4, D4), "sequential_tuning": 50},
+    dbt(tuned, built["target"].with_name("tuned-target"), window=days(D4, D4), variables={"sequential_tuning": 50},
         lake=built["warehouse"].lake_dir)
     query = ("SELECT sequential_ci_low, sequential_ci_high FROM marts.fct_experiment_scorecard_daily "
              "WHERE as_of_date = ? AND NOT is_control ORDER BY project_key, test_id, goal_key, variant_id")
@@ -346,25 +347,28 @@ def test_a_run_of_one_day_reads_only_that_days_files(built, model):
 
 
 @pytest.mark.parametrize(
-    ("variables", "message"),
+    ("flags", "message"),
     [
-        ({"sync_start": "2026-03-02"}, "sync_start and sync_end go together"),
-        ({"sync_start": "2026-03-02", "sync_end": "yesterday"}, "dbt var sync_end is yesterday; give a day as YYYY-MM-DD"),
-        ({"sync_start": "2026-03-05", "sync_end": "2026-03-02"}, "sync_start 2026-03-05 is after sync_end 2026-03-02"),
+        (["--event-time-start", "2026-03-02"], "`--event-time-start` was specified, but `--event-time-end` was not"),
+        (["--event-time-start", "2026-03-02", "--event-time-end", "yesterday"], "Invalid value for '--event-time-end'"),
+        (["--event-time-start", "2026-03-05", "--event-time-end", "2026-03-02"],
+         "`--event-time-start` must be less than `--event-time-end`"),
     ],
 )
-def test_days_given_wrong_fail_in_one_line_naming_the_var(built, variables, message):
-    proc = dbt(built["build"], built["target"], variables=variables, check=False)
+def test_a_window_given_wrong_fails_in_one_line_naming_the_flag(built, flags, message):
+    """The window is dbt's own: dbt checks it, before anything is built."""
+    proc = dbt(built["build"], built["target"], *flags, check=False)
     assert proc.returncode != 0
-    assert message in proc.stdout
+    assert message in proc.stdout + proc.stderr
 
 
-def dbt_test(build_path: Path, target: Path, variables: dict | None = None) -> dict[str, str]:
-    """`dbt test` of the facts, the results' staging view and the raw results; the compiled SQL of each test that ran,
-    by its name."""
-    given = json.dumps({"mida_build_path": str(build_path), **(variables or {})})
+def dbt_test(build_path: Path, target: Path, window: tuple[str, str] | None = None) -> dict[str, str]:
+    """The tests of the facts, the results' staging view and the raw results (`dbt build` of the tests alone: `dbt
+    test` takes no window); the compiled SQL of each test that ran, by its name."""
+    given = json.dumps({"mida_build_path": str(build_path)})
     proc = subprocess.run(
-        [str(DBT), "test", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
+        [str(DBT), "build", "--resource-type", "test", *window_flags(window),
+         "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
          "--log-path", str(target / "logs"), "--select", *FACTS, "stg_mida_experiment_results", "source:raw.mida_experiment_results",
          # The fixture builds the facts alone: their relationships to the dimensions are left out.
          "--exclude", "test_name:relationships", "--vars", given],

@@ -3,11 +3,12 @@
 import json
 from datetime import date
 
-from mida_pipeline.defs.dbt_project import changed_from, growing_tables, prepare_manifest, run_target
+from mida_pipeline.defs.dbt_project import changed_from, growing_tables, prepare_manifest, run_target, window_flags
 
 
-def test_the_tables_that_grow_by_the_day_are_the_incremental_models_keyed_by_a_day():
-    growing = growing_tables(json.loads(prepare_manifest().read_text()))
+def test_the_tables_that_grow_by_the_day_are_the_incremental_models_with_an_event_time():
+    manifest = json.loads(prepare_manifest().read_text())
+    growing = growing_tables(manifest)
     assert growing == {
         ("marts", "fct_experiment_variant_daily"): ("date", 0),
         ("marts", "fct_experiment_scorecard_daily"): ("as_of_date", 0),
@@ -19,15 +20,30 @@ def test_the_tables_that_grow_by_the_day_are_the_incremental_models_keyed_by_a_d
     }
     # The latest scorecards are incremental by experiment: published whole, as tables.
     assert ("marts", "fct_experiment_scorecard") not in growing
+    # A growing table replaces its window's days: its unique key is its day.
+    for node in manifest["nodes"].values():
+        if (node["schema"], node.get("alias")) in growing:
+            assert node["config"]["unique_key"] == node["config"]["event_time"], node["name"]
+            assert node["config"]["incremental_strategy"] == "delete+insert", node["name"]
 
 
-def test_a_build_that_names_its_days_replaced_them_and_a_week_back_for_the_weekly_table():
+def test_a_build_with_a_window_replaced_its_days_and_a_week_back_for_the_weekly_table():
     growing = {("marts", "daily"): ("date", 0), ("marts", "weekly"): ("week_start", 6)}
-    assert changed_from(growing, {"sync_start": "2026-03-05", "sync_end": "2026-03-06"}) == {
+    assert changed_from(growing, ("2026-03-05", "2026-03-06")) == {
         ("marts", "daily"): date(2026, 3, 5),
         ("marts", "weekly"): date(2026, 2, 27),
     }
-    assert changed_from(growing, {"mida_build_path": "x"}) is None  # a full rebuild: every day
+    assert changed_from(growing, None) is None  # no window: any day may have changed
+
+
+def test_a_window_reaches_dbt_as_its_event_time_flags_with_the_end_exclusive():
+    assert window_flags(("2026-03-05", "2026-03-06")) == [
+        "--event-time-start",
+        "2026-03-05",
+        "--event-time-end",
+        "2026-03-07",
+    ]
+    assert window_flags(None) == []
 
 
 def test_each_build_leaves_its_log_and_results_and_only_the_last_five_stay(tmp_path):
@@ -56,3 +72,16 @@ def test_a_build_that_ends_leaves_a_running_ones_folder_alone(tmp_path):
                 pass
         assert (long_running / "dbt.log").read_text() == "still building"
     assert [p.name.split("-", 1)[1] for p in runs.iterdir() if not p.name.startswith(".")] == ["long"]
+
+
+def test_a_builds_parse_is_handed_to_the_next_build_of_the_same_warehouse(tmp_path):
+    cache = tmp_path / "warehouse" / "dbt_partial_parse.msgpack"
+    cache.parent.mkdir()
+    with run_target("first", runs_dir=tmp_path / "runs", parse_cache=cache) as target:
+        assert not (target / "partial_parse.msgpack").exists()  # nothing to reuse: dbt parses everything
+        (target / "partial_parse.msgpack").write_bytes(b"parse 1")
+    with run_target("second", runs_dir=tmp_path / "runs", parse_cache=cache) as target:
+        assert (target / "partial_parse.msgpack").read_bytes() == b"parse 1"
+        (target / "partial_parse.msgpack").write_bytes(b"parse 2")
+    assert cache.read_bytes() == b"parse 2"
+    assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name]

@@ -1,5 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['project_key', 'test_id'],
-          full_refresh=rebuild_unless_synced_days()) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['project_key', 'test_id']) }}
 -- Every goal each experiment measures, as its latest snapshot lists them: the primary goal and its secondary goals
 -- (macros/latest_snapshot.sql).
 {{ latest_per_group(ref('stg_mida_experiment_goals'), ['project_key', 'test_id'],

@@ -1,7 +1,7 @@
 """The whole scorecard as of each synced day, cumulative to that day: the history of every figure.
 
-Incremental: a run scores only the days it names (dbt vars sync_start, sync_end: the days its raw runs synced), or
-without them the days whose results or configuration were captured since the last run (a daily sync adds its day; a
+Incremental: a run scores only the days of its window (dbt/macros/run_window.sql: the days its raw runs synced), or
+without one the days whose results or configuration were captured since the last run (a daily sync adds its day; a
 backfill re-captures the days it covers), plus the six days after each, whose arrival rate (days_remaining) reads
 it. Those days' rows are deleted and written again whole; every other day is kept.
 """
@@ -12,10 +12,12 @@ def _quoted(days) -> str:
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="as_of_date")
+    dbt.config(
+        materialized="incremental", incremental_strategy="delete+insert", unique_key="as_of_date", event_time="as_of_date"
+    )
     import pandas as pd
 
-    from mida_pipeline.days import synced_range
+    from mida_pipeline.days import run_window
     from mida_pipeline.stats import DEFAULT_TUNING
     from mida_pipeline.stats.scorecard import empty, scorecard_daily
 
@@ -23,19 +25,17 @@ def model(dbt, session):
     # does not look inside `or` or a generator.
     tuning = dbt.config.get("sequential_tuning")
     tuning = DEFAULT_TUNING if str(tuning or "") in ("", "None") else float(tuning)
-    sync_start = dbt.config.get("sync_start")
-    sync_end = dbt.config.get("sync_end")
     results = dbt.ref("stg_mida_experiment_results")
     timeseries = dbt.ref("stg_mida_experiment_timeseries")
     configuration = dbt.ref("stg_mida_project_configuration")
 
     seen = dbt.is_incremental and session.sql(f"select max(source_captured_at) from {dbt.this}").fetchall()[0][0]
-    synced = synced_range(sync_start, sync_end)
-    named = synced and f"between DATE '{synced[0]}' and DATE '{synced[1]}'"
+    window = run_window()
+    named = window and f"between DATE '{window[0]}' and DATE '{window[1]}'"
     if not seen:
         changed = results.query("r", "select distinct result_date as day from r")
     elif named:
-        # The run names its days: they are the changed ones, and only their files are read.
+        # The run has a window: its days are the changed ones, and only their files are read.
         changed = session.sql(
             f"select distinct result_date as day from ({results.sql_query()}) where result_date {named} "
             f"union select distinct config_date from ({configuration.sql_query()}) where config_date {named}"

@@ -1,9 +1,9 @@
 """Each experiment's variants against control within each segment (device, country, ...) of its primary goal,
 as of its latest synced day. Exploratory: segments are looks chosen after the fact, not decisions.
 
-Incremental by experiment: a run that names its days (dbt vars sync_start, sync_end) reads only those days'
-segments, and rescores the experiments whose latest day among them is at least the day the mart holds for them (a
-backfill of a past day leaves an experiment scored on a later day alone). Without the vars it is rebuilt whole.
+Incremental by experiment: a run with a window (dbt/macros/run_window.sql) reads only its days' segments, and
+rescores the experiments whose latest day among them is at least the day the mart holds for them (a backfill of a
+past day leaves an experiment scored on a later day alone). Without one it rescores every experiment.
 """
 
 LATEST = """
@@ -14,19 +14,16 @@ LATEST = """
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key=["project_key", "test_id"])
-    from mida_pipeline.days import synced_range
+    from mida_pipeline.days import run_window
     from mida_pipeline.stats.segments import segment_scorecard
 
-    # Read on lines of their own: dbt passes a Python model only the config keys its parser sees.
-    sync_start = dbt.config.get("sync_start")
-    sync_end = dbt.config.get("sync_end")
     segments = dbt.ref("stg_mida_experiment_result_segments")
     configuration = dbt.ref("stg_mida_project_configuration").df()
-    synced = synced_range(sync_start, sync_end)
-    if not (dbt.is_incremental and synced):
+    window = run_window()
+    if not (dbt.is_incremental and window):
         # Every day's segments. Over an existing table, delete+insert by experiment rewrites each one scored here.
         return segment_scorecard(segments.query("segments", LATEST).df(), configuration)
-    first, last = synced
+    first, last = window
     latest = session.sql(f"""
         with segments as (
             select * from ({segments.sql_query()})

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='date',
-          full_refresh=rebuild_unless_synced_days(), meta={'synced_day': 'date'}) }}
--- One row per project, experiment, goal, variant and day, from the day-alone window; a run replaces the days it
--- synced (macros/synced_days.sql).
+          event_time='date') }}
+-- One row per project, experiment, goal, variant and day, from the day-alone window; a run replaces the days of
+-- its window (macros/run_window.sql).
 select
     project_key,
     test_id,
@@ -20,4 +20,4 @@ select
     orders,
     {{ safe_divide('revenue', 'visitors') }} as revenue_per_visitor
 from {{ ref('stg_mida_experiment_results') }}
-where result_window = 'day' and {{ in_synced_days('result_date') }}
+where result_window = 'day' and {{ in_run_window('result_date') }}

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='date',
-          full_refresh=rebuild_unless_synced_days(), meta={'synced_day': 'date'}) }}
+          event_time='date') }}
 -- The store's daily analytics with the rates a funnel review needs; a zero denominator gives null. A run replaces
--- the days it synced (macros/synced_days.sql).
+-- the days of its window (macros/run_window.sql).
 select
     period_date as date,
     period_start,
@@ -33,4 +33,4 @@ select
     {{ safe_divide('successful_orders', 'checkout_started') }} as order_rate,
     {{ safe_divide('revenue', 'successful_orders') }} as average_order_value
 from {{ ref('stg_bss_analytics_daily') }}
-where {{ in_synced_days('period_date') }}
+where {{ in_run_window('period_date') }}

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='week_start',
-          full_refresh=rebuild_unless_synced_days(), meta={'synced_day': 'week_start', 'synced_lead_days': 6}) }}
+          event_time='week_start', meta={'window_lead_days': 6}) }}
 -- The store's weekly analytics with the rates a funnel review needs; a zero denominator gives null. A run replaces
--- the weeks whose Sunday it synced (macros/synced_days.sql).
+-- the weeks its window touches (macros/run_window.sql).
 select
     period_date as week_start,
     period_start,
@@ -33,4 +33,4 @@ select
     {{ safe_divide('successful_orders', 'checkout_started') }} as order_rate,
     {{ safe_divide('revenue', 'successful_orders') }} as average_order_value
 from {{ ref('stg_bss_analytics_weekly') }}
-where {{ in_synced_days('period_date', lead_days=6) }}
+where {{ in_run_window('period_date', lead_days=6) }}

@@ -1,4 +1,4 @@
-{{ config(meta={'synced_day': 'period_date'}) }}
+{{ config(event_time='period_date') }}
 with latest as (
     {{ latest_capture(source('raw', 'bss_analytics_daily'), ['date']) }}
 )

@@ -1,4 +1,4 @@
-{{ config(meta={'synced_day': 'period_date', 'synced_lead_days': 6}) }}
+{{ config(event_time='period_date', meta={'window_lead_days': 6}) }}
 with latest as (
     {{ latest_capture(source('raw', 'bss_analytics_weekly'), ['date']) }}
 )

@@ -1,4 +1,4 @@
-{{ config(meta={'synced_day': 'snapshot_date'}) }}
+{{ config(event_time='snapshot_date') }}
 with latest as (
     {{ latest_capture(source('raw', 'mida_events'), ['project_key', 'date', 'event_id']) }}
 )

@@ -1,4 +1,4 @@
-{{ config(meta={'synced_day': 'result_date'}) }}
+{{ config(event_time='result_date') }}
 with latest as (
     {{ latest_capture(source('raw', 'mida_experiment_result_segments'),
                       ['project_key', 'date', 'test_id', 'goal_key', 'dimension', 'segment', 'variant_id']) }}

@@ -1,4 +1,4 @@
-{{ config(meta={'synced_day': 'result_date'}) }}
+{{ config(event_time='result_date') }}
 with latest as (
     {{ latest_capture(source('raw', 'mida_experiment_results'),
                       ['project_key', 'date', 'test_id', 'is_primary_goal', 'goal_key', 'variant_id', '"window"']) }}

@@ -1,4 +1,4 @@
-{{ config(meta={'synced_day': 'snapshot_date'}) }}
+{{ config(event_time='snapshot_date') }}
 with latest as (
     {{ latest_capture(source('raw', 'mida_experiment_variants'), ['project_key', 'date', 'test_id', 'variant_id']) }}
 )

@@ -1,8 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-          full_refresh=rebuild_unless_synced_days(), meta={'synced_day': 'snapshot_date'}) }}
+          event_time='snapshot_date') }}
 -- A table that grows by the day, not a view: the dimensions and the scorecards read every day of it, which costs
--- milliseconds here and a file per project per day in the lake. A run replaces the days it synced
--- (macros/synced_days.sql).
+-- milliseconds here and a file per project per day in the lake. A run replaces the days of its
+-- window (macros/run_window.sql).
 with latest as (
     {{ latest_capture(source('raw', 'mida_experiments'), ['project_key', 'date', 'test_id']) }}
 )
@@ -26,4 +26,4 @@ select
     is_late_capture,
     captured_at
 from latest
-where {{ in_synced_days('date') }}
+where {{ in_run_window('date') }}
