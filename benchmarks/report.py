@@ -139,7 +139,7 @@ def write_marts(path: Path, projects: int, experiments: int, days: int, last: da
                            0.5 + 0.4 * sin(visitors / 5000.0) AS chance_to_beat_control,
                            0.05 + 0.9 * abs(cos(visitors / 7000.0)) AS sequential_p_value
                        FROM stg""")
-        store = pd.DataFrame({"date": pd.date_range(last - timedelta(days=days - 1), periods=days).date})
+        store = pd.DataFrame({"period_date": pd.date_range(last - timedelta(days=days - 1), periods=days).date})
         for column, scale in (
             ("total_visitors", 1000),
             ("total_sessions", 1300),
@@ -153,7 +153,7 @@ def write_marts(path: Path, projects: int, experiments: int, days: int, last: da
         store["cart_abandonment_rate"] = 1 - store["successful_orders"] / store["add_to_cart"]
         con.execute("CREATE TABLE marts.fct_store_traffic_daily AS SELECT * FROM store")
         con.execute(
-            "CREATE TABLE marts.fct_store_traffic_weekly AS SELECT date_trunc('week', date)::DATE AS week_start, "
+            "CREATE TABLE marts.fct_store_traffic_weekly AS SELECT date_trunc('week', period_date)::DATE AS period_date, "
             "sum(total_visitors) AS total_visitors, sum(total_sessions) AS total_sessions, sum(product_views) AS product_views, "
             "sum(add_to_cart) AS add_to_cart, sum(checkout_started) AS checkout_started, "
             "sum(successful_orders) AS successful_orders, sum(revenue) AS revenue, avg(cart_abandonment_rate) AS "

@@ -117,7 +117,7 @@ def test_the_publish_benchmark_times_both_ways_on_a_small_warehouse(tmp_path, ca
         con.execute("CREATE SCHEMA marts")
         con.execute(
             "CREATE TABLE marts.fct_experiment_variant_daily AS SELECT 'p' || (range % 2) AS project_key, "
-            "DATE '2026-03-01' + (range % 5)::INT AS date, range AS visitors FROM range(40)"
+            "DATE '2026-03-01' + (range % 5)::INT AS result_date, range AS visitors FROM range(40)"
         )
         con.execute("CREATE TABLE marts.dim_projects AS SELECT 'p0' AS project_key")
     assert publish.main(["--warehouse", str(warehouse), "--scale", "3", "--workdir", str(tmp_path)]) == 0

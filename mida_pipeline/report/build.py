@@ -170,9 +170,9 @@ def _store(data: ReportData) -> tuple[str, dict[str, bytes]]:
         labels = dict(FUNNEL)
         totals = {labels[k]: v for k, v in funnel_totals(data.store_daily).items() if pd.notna(v)}
         pictures["funnel"] = overview.funnel(totals)
-        pictures["store_daily"] = overview.store_traffic(data.store_daily, "Store traffic by day", "date")
+        pictures["store_daily"] = overview.store_traffic(data.store_daily, "Store traffic by day", "period_date")
     if not data.store_weekly.empty:
-        pictures["store_weekly"] = overview.store_traffic(data.store_weekly, "Store traffic by week", "week_start")
+        pictures["store_weekly"] = overview.store_traffic(data.store_weekly, "Store traffic by week", "period_date")
     return store_section(data.store_daily, data.store_weekly, pictures), pictures
 
 

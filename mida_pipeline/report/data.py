@@ -128,12 +128,12 @@ def load(
         else:
             cumulative = pd.DataFrame(columns=SERIES_COLUMNS)
         program = (
-            _frame(con, f"SELECT * FROM {PROGRAM_MART} ORDER BY project_key, month DESC")
+            _frame(con, f"SELECT * FROM {PROGRAM_MART} ORDER BY project_key, month_start_date DESC")
             if PROGRAM_MART in present
-            else pd.DataFrame(columns=["project_key", "month"])
+            else pd.DataFrame(columns=["project_key", "month_start_date"])
         )
-        store_daily = _frame(con, "SELECT * FROM marts.fct_store_traffic_daily ORDER BY date")
-        store_weekly = _frame(con, "SELECT * FROM marts.fct_store_traffic_weekly ORDER BY week_start")
+        store_daily = _frame(con, "SELECT * FROM marts.fct_store_traffic_daily ORDER BY period_date")
+        store_weekly = _frame(con, "SELECT * FROM marts.fct_store_traffic_weekly ORDER BY period_date")
     keys = (
         projects
         if projects is not None

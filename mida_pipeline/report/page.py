@@ -274,13 +274,13 @@ def store_section(daily: pd.DataFrame, weekly: pd.DataFrame, charts: dict[str, b
     return Markup(
         render(
             "store.html.j2",
-            daily=_store_rows(daily, "date") if not daily.empty else [],
-            weekly=_store_rows(weekly, "week_start") if not weekly.empty else [],
+            daily=_store_rows(daily, "period_date") if not daily.empty else [],
+            weekly=_store_rows(weekly, "period_date") if not weekly.empty else [],
             totals=funnel_totals(daily) if not daily.empty else {},
             funnel=FUNNEL,
             columns=STORE_COLUMNS,
-            first_day=daily["date"].min() if not daily.empty else None,
-            last_day=daily["date"].max() if not daily.empty else None,
+            first_day=daily["period_date"].min() if not daily.empty else None,
+            last_day=daily["period_date"].max() if not daily.empty else None,
             pictures=charts,
         )
     )
@@ -297,7 +297,7 @@ PROGRAM_OUTCOMES = [
 def program_section(program: pd.DataFrame) -> Markup:
     """The project's experimentation program by month, newest first: what started and ended, how the ended ones were
     decided, and what the winners add (with the optimistic sum and the conservative one side by side)."""
-    rows = [r for _, r in program.sort_values("month", ascending=False).iterrows()] if len(program) else []
+    rows = [r for _, r in program.sort_values("month_start_date", ascending=False).iterrows()] if len(program) else []
     return Markup(render("program.html.j2", rows=rows, outcomes=PROGRAM_OUTCOMES))
 
 

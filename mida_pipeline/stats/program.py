@@ -23,7 +23,7 @@ Z95 = float(norm.ppf(0.975))
 
 COLUMNS = [
     "project_key",
-    "month",
+    "month_start_date",
     "experiments_started",
     "experiments_ended",
     *(f"ended_{o}" for o in OUTCOMES),
@@ -80,13 +80,13 @@ def program_monthly(experiments: pd.DataFrame, last_days: pd.DataFrame) -> pd.Da
     months = (
         pd.concat(
             [
-                e[["project_key", "start_month"]].set_axis(["project_key", "month"], axis=1),
-                e.loc[e["end_month"].notna(), ["project_key", "end_month"]].set_axis(["project_key", "month"], axis=1),
+                e[["project_key", "start_month"]].set_axis(["project_key", "month_start_date"], axis=1),
+                e.loc[e["end_month"].notna(), ["project_key", "end_month"]].set_axis(["project_key", "month_start_date"], axis=1),
             ]
         )
         .dropna()
         .drop_duplicates()
-        .sort_values(["project_key", "month"])
+        .sort_values(["project_key", "month_start_date"])
     )
     out = []
     for project_key, month in months.itertuples(index=False):

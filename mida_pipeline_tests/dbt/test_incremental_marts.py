@@ -34,7 +34,8 @@ D1, D2, D3, D4 = (date(2026, 3, 2) + timedelta(days=i) for i in range(4))  # Mon
 SUNDAY = D1 - timedelta(days=1)
 W0, W1 = SUNDAY - timedelta(days=13), SUNDAY - timedelta(days=6)  # the Mondays of the two weeks before D1
 PROJECTS = ("p1", "p2")
-FACTS = {"fct_experiment_variant_daily": "date", "fct_store_traffic_daily": "date", "fct_store_traffic_weekly": "week_start"}
+FACTS = {"fct_experiment_variant_daily": "result_date", "fct_store_traffic_daily": "period_date",
+         "fct_store_traffic_weekly": "period_date"}
 # The dimensions keep each thing's latest snapshot: a run reads its days' snapshots and weighs them against what
 # the dimension holds.
 DIMS = ("dim_goals", "dim_events", "dim_experiment_goals")
@@ -216,7 +217,7 @@ def built(tmp_path_factory):
 def test_a_run_of_one_day_changes_only_that_days_rows(built):
     whole, after = built["states"]["whole"], built["states"]["after D4"]
     daily = after["fct_experiment_variant_daily"]
-    position = 6  # the `date` column
+    position = 6  # the `result_date` column
     assert of_day(daily, D4, position) and not of_day(whole["fct_experiment_variant_daily"], D4, position)
     for day in (D1, D2, D3):  # D2 was recaptured in the lake, but this run did not sync it
         assert of_day(daily, day, position) == of_day(whole["fct_experiment_variant_daily"], day, position)

@@ -187,10 +187,10 @@ def test_daily_variants_come_from_the_day_window_as_fractions(built):
 
 def test_store_rates_and_a_zero_denominator(built):
     rows = built["con"].execute(
-        "SELECT date, orders_per_session, cart_abandonment_rate, add_to_cart_rate, checkout_rate, order_rate "
-        "FROM marts.fct_store_traffic_daily ORDER BY date"
+        "SELECT period_date, orders_per_session, cart_abandonment_rate, add_to_cart_rate, checkout_rate, order_rate "
+        "FROM marts.fct_store_traffic_daily ORDER BY period_date"
     ).fetchall()
     assert rows == [(D1, 50 / 1500, 150 / 200, 200 / 700, 100 / 200, 50 / 100), (D2, None, None, None, None, None)]
-    assert built["con"].execute("SELECT week_start, cart_abandonment_rate FROM marts.fct_store_traffic_weekly").fetchall() == [
+    assert built["con"].execute("SELECT period_date, cart_abandonment_rate FROM marts.fct_store_traffic_weekly").fetchall() == [
         (D1 - timedelta(days=D1.weekday()), 0.75)
     ]

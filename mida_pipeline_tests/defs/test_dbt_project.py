@@ -10,10 +10,10 @@ def test_the_tables_that_grow_by_the_day_are_the_incremental_models_with_an_even
     manifest = json.loads(prepare_manifest().read_text())
     growing = growing_tables(manifest)
     assert growing == {
-        ("marts", "fct_experiment_variant_daily"): ("date", 0),
+        ("marts", "fct_experiment_variant_daily"): ("result_date", 0),
         ("marts", "fct_experiment_scorecard_daily"): ("as_of_date", 0),
-        ("marts", "fct_store_traffic_daily"): ("date", 0),
-        ("marts", "fct_store_traffic_weekly"): ("week_start", 6),  # keyed by its Monday, synced with its Sunday
+        ("marts", "fct_store_traffic_daily"): ("period_date", 0),
+        ("marts", "fct_store_traffic_weekly"): ("period_date", 6),  # keyed by its Monday, synced with its Sunday
         ("staging", "stg_mida_experiments"): ("snapshot_date", 0),
         ("staging", "stg_mida_project_configuration"): ("config_date", 0),
         ("staging", "stg_mida_projects"): ("snapshot_date", 0),

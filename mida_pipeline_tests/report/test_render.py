@@ -186,8 +186,8 @@ def test_secondary_goals_sit_beneath_the_primary_and_segments_are_flagged_explor
 def test_store_traffic_and_funnel_equal_the_store_marts(browser, report_dir, marts):
     page, _, _ = open_offline(browser, report_dir / "index.html")
     for kind, table, date_column in (
-        ("daily", "fct_store_traffic_daily", "date"),
-        ("weekly", "fct_store_traffic_weekly", "week_start"),
+        ("daily", "fct_store_traffic_daily", "period_date"),
+        ("weekly", "fct_store_traffic_weekly", "period_date"),
     ):
         rows = marts.execute(
             f"SELECT strftime({date_column}, '%Y-%m-%d'), total_visitors, total_sessions, successful_orders, "
@@ -263,7 +263,7 @@ def test_each_projects_program_by_month_equals_the_program_mart(browser, report_
         expected = {
             r[0]: r[1:]
             for r in marts.execute(
-                f"SELECT strftime(month, '%Y-%m-%d'), {', '.join(columns)} "
+                f"SELECT strftime(month_start_date, '%Y-%m-%d'), {', '.join(columns)} "
                 "FROM marts.fct_experiment_program_monthly WHERE project_key = ?",
                 [key],
             ).fetchall()

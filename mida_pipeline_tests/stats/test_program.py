@@ -57,7 +57,7 @@ LAST_DAYS = pd.DataFrame(
 
 
 def test_each_month_counts_starts_ends_and_how_the_ended_were_decided():
-    frame = program_monthly(EXPERIMENTS, LAST_DAYS).set_index("month")
+    frame = program_monthly(EXPERIMENTS, LAST_DAYS).set_index("month_start_date")
     march, april = frame.loc[date(2026, 3, 1)], frame.loc[date(2026, 4, 1)]
     assert (march["experiments_started"], march["experiments_ended"]) == (2, 0)
     assert (april["experiments_started"], april["experiments_ended"]) == (4, 5)
@@ -69,7 +69,7 @@ def test_each_month_counts_starts_ends_and_how_the_ended_were_decided():
 
 
 def test_the_winners_lift_is_summed_with_an_interval_from_each_ones_own_threshold():
-    april = program_monthly(EXPERIMENTS, LAST_DAYS).set_index("month").loc[date(2026, 4, 1)]
+    april = program_monthly(EXPERIMENTS, LAST_DAYS).set_index("month_start_date").loc[date(2026, 4, 1)]
     # Experiment 1 counts once, by its best variant; experiment 2's interval is at its 90 % threshold.
     se1 = (0.18 - 0.02) / (2 * norm.ppf(0.975))
     se2 = (0.09 - 0.01) / (2 * norm.ppf(0.95))
@@ -84,6 +84,6 @@ def test_the_winners_lift_is_summed_with_an_interval_from_each_ones_own_threshol
 
 
 def test_a_month_without_winners_has_no_sum_and_no_experiments_no_rows():
-    march = program_monthly(EXPERIMENTS, LAST_DAYS).set_index("month").loc[date(2026, 3, 1)]
+    march = program_monthly(EXPERIMENTS, LAST_DAYS).set_index("month_start_date").loc[date(2026, 3, 1)]
     assert pd.isna(march["winners_rel_lift_sum"]) and pd.isna(march["win_rate"])
     assert program_monthly(EXPERIMENTS.iloc[0:0], LAST_DAYS.iloc[0:0]).empty

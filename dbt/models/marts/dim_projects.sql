@@ -27,7 +27,7 @@ select
     configured.confidence_threshold_percent,
     configured.primary_goal_key,
     configured.secondary_goal_count,
-    configured.config_date as configuration_as_of,
+    configured.config_date as configuration_seen_on,
     listed.snapshot_date as listed_on
 from seen
 left join configured using (project_key)

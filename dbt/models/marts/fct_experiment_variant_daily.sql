@@ -1,5 +1,5 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='date',
-          event_time='date') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='result_date',
+          event_time='result_date') }}
 -- One row per project, experiment, goal, variant and day, from the day-alone window; a run replaces the days of
 -- its window (macros/run_window.sql).
 select
@@ -9,7 +9,7 @@ select
     goal_name,
     is_primary_goal,
     variant_id,
-    result_date as date,
+    result_date,
     test_name,
     variant_name,
     is_control,

@@ -1,9 +1,9 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='date',
-          event_time='date') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_date',
+          event_time='period_date') }}
 -- The store's daily analytics with the rates a funnel review needs; a zero denominator gives null. A run replaces
 -- the days of its window (macros/run_window.sql).
 select
-    period_date as date,
+    period_date,
     period_start,
     period_end,
     total_visitors,

@@ -1,9 +1,9 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='week_start',
-          event_time='week_start', meta={'window_lead_days': 6}) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_date',
+          event_time='period_date', meta={'window_lead_days': 6}) }}
 -- The store's weekly analytics with the rates a funnel review needs; a zero denominator gives null. A run replaces
 -- the weeks its window touches (macros/run_window.sql).
 select
-    period_date as week_start,
+    period_date,
     period_start,
     period_end,
     total_visitors,
