@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             # What a failed build costs the next run: the build file made again from the catalog and every day's file.
             restore_s = _timed(warehouse.restore_published)
         published = warehouse.published_path
-        day_sql = f"SELECT count(*), sum(visitors) FROM marts.fct_experiment_variant_daily WHERE result_date = DATE '{day}'"
+        day_sql = (
+            f"SELECT count(*), sum(visitors) FROM marts.fct_experiment_variant_daily WHERE result_date = DATE '{day}'"
+        )
         whole_sql = "SELECT count(*), sum(visitors) FROM marts.fct_experiment_variant_daily"
         q_table_day, v1 = min(_query(build, day_sql) for _ in range(3))
         q_view_day, v2 = min(_query(published, day_sql) for _ in range(3))

@@ -81,7 +81,9 @@ def program_monthly(experiments: pd.DataFrame, last_days: pd.DataFrame) -> pd.Da
         pd.concat(
             [
                 e[["project_key", "start_month"]].set_axis(["project_key", "month_start_date"], axis=1),
-                e.loc[e["end_month"].notna(), ["project_key", "end_month"]].set_axis(["project_key", "month_start_date"], axis=1),
+                e.loc[e["end_month"].notna(), ["project_key", "end_month"]].set_axis(
+                    ["project_key", "month_start_date"], axis=1
+                ),
             ]
         )
         .dropna()

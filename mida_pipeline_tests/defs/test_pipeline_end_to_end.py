@@ -286,7 +286,9 @@ def test_weekly_partition_of_a_week_across_a_month_boundary(pipeline_env):
     run_cli(env, "sync", "--date", sunday.isoformat())
     with warehouse(env) as con:
         row = con.execute("SELECT date, period_start, period_end FROM raw.bss_analytics_weekly").fetchall()
-        assert con.execute("SELECT period_date FROM marts.fct_store_traffic_weekly").fetchall() == [(date(2026, 3, 30),)]
+        assert con.execute("SELECT period_date FROM marts.fct_store_traffic_weekly").fetchall() == [
+            (date(2026, 3, 30),)
+        ]
     assert row == [(date(2026, 3, 30), date(2026, 3, 30), sunday)]
 
 

@@ -141,7 +141,9 @@ def test_fresh_connections_while_a_sync_publishes_list_and_read_whole_marts(sync
 
     def days_of_traffic(eng: sa.Engine) -> tuple[int, object]:
         with eng.connect() as con:
-            return tuple(con.execute(sa.text("SELECT count(*), max(period_date) FROM marts.fct_store_traffic_daily")).one())
+            return tuple(
+                con.execute(sa.text("SELECT count(*), max(period_date) FROM marts.fct_store_traffic_daily")).one()
+            )
 
     def one_read() -> tuple[int, object]:
         with engine(synced) as eng:
