@@ -107,6 +107,11 @@ def _positive(env: Mapping[str, str], name: str, default: str, low: float, high:
     return value
 
 
+def automation_interval(env: Mapping[str, str]) -> int:
+    """MIDA_AUTOMATION_INTERVAL_SECONDS: how often the daemon asks whether the models should follow new raw data."""
+    return int(_positive(env, "MIDA_AUTOMATION_INTERVAL_SECONDS", "30", 1, 86400, "whole seconds"))
+
+
 def _http_url(env: Mapping[str, str], name: str, secret: bool = False) -> str | None:
     """An http(s) address, or None when unset; a secret one is never repeated in the error."""
     text = (env.get(name) or "").strip()
@@ -143,6 +148,7 @@ class Settings:
     sequential_tuning: float = DEFAULT_TUNING
     alert_webhook_url: str | None = field(default=None, repr=False)  # its address is its credential
     report_url: str | None = None
+    automation_interval_seconds: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -192,6 +198,7 @@ class Settings:
             ),
             alert_webhook_url=_http_url(env, "MIDA_ALERT_WEBHOOK_URL", secret=True),
             report_url=_http_url(env, "MIDA_REPORT_URL"),
+            automation_interval_seconds=automation_interval(env),
         )
 
     def require_mida(self) -> None:

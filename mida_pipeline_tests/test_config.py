@@ -16,6 +16,7 @@ def test_defaults():
         Path("data/warehouse.duckdb"),
     )
     assert s.project_keys == () and s.mida_api_key is None
+    assert s.automation_interval_seconds == 30
 
 
 def test_project_keys_are_split_and_trimmed():
@@ -36,6 +37,8 @@ def test_strange_project_keys_are_refused_by_name(bad):
         ({"MIDA_START_DATE": "2026-13-01"}, "MIDA_START_DATE"),
         ({"MIDA_MAX_CONCURRENCY": "0"}, "MIDA_MAX_CONCURRENCY"),
         ({"MIDA_REFUSE_LATE_CAPTURE": "maybe"}, "MIDA_REFUSE_LATE_CAPTURE"),
+        ({"MIDA_AUTOMATION_INTERVAL_SECONDS": "0"}, "MIDA_AUTOMATION_INTERVAL_SECONDS"),
+        ({"MIDA_AUTOMATION_INTERVAL_SECONDS": "soon"}, "MIDA_AUTOMATION_INTERVAL_SECONDS"),
     ],
 )
 def test_malformed_values_name_the_variable(env, variable):

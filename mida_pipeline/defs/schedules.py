@@ -7,8 +7,11 @@ daily schedule runs just after midnight there and syncs the day that closed.
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
+from mida_pipeline.config import automation_interval
 from mida_pipeline.defs.partitions import daily, weekly
 from mida_pipeline.defs.source_checks import CHECK_KEYS
 
@@ -34,13 +37,14 @@ weekly_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 # The daemon evaluates the conditions of the models and the report: they run whichever way the raw assets were
-# materialized (a schedule, the command line, a backfill or a materialization from the UI).
+# materialized (a schedule, the command line, a backfill or a materialization from the UI). Its interval is part of
+# the sensor's definition, so it is read when the code location loads, as the partitions' time zone is.
 models_automation = dg.AutomationConditionSensorDefinition(
     "models_follow_raw",
     target=MODELS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     use_user_code_server=False,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=automation_interval(os.environ),
 )
 
 jobs = [daily_raw_job, weekly_raw_job, models_job, raw_audit_job]

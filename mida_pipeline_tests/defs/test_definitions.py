@@ -168,3 +168,19 @@ def test_importing_the_code_location_starts_no_process_and_changes_no_environmen
 
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert seen == {"events": [], "changed": []}
+
+
+def test_the_models_automation_looks_as_often_as_the_setting_says(monkeypatch):
+    """MIDA_AUTOMATION_INTERVAL_SECONDS is part of the sensor's definition: read when the code location loads."""
+    import importlib
+
+    from mida_pipeline.defs import schedules
+
+    try:
+        monkeypatch.setenv("MIDA_AUTOMATION_INTERVAL_SECONDS", "7")
+        assert importlib.reload(schedules).models_automation.minimum_interval_seconds == 7
+        monkeypatch.delenv("MIDA_AUTOMATION_INTERVAL_SECONDS")
+        assert importlib.reload(schedules).models_automation.minimum_interval_seconds == 30
+    finally:
+        monkeypatch.undo()
+        importlib.reload(schedules)

@@ -73,6 +73,8 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     # The daemon and the code server it starts would both create a new instance's storage, and collide on its
     # schema version: it is created first, once.
     instance(env).dispose()
+    # The models' automation looks every few seconds here, not every 30 (the default): the tests wait on its ticks.
+    env = {"MIDA_AUTOMATION_INTERVAL_SECONDS": "3", **env}
     with process([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], env, log) as proc:
         yield proc
 
