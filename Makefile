@@ -21,12 +21,16 @@ $(STAMP): requirements.lock pyproject.toml
 # Both CPUs (pytest-xdist; a module's tests share a worker, mida_pipeline_tests/scheduling.py), and the 15 slowest
 # tests at the end, so a test that grows slow is seen the day it does. TEST_ARGS adds to it (-k, a path, -x).
 XDIST := -n $(or $(TEST_WORKERS),2) --dist loadgroup --no-loadscope-reorder
+# The tests' folders in memory when /dev/shm has room (8 GB; a run writes about 1): a pipeline's SQLite run storage
+# and DuckDB files commit hundreds of times a sync, and on disk each commit waits for it. TEST_TMPDIR overrides it.
+TEST_TMPDIR ?= $(shell df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$4 > 8000000 { print "/dev/shm" }')
+PYTEST := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR)) $(BIN)/python -m pytest -q $(XDIST) --durations=15
 test: $(BENCH_STAMP)
-	$(BIN)/python -m pytest -q $(XDIST) --durations=15 $(TEST_ARGS)
+	$(PYTEST) $(TEST_ARGS)
 
 # The edit-test loop: no whole pipelines, no dbt, no Dagster runs, no browser, no PostgreSQL.
 test-fast: $(BENCH_STAMP)
-	$(BIN)/python -m pytest -q $(XDIST) --durations=15 -m "not (slow or dbt or dagster or browser or postgres)" $(TEST_ARGS)
+	$(PYTEST) -m "not (slow or dbt or dagster or browser or postgres)" $(TEST_ARGS)
 
 # dbt's source YAML for the raw views, rewritten from the lake's declarations (mida_pipeline/lake/schemas.py).
 dbt-sources: $(STAMP)
