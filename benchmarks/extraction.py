@@ -39,6 +39,7 @@ from mida_pipeline.extract.mida import (
 from mida_pipeline.extract.units import now_utc
 from mida_pipeline.sandbox.server import SandboxServer
 from mida_pipeline.sources import AsyncMidaClient
+from mida_pipeline.sources.answers import RunAnswers
 
 BENCH = "one-day extraction"
 BREAKDOWNS = Settings().breakdowns  # MIDA_BREAKDOWNS' default: one dimension
@@ -65,7 +66,10 @@ async def _pipeline(
     captured = now_utc()
     keys = server.data.project_keys
     client_class = AsyncMidaClient if secondary_goals else PrimaryGoalOnly
-    async with client_class(server.api_key, base_url=server.mida_base_url, max_concurrency=concurrency) as client:
+    # One run's answers, as a sync's assets share them (defs/resources.py): the listings and `/metrics` asked once.
+    async with client_class(
+        server.api_key, base_url=server.mida_base_url, max_concurrency=concurrency, answers=RunAnswers()
+    ) as client:
         # The snapshots first, then the day's results and segments, as a sync's asset order has them.
         outcomes = await asyncio.gather(
             extract_experiments(client, lake, keys, [day], "UTC", captured),

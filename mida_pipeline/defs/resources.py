@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from mida_pipeline.config import Settings
 from mida_pipeline.extract.mida import discover_projects
@@ -23,6 +24,7 @@ from mida_pipeline.lake.schemas import TABLES
 from mida_pipeline.lake.storage import parse_lake_dir, resolve
 from mida_pipeline.lake.warehouse import Warehouse
 from mida_pipeline.sources import AsyncMidaClient, BssClient
+from mida_pipeline.sources.answers import RunAnswers
 from mida_pipeline.sources.bss import DEFAULT_SYNC_URL
 
 
@@ -45,7 +47,11 @@ class _Configured(dg.ConfigurableResource):
 
 
 class MidaApi(_Configured):
-    """The Mida V2 API for the projects in MIDA_PROJECT_KEYS, or every active project of the company."""
+    """The Mida V2 API for the projects in MIDA_PROJECT_KEYS, or every active project of the company.
+
+    A run's assets share one set of answers (sources/answers.py): the experiments listing, each experiment's goals and
+    the company's projects are asked once a run, by whichever asset asks first. A run starts with none.
+    """
 
     ENV: ClassVar[dict[str, str]] = {
         "api_key": "MIDA_API_KEY",
@@ -70,6 +76,10 @@ class MidaApi(_Configured):
     discover_projects: str | None = None
     breakdowns: str | None = None
     refuse_late_capture: str | None = None
+    _answers: RunAnswers = PrivateAttr(default_factory=RunAnswers)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._answers = RunAnswers()
 
     def configured_projects(self) -> tuple[str, ...]:
         s = self.settings()
@@ -84,6 +94,7 @@ class MidaApi(_Configured):
             base_url=s.api_base_url,
             max_concurrency=s.max_concurrency,
             timeout=s.http_timeout,
+            answers=self._answers,
         )
 
     async def projects(self, client: AsyncMidaClient) -> tuple[str, ...]:

@@ -195,7 +195,9 @@ async def extract_results(
     """Every goal's result of each experiment for the day alone and cumulative to the day, reproducible for any past day.
 
     The primary goal is asked without a goal parameter (the API resolves it, as the dashboard does); each
-    secondary goal `/metrics` lists is asked by its key. The day is sent as the hour offset of MIDA_TIMEZONE
+    secondary goal `/metrics` lists is asked by its key. `/metrics` is asked without days: its goal definitions
+    are the experiment's, whatever the days (the days change only its coarse counts, which are not used), so it is
+    the experiments asset's question and a run asks it once per experiment (sources/answers.py). The day is sent as the hour offset of MIDA_TIMEZONE
     at the day's start. The experiment list comes from one listing call per project, not from the
     experiments snapshot, so results backfill even when snapshots are refused (MIDA_REFUSE_LATE_CAPTURE) or a
     snapshot run failed for another project.
@@ -218,7 +220,7 @@ async def extract_results(
     async def fetch(pk: str, test_id: int, day: date) -> list:
         offset = cal.utc_offset_hours(day, tz)
         metrics, (primary, items) = await asyncio.gather(
-            client.get_metrics(pk, test_id, end_date=day, tz=offset), goal_rows(pk, test_id, day, offset, None)
+            client.get_metrics(pk, test_id), goal_rows(pk, test_id, day, offset, None)
         )
         seen, secondary = {primary.goal_key}, []
         for d in metrics.definitions:
@@ -273,7 +275,7 @@ async def extract_timeseries(
     costs.
 
     The goals are those the results asset asks: the primary (asked without a goal, as the dashboard does) and each
-    secondary goal `/metrics` lists, asked once per experiment. A project's stretches are fetched and written one after
+    secondary goal `/metrics` lists, asked without days as the experiments asset asks it (once a run). A project's stretches are fetched and written one after
     the other, at most UNITS_IN_FLIGHT projects at once, so memory holds a stretch of those projects' rows; a stretch's
     days land only when all its calls succeeded, and a project's failure stops its later stretches.
     """
@@ -298,10 +300,7 @@ async def extract_timeseries(
         async with gate:
             listed = await units.collect(client.list_experiments(pk))
             ids = experiments_with_results(listed, max(days), tz)
-            metrics = {
-                t: asyncio.ensure_future(client.get_metrics(pk, t, end_date=max(days), tz=stretches[-1][2]))
-                for t in ids
-            }
+            metrics = {t: asyncio.ensure_future(client.get_metrics(pk, t)) for t in ids}
             try:
                 for stretch in stretches:
                     batches = await asyncio.gather(*(experiment_items(pk, t, stretch, metrics[t]) for t in ids))

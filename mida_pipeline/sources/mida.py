@@ -15,6 +15,7 @@ import httpx
 
 from mida_pipeline.sources import records as r
 from mida_pipeline.sources import result_records as rr
+from mida_pipeline.sources.answers import RunAnswers
 from mida_pipeline.sources.coerce import ShapeError
 from mida_pipeline.sources.errors import InvalidInputError, MalformedResponseError
 from mida_pipeline.sources.project_keys import is_project_key
@@ -35,21 +36,24 @@ class Endpoint:
     parse: Callable[[dict], Any]
     item_key: str | None = None  # where the item (or the page's list) sits; None: the body itself
     paged: bool = False
+    # The answer describes the project as it is (a listing, a definition), not a measurement over days: a client given
+    # a run's answers (sources/answers.py) asks it once a run, whichever asset asks first.
+    per_run: bool = False
 
 
 ENDPOINTS: dict[str, Endpoint] = {
-    "experiments": Endpoint("/experiments", r.parse_experiment, "experiments", paged=True),
-    "experiment": Endpoint("/experiment/{test_id}", r.parse_experiment_detail, "experiment"),
+    "experiments": Endpoint("/experiments", r.parse_experiment, "experiments", paged=True, per_run=True),
+    "experiment": Endpoint("/experiment/{test_id}", r.parse_experiment_detail, "experiment", per_run=True),
     "result": Endpoint("/experiment/{test_id}/result", rr.parse_result),
     "timeseries": Endpoint("/experiment/{test_id}/timeseries", rr.parse_timeseries),
     "share_link": Endpoint("/experiment/{test_id}/share-link", r.parse_share_link),
-    "goals": Endpoint("/goals", r.parse_goal, "goals", paged=True),
-    "goal": Endpoint("/goal/{goal_profile_id}", r.parse_goal, "goal"),
-    "events": Endpoint("/events", r.parse_event, "events", paged=True),
-    "event": Endpoint("/event/{event_id}", r.parse_event, "event"),
-    "metrics": Endpoint("/experiment/{test_id}/metrics", rr.parse_metrics),
-    "configuration": Endpoint("/configuration", r.parse_configuration, "configuration"),
-    "projects": Endpoint("/projects", r.parse_project, "projects", paged=True),
+    "goals": Endpoint("/goals", r.parse_goal, "goals", paged=True, per_run=True),
+    "goal": Endpoint("/goal/{goal_profile_id}", r.parse_goal, "goal", per_run=True),
+    "events": Endpoint("/events", r.parse_event, "events", paged=True, per_run=True),
+    "event": Endpoint("/event/{event_id}", r.parse_event, "event", per_run=True),
+    "metrics": Endpoint("/experiment/{test_id}/metrics", rr.parse_metrics, per_run=True),
+    "configuration": Endpoint("/configuration", r.parse_configuration, "configuration", per_run=True),
+    "projects": Endpoint("/projects", r.parse_project, "projects", paged=True, per_run=True),
 }
 
 
@@ -145,6 +149,10 @@ def _transport_args(api_key: str, region: str, base_url: str | None, auth_header
     return base_url or REGION_BASE_URLS[region], AUTH_HEADERS[auth_header](api_key.strip())
 
 
+async def _collect(items: AsyncIterator) -> list:
+    return [item async for item in items]
+
+
 class AsyncMidaClient:
     """Asynchronous Mida V2 reads for fan-out: at most `max_concurrency` calls in flight, pooled connections."""
 
@@ -162,6 +170,7 @@ class AsyncMidaClient:
         max_concurrency: int = 8,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep=None,
+        answers: RunAnswers | None = None,
     ):
         url, headers = _transport_args(api_key, region, base_url, auth_header)
         extra = {"sleep": sleep} if sleep else {}
@@ -177,6 +186,7 @@ class AsyncMidaClient:
             **extra,
         )
         self.page_size, self.max_pages = page_size, max_pages
+        self.answers = answers
 
     def __repr__(self) -> str:
         return f"AsyncMidaClient({self.http!r})"
@@ -190,12 +200,31 @@ class AsyncMidaClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    def _once(self, name: str) -> bool:
+        return self.answers is not None and ENDPOINTS[name].per_run
+
     async def _get(self, name: str, project_key: str, params: dict | None = None, **ids) -> Any:
         path = _path(ENDPOINTS[name], project_key, ids)
-        return _parse(name, path, await self.http.request_json("GET", path, params=params))
+
+        async def ask() -> Any:
+            return _parse(name, path, await self.http.request_json("GET", path, params=params))
+
+        if self._once(name):
+            return await self.answers.once(("GET", path, tuple(sorted((params or {}).items()))), ask)
+        return await ask()
 
     async def _list(self, name: str, project_key: str, **filters) -> AsyncIterator:
         path = _path(ENDPOINTS[name], project_key, {})
+        if self._once(name):
+            # A listing asked once a run is kept whole; the listings kept so are a project's states, a few pages.
+            key = ("GET", path, tuple(sorted(_params(**filters).items())))
+            for item in await self.answers.once(key, lambda: _collect(self._pages(name, path, filters))):
+                yield item
+            return
+        async for item in self._pages(name, path, filters):
+            yield item
+
+    async def _pages(self, name: str, path: str, filters: dict) -> AsyncIterator:
         pager, offset, more = _Pager(name, path, self.page_size, self.max_pages), 0, True
         while more:
             items, more = pager.take(

@@ -1,12 +1,19 @@
 """The Mida raw assets, materialized in process against the sandbox over a socket: what the UI shows, and refusals."""
 
+from collections import Counter
 from datetime import timedelta
 
 import dagster as dg
 import pytest
 
 from mida_pipeline import days as cal
-from mida_pipeline.defs.mida_assets import mida_experiment_results, mida_experiments, mida_goals
+from mida_pipeline.defs.mida_assets import (
+    mida_experiment_result_segments,
+    mida_experiment_results,
+    mida_experiment_timeseries,
+    mida_experiments,
+    mida_goals,
+)
 from mida_pipeline.defs.resources import resources
 
 pytestmark = pytest.mark.dagster
@@ -79,3 +86,24 @@ def test_refused_late_snapshots_write_nothing_but_results_still_backfill(env, mo
     assert len(list((env / "lake").glob(f"mida_experiment_results/*/date={old}/part.parquet"))) == 2
     # Yesterday, synced this morning, is on time and lands.
     assert materialize([mida_goals], YESTERDAY).success
+
+
+def test_a_run_asks_each_listing_and_each_experiments_goals_once_whichever_assets_need_them(env, sandbox):
+    """The experiments listing serves four assets, `/metrics` three, the goals two: one run, one call each."""
+    before = len(sandbox.requests)
+    start = YESTERDAY - timedelta(days=2)
+    assets = [mida_experiments, mida_experiment_results, mida_experiment_timeseries, mida_experiment_result_segments]
+    assert materialize([*assets, mida_goals], start, YESTERDAY).success
+    asked = Counter(path for _, path in sandbox.requests[before:])
+    for pk in sandbox.data.project_keys:
+        base = f"/v2/project/{pk}"
+        assert asked[f"{base}/experiments"] == 1 and asked[f"{base}/goals"] == 1
+        for e in sandbox.data.experiments(pk):
+            assert asked[f"{base}/experiment/{e['test_id']}/metrics"] == 1
+    # Each asset still asked its own measurements, three days of results.
+    assert sum(n for path, n in asked.items() if path.endswith("/result")) > 0
+    assert sum(n for path, n in asked.items() if path.endswith("/timeseries")) > 0
+    # A second run asks again: the answers are the run's, not the process's.
+    again = len(sandbox.requests)
+    assert materialize([mida_experiments], YESTERDAY).success
+    assert Counter(path for _, path in sandbox.requests[again:])[f"/v2/project/{pk}/experiments"] == 1
