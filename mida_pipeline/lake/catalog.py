@@ -76,8 +76,9 @@ def view_sql(table: Table, lake_dir: str | os.PathLike) -> str:
         hive_types = ", ".join(
             f"{_literal(c)}: {_literal(sql_type(table.schema.field(c).type))}" for c in table.partition_columns
         )
-        # One folder level per partition column: a `**` glob would walk every folder twice as deep.
-        files = root + "".join(f"/{c}=*" for c in table.partition_columns) + "/*.parquet"
+        # One folder level per partition column: a `**` glob would walk every folder twice as deep. The file's own
+        # name, not `*.parquet`: a name to look up instead of a folder to list, half the listing at a year of days.
+        files = root + "".join(f"/{c}=*" for c in table.partition_columns) + f"/{PART_FILE}"
         one_layout = layouts(table, lake_dir) == {layout_mark(table.schema)}
         union = "" if one_layout else "union_by_name = true, "
         source = f"read_parquet({_literal(files)}, hive_partitioning = true, {union}hive_types = {{{hive_types}}})"
