@@ -27,7 +27,7 @@ from mida_pipeline.lake.schemas import TABLES
 def _lined_up(table, lake) -> str:
     """The view as it was before layouts were recorded: every file's footer read, a `**` glob."""
     sql = catalog.view_sql(table, lake)
-    for files in ("/project_key=*/date=*/*.parquet", "/date=*/*.parquet"):
+    for files in ("/project_key=*/date=*/part.parquet", "/date=*/part.parquet"):
         sql = sql.replace(files, "/**/*.parquet")
     if "union_by_name" not in sql and "read_parquet" in sql:
         sql = sql.replace("hive_partitioning = true, ", "hive_partitioning = true, union_by_name = true, ")

@@ -1,0 +1,109 @@
+"""The lake's file count: what listing a table's files costs a raw view's reader at an agency's size.
+
+The lake holds one file per table, project and day (`<table>/project_key=P/date=D/part.parquet`): a year of 200
+projects is 73,000 files a table. Every query of a raw view lists the table's files before DuckDB prunes them by
+the partition values, so a day's read pays for the whole year's listing. Measured here in one run on one local lake:
+
+- a day, a week and the whole table read through the raw view as the pipeline creates it (lake/catalog.py);
+- the same day through the view as it was (`*.parquet`, every folder listed);
+- the same day read by its own folders (`project_key=*/date=D/part.parquet`): what a read that names its days
+  costs, the floor a layout change or a windowed read could reach.
+
+The lake is made by hard-linking one real partition file of `--from` (a history benchmark's lake) into every
+project's every day, so the files are the writer's and the disk holds one copy.
+
+`python -m benchmarks.lake_listing --from /tmp/mida-history/history-365/lake --projects 200 --days 365`
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from mida_pipeline.lake import catalog
+from mida_pipeline.lake.schemas import TABLES
+from mida_pipeline.lake.writer import LAYOUTS_DIR, PART_FILE
+
+TABLE = "mida_experiment_results"
+
+
+def build(source_lake: Path, lake: Path, projects: int, days: int, last: date) -> int:
+    """`projects` x `days` partitions of TABLE, each a hard link to one file of the source lake; returns the count."""
+    source = next((source_lake / TABLE).rglob(PART_FILE))
+    root = lake / TABLE
+    shutil.copytree(source_lake / TABLE / LAYOUTS_DIR, root / LAYOUTS_DIR)
+    for p in range(projects):
+        for d in range(days):
+            folder = root / f"project_key=shop-{p:03d}" / f"date={last - timedelta(days=d)}"
+            folder.mkdir(parents=True)
+            os.link(source, folder / PART_FILE)
+    return projects * days
+
+
+def best_of(con: duckdb.DuckDBPyConnection, sql: str, repeat: int) -> tuple[float, int]:
+    best, rows = float("inf"), 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        rows = con.execute(sql).fetchone()[0]
+        best = min(best, time.perf_counter() - started)
+    return best, rows
+
+
+def measure(lake: Path, last: date, repeat: int) -> list[tuple[str, float, int]]:
+    table = TABLES[TABLE]
+    view = catalog.view_sql(table, lake)
+    before = view.replace(f"/date=*/{PART_FILE}", "/date=*/*.parquet")
+    own = view.replace("/date=*/", f"/date={last}/")
+    week = f"date BETWEEN DATE '{last - timedelta(days=6)}' AND DATE '{last}'"
+    with duckdb.connect() as con:
+        reads = [
+            ("a day, through the raw view", f"SELECT count(*) FROM ({view}) WHERE date = DATE '{last}'"),
+            (
+                "a day, through the view as it was (*.parquet)",
+                f"SELECT count(*) FROM ({before}) WHERE date = DATE '{last}'",
+            ),
+            ("a day, by its own folders", f"SELECT count(*) FROM ({own})"),
+            ("a week, through the raw view", f"SELECT count(*) FROM ({view}) WHERE {week}"),
+            (
+                "the listing alone (glob of the raw view's files)",
+                f"SELECT count(*) FROM glob('{lake / TABLE}/project_key=*/date=*/{PART_FILE}')",
+            ),
+            ("the whole table, through the raw view", f"SELECT count(*) FROM ({view})"),
+        ]
+        return [(label, *best_of(con, sql, 1 if "whole" in label else repeat)) for label, sql in reads]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="source", type=Path, required=True, help="a lake holding the table")
+    parser.add_argument("--projects", type=int, default=200)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--repeat", type=int, default=3, help="best of (default 3)")
+    parser.add_argument("--workdir", type=Path, help="where the lake is made (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    last = date(2026, 12, 5)
+    work = Path(tempfile.mkdtemp(prefix="mida-listing-", dir=args.workdir))
+    try:
+        started = time.perf_counter()
+        files = build(args.source, work / "lake", args.projects, args.days, last)
+        print(
+            f"{files:,} files of {TABLE} ({args.projects} projects x {args.days} days) in {time.perf_counter() - started:.0f} s"
+        )
+        print("| read | seconds | rows |")
+        print("|---|---:|---:|")
+        for label, seconds, rows in measure(work / "lake", last, args.repeat):
+            print(f"| {label} | {seconds:.3f} | {rows:,} |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
