@@ -18,7 +18,10 @@ from mida_pipeline.defs.resources import resources
 
 pytestmark = pytest.mark.dagster
 
-YESTERDAY = cal.latest_complete_day("UTC")
+
+def yesterday():
+    """Asked when a test runs, not when the module is collected: a run that crosses midnight asks the new day."""
+    return cal.latest_complete_day("UTC")
 
 
 @pytest.fixture
@@ -57,8 +60,8 @@ def per_project(md: dict) -> dict[str, int]:
 
 
 def test_each_table_shows_its_own_rows_per_project_the_window_a_preview_and_the_capture_time(env, sandbox):
-    start = YESTERDAY - timedelta(days=1)
-    result = materialize([mida_experiments], start, YESTERDAY)
+    start = yesterday() - timedelta(days=1)
+    result = materialize([mida_experiments], start, yesterday())
     data = sandbox.data
     experiments = {pk: 2 * len(data.experiments(pk)) for pk in data.project_keys}  # two days
     variants = {
@@ -68,14 +71,14 @@ def test_each_table_shows_its_own_rows_per_project_the_window_a_preview_and_the_
     assert per_project(metadata(result, "mida_experiment_variants")) == variants
     md = metadata(result, "mida_experiment_variants")
     assert md["dagster/row_count"].value == sum(variants.values())
-    assert md["window"].value == f"{start} .. {YESTERDAY}"
+    assert md["window"].value == f"{start} .. {yesterday()}"
     assert "variant_id" in {c.name for c in md["preview"].schema.columns} and md["preview"].records
     assert md["captured_at"].value > 0
 
 
 def test_refused_late_snapshots_write_nothing_but_results_still_backfill(env, monkeypatch):
     monkeypatch.setenv("MIDA_REFUSE_LATE_CAPTURE", "true")
-    old = YESTERDAY - timedelta(days=10)
+    old = yesterday() - timedelta(days=10)
     result = materialize([mida_goals], old, raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
@@ -85,15 +88,15 @@ def test_refused_late_snapshots_write_nothing_but_results_still_backfill(env, mo
     assert materialize([mida_experiment_results], old).success
     assert len(list((env / "lake").glob(f"mida_experiment_results/*/date={old}/part.parquet"))) == 2
     # Yesterday, synced this morning, is on time and lands.
-    assert materialize([mida_goals], YESTERDAY).success
+    assert materialize([mida_goals], yesterday()).success
 
 
 def test_a_run_asks_each_listing_and_each_experiments_goals_once_whichever_assets_need_them(env, sandbox):
     """The experiments listing serves four assets, `/metrics` three, the goals two: one run, one call each."""
     before = len(sandbox.requests)
-    start = YESTERDAY - timedelta(days=2)
+    start = yesterday() - timedelta(days=2)
     assets = [mida_experiments, mida_experiment_results, mida_experiment_timeseries, mida_experiment_result_segments]
-    assert materialize([*assets, mida_goals], start, YESTERDAY).success
+    assert materialize([*assets, mida_goals], start, yesterday()).success
     asked = Counter(path for _, path in sandbox.requests[before:])
     for pk in sandbox.data.project_keys:
         base = f"/v2/project/{pk}"
@@ -105,5 +108,5 @@ def test_a_run_asks_each_listing_and_each_experiments_goals_once_whichever_asset
     assert sum(n for path, n in asked.items() if path.endswith("/timeseries")) > 0
     # A second run asks again: the answers are the run's, not the process's.
     again = len(sandbox.requests)
-    assert materialize([mida_experiments], YESTERDAY).success
+    assert materialize([mida_experiments], yesterday()).success
     assert Counter(path for _, path in sandbox.requests[again:])[f"/v2/project/{pk}/experiments"] == 1

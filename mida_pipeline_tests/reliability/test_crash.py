@@ -49,7 +49,7 @@ LANES = [
         "parquet-mid:3",  # a later partition, half written
         "fsync@lake:4",  # a partition renamed into place, its folder entry not yet on disk
         "parquet-mid@mida_projects:1",  # the company's projects (partitioned by date alone), half written
-        "dbt-started:2",  # dbt building the marts; its parent gone
+        "dbt-started:1",  # dbt building the marts (the sync's one dbt process); its parent gone
     ],
     [
         "replace-before@lake:1",  # the first partition complete, not renamed
