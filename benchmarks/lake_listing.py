@@ -9,8 +9,8 @@ the partition values, so a day's read pays for the whole year's listing. Measure
 - the same day read by its own folders (`project_key=*/date=D/part.parquet`): what a read that names its days
   costs, the floor a layout change or a windowed read could reach.
 
-The lake is made by hard-linking one real partition file of `--from` (a history benchmark's lake) into every
-project's every day, so the files are the writer's and the disk holds one copy.
+The lake is made by hard-linking the real partition files of `--from` (a history benchmark's lake) into every
+project's every day, so the files are the writer's and the disk holds one copy of each.
 
 `python -m benchmarks.lake_listing --from /tmp/mida-history/history-365/lake --projects 200 --days 365`
 """
@@ -35,15 +35,16 @@ TABLE = "mida_experiment_results"
 
 
 def build(source_lake: Path, lake: Path, projects: int, days: int, last: date) -> int:
-    """`projects` x `days` partitions of TABLE, each a hard link to one file of the source lake; returns the count."""
-    source = next((source_lake / TABLE).rglob(PART_FILE))
+    """`projects` x `days` partitions of TABLE, each a hard link to a file of the source lake (taken in turn: an
+    inode holds at most 65,000 links); returns the count."""
+    sources = sorted((source_lake / TABLE).rglob(PART_FILE))
     root = lake / TABLE
     shutil.copytree(source_lake / TABLE / LAYOUTS_DIR, root / LAYOUTS_DIR)
     for p in range(projects):
         for d in range(days):
             folder = root / f"project_key=shop-{p:03d}" / f"date={last - timedelta(days=d)}"
             folder.mkdir(parents=True)
-            os.link(source, folder / PART_FILE)
+            os.link(sources[(p * days + d) % len(sources)], folder / PART_FILE)
     return projects * days
 
 
