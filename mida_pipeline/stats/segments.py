@@ -44,14 +44,20 @@ GROUP = ["project_key", "test_id", "result_date", "goal_id", "dimension", "segme
 
 
 def segment_scorecard(segments: pd.DataFrame, configuration: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Each experiment's segments as of its latest day: one row per project, experiment, goal, dimension,
-    segment and variant, each variant against control within the same segment. The relative interval is at
-    the project's threshold (95 % when it states none), as in the scorecard."""
+    """Each experiment's segments as of its latest day: `segment_scorecard_daily` of that day alone."""
     if segments.empty:
         return comparison.empty(DTYPES)
-    frame = comparison.prepare(segments)
-    latest = frame.groupby(["project_key", "test_id"])["result_date"].transform("max")
-    frame = frame[frame["result_date"] == latest].reset_index(drop=True)
+    latest = segments.groupby(["project_key", "test_id"])["result_date"].transform("max")
+    return segment_scorecard_daily(segments[segments["result_date"] == latest], configuration)
+
+
+def segment_scorecard_daily(segments: pd.DataFrame, configuration: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each experiment's segments as of each day given (cumulative to the day): one row per project, experiment,
+    goal, dimension, segment, variant and day, each variant against control within the same segment and day. The
+    relative interval is at the project's threshold that day (95 % when it states none), as in the scorecard."""
+    if segments.empty:
+        return comparison.empty(DTYPES)
+    frame = comparison.prepare(segments).reset_index(drop=True)
     frame["segment"] = frame["segment"].astype("string").fillna("(unknown)")
     frame = comparison.attach_control(frame, GROUP)
     config = comparison.configuration_as_of(frame, configuration)
@@ -80,7 +86,6 @@ def segment_scorecard(segments: pd.DataFrame, configuration: pd.DataFrame | None
             **{k: value for k, value in stat.items() if k in DTYPES},
         }
     )
-    out = out.sort_values(["project_key", "test_id", "goal_key", "dimension", "segment", "variant_id"]).reset_index(
-        drop=True
-    )
+    order = ["project_key", "test_id", "goal_key", "dimension", "segment", "variant_id", "as_of_date"]
+    out = out.sort_values(order).reset_index(drop=True)
     return comparison.typed(out, DTYPES)

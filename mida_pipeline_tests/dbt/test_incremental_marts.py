@@ -41,7 +41,7 @@ FACTS = {"fct_experiment_variant_daily": "result_date", "fct_store_traffic_daily
 DIMS = ("dim_goals", "dim_events", "dim_experiment_goals")
 # Marts that read only the run's days (or tables that grow by the day), and must still end equal to a full rebuild.
 ALSO_EQUAL = ("fct_experiment_scorecard", "fct_experiment_scorecard_daily", "fct_experiment_segment_scorecard",
-              "dim_experiments", "dim_projects", "fct_experiment_alerts", "fct_experiment_program_monthly")
+              "fct_experiment_segment_scorecard_daily", "dim_experiments", "dim_projects", "fct_experiment_alerts", "fct_experiment_program_monthly")
 SELECT = ["--select", *(f"+{m}" for m in (*FACTS, *DIMS, *ALSO_EQUAL))]
 
 
@@ -332,6 +332,18 @@ def test_a_run_rescores_the_segments_of_experiments_it_saw_on_their_latest_day_o
     # Experiment 2 has no segments on D4 (it ended): it stays as of D3; a backfill of D2 changes neither.
     assert as_of("after D4") == as_of("after D2") == {(p, t): {D4 if t == 1 else D3} for p in PROJECTS for t in (1, 2)}
     assert built["states"]["after D4"]["fct_experiment_segment_scorecard"] == built["states"]["after D2"]["fct_experiment_segment_scorecard"]
+
+
+def test_the_segment_scorecard_is_the_latest_day_of_its_daily_history(built):
+    for state in ("whole", "after D4", "after D2"):
+        history = built["states"][state]["fct_experiment_segment_scorecard_daily"]
+        latest = {key: max(r[6] for r in history if r[:2] == key) for key in {r[:2] for r in history}}
+        picked = {r[:7]: r for r in history if r[6] == latest[r[:2]]}
+        mart = built["states"][state]["fct_experiment_segment_scorecard"]
+        assert len(picked) == len(mart) and [picked[r[:7]] for r in mart] == mart
+    # Every day with segments is kept: the history holds each experiment's D1..D3 (and D4 where it had segments).
+    days = {r[6].date() for r in built["states"]["after D4"]["fct_experiment_segment_scorecard_daily"]}
+    assert {D1, D3, D4} <= days
 
 
 @pytest.mark.parametrize("model", ["fct_experiment_variant_daily", "dim_goals", "stg_mida_experiments"])

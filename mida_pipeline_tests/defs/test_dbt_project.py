@@ -12,6 +12,7 @@ def test_the_tables_that_grow_by_the_day_are_the_incremental_models_with_an_even
     assert growing == {
         ("marts", "fct_experiment_variant_daily"): ("result_date", 0),
         ("marts", "fct_experiment_scorecard_daily"): ("as_of_date", 0),
+        ("marts", "fct_experiment_segment_scorecard_daily"): ("as_of_date", 0),
         ("marts", "fct_store_traffic_daily"): ("period_date", 0),
         ("marts", "fct_store_traffic_weekly"): ("period_date", 6),  # keyed by its Monday, synced with its Sunday
         ("staging", "stg_mida_experiments"): ("snapshot_date", 0),

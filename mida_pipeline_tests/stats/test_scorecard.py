@@ -12,7 +12,7 @@ from statsmodels.stats.multitest import multipletests
 
 from mida_pipeline.stats.scorecard import COLUMNS, DTYPES, scorecard, scorecard_daily
 from mida_pipeline.stats.segments import DTYPES as SEGMENT_DTYPES
-from mida_pipeline.stats.segments import segment_scorecard
+from mida_pipeline.stats.segments import segment_scorecard, segment_scorecard_daily
 from mida_pipeline_tests.stats.reference import z_test_pooled
 
 
@@ -517,6 +517,14 @@ def test_segments_use_the_latest_day_and_are_typed_when_empty():
     assert {c: str(t) for c, t in empty.dtypes.items()} == {
         c: str(pd.Series(dtype=t).dtype) for c, t in SEGMENT_DTYPES.items()
     }
+
+
+def test_the_segments_history_scores_each_day_as_that_day_alone():
+    before = segment_rows(DAY - timedelta(days=1)).assign(visitors=lambda f: f.visitors * 2)
+    history = segment_scorecard_daily(pd.concat([before, segment_rows()]), config(threshold=90.0))
+    for day, rows in ((DAY - timedelta(days=1), before), (DAY, segment_rows())):
+        alone = segment_scorecard(rows, config(threshold=90.0))
+        pd.testing.assert_frame_equal(history[history.as_of_date.dt.date == day].reset_index(drop=True), alone)
 
 
 # ---- Revenue: revenue per visitor and order value, from the timeseries' moments ---------------------------------

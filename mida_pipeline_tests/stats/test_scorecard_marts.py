@@ -177,6 +177,7 @@ def built(tmp_path_factory):
                     "fct_experiment_scorecard",
                     "fct_experiment_scorecard_daily",
                     "fct_experiment_segment_scorecard",
+                    "fct_experiment_segment_scorecard_daily",
                 )
             }
         for index, day in enumerate(DAYS[:3]):
@@ -214,9 +215,9 @@ def test_an_empty_lake_gives_every_column_its_declared_type(built):
         **expected,
         "source_captured_at": "TIMESTAMP WITH TIME ZONE",
     }
-    assert built["empty_types"]["fct_experiment_segment_scorecard"] == {
-        c: DUCKDB_TYPES[t] for c, t in SEGMENT_DTYPES.items()
-    }
+    segment_types = {c: DUCKDB_TYPES[t] for c, t in SEGMENT_DTYPES.items()}
+    assert built["empty_types"]["fct_experiment_segment_scorecard"] == segment_types
+    assert built["empty_types"]["fct_experiment_segment_scorecard_daily"] == segment_types
 
 
 def test_the_scorecard_has_a_row_per_goal_and_variant_as_of_the_latest_day_by_the_projects_rule(built):

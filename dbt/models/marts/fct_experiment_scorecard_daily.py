@@ -13,7 +13,10 @@ def _quoted(days) -> str:
 
 def model(dbt, session):
     dbt.config(
-        materialized="incremental", incremental_strategy="delete+insert", unique_key="as_of_date", event_time="as_of_date"
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key="as_of_date",
+        event_time="as_of_date",
     )
     import pandas as pd
 
@@ -50,40 +53,58 @@ def model(dbt, session):
     if not changed_days:
         return empty().assign(source_captured_at=pd.Series(dtype="datetime64[us, UTC]"))
     # Each filter also bounds the day by constants: DuckDB prunes the lake's date= folders on those, not on a join.
-    days = [row[0] for row in results.query("r", f"""
+    days = [
+        row[0]
+        for row in results.query(
+            "r",
+            f"""
         select distinct result_date from r, (select unnest([{_quoted(changed_days)}]) as day)
         where result_date between day and day + interval 6 day
         and result_date between DATE '{min(changed_days):%Y-%m-%d}' and DATE '{max(changed_days):%Y-%m-%d}' + interval 6 day
-    """).fetchall()]
+    """,
+        ).fetchall()
+    ]
     wanted = f"({_quoted(days)})"
-    cumulative = results.query("r", f"""
+    cumulative = results.query(
+        "r",
+        f"""
         select * from r where result_window = 'cumulative' and result_date in {wanted}
         and result_date between DATE '{min(days):%Y-%m-%d}' and DATE '{max(days):%Y-%m-%d}'
-    """).df()
-    daily = results.query("r", f"""
+    """,
+    ).df()
+    daily = results.query(
+        "r",
+        f"""
         select * from r where result_window = 'day'
         and result_date between DATE '{min(days):%Y-%m-%d}' - interval 6 day and DATE '{max(days):%Y-%m-%d}'
-    """).df()
+    """,
+    ).df()
     # The revenue moments summed over each goal's days up to each scored day; null from a day the API gave none.
     sums = ", ".join(f"sum({c}) over w as {c}" for c in ("visitors", "revenue", "orders"))
     moments = ", ".join(
         f"case when count({c}) over w = count(*) over w then sum({c}) over w end as {c}"
         for c in ("sum_sq_revenue", "sum_sq_orders", "sum_revenue_orders_cross")
     )
-    cumulative_moments = timeseries.query("t", f"""
+    cumulative_moments = timeseries.query(
+        "t",
+        f"""
         select * from (
             select project_key, test_id, goal_key, variant_id, result_date, {sums}, {moments}
             from t where result_date <= DATE '{max(days):%Y-%m-%d}'
             window w as (partition by project_key, test_id, goal_key, variant_id order by result_date
                          rows between unbounded preceding and current row)
         ) where result_date in {wanted}
-    """).df()
+    """,
+    ).df()
     card = scorecard_daily(
         cumulative, configuration.df(), daily, days=days, moments=cumulative_moments, sequential_tuning=tuning
     )
     # What the row was computed from, so the next run knows which captures are new.
-    captured = (cumulative.groupby(["project_key", "test_id", "result_date"], as_index=False)["captured_at"].max()
-                .rename(columns={"result_date": "as_of_date", "captured_at": "source_captured_at"}))
+    captured = (
+        cumulative.groupby(["project_key", "test_id", "result_date"], as_index=False)["captured_at"]
+        .max()
+        .rename(columns={"result_date": "as_of_date", "captured_at": "source_captured_at"})
+    )
     captured["as_of_date"] = pd.to_datetime(captured["as_of_date"]).astype("datetime64[us]")
     captured["test_id"] = captured["test_id"].astype("Int64")
     captured["project_key"] = captured["project_key"].astype("string")
