@@ -199,7 +199,8 @@ def built(tmp_path_factory):
     published["after D4"] = (publish(warehouse, target, days(D4, D4)), marts(warehouse.published_path))
     compiled = {m: (target / "compiled" / "mida" / "models" / folder / f"{m}.sql").read_text()
                 for folder, m in (("marts", "fct_experiment_variant_daily"), ("marts", "dim_goals"),
-                                  ("marts", "fct_experiment_scorecard"), ("staging", "stg_mida_experiments"))}
+                                  ("marts", "fct_experiment_scorecard"), ("staging", "stg_mida_experiments"),
+                                  ("marts", "dim_experiments"))}
 
     dbt(build, target, window=days(SUNDAY, D2), lake=lake)
     states["after D2"] = marts(build)
@@ -321,6 +322,8 @@ def test_an_experiments_status_history_follows_every_snapshot_kept_whichever_day
     assert history("after D4")[("p1", 2)] == (D1, D4, D1, D4, False)
     assert history("after D2")[("p1", 2)] == (D1, D4, D1, D2, False)  # D2 recaptured: it ended then
     assert history("after D2")[("p1", 1)] == (D1, D4, D1, None, True)  # D3's snapshot was late
+    # The day's run brought each experiment forward from its held row and the day's states, not every snapshot.
+    assert f"between date '{D4}' and date '{D4}'" in built["compiled_d4"]["dim_experiments"]
 
 
 def test_a_run_rescores_the_segments_of_experiments_it_saw_on_their_latest_day_only(built):
