@@ -197,9 +197,9 @@ async def extract_results(
     The primary goal is asked without a goal parameter (the API resolves it, as the dashboard does); each
     secondary goal `/metrics` lists is asked by its key. `/metrics` is asked without days: its goal definitions
     are the experiment's, whatever the days (the days change only its coarse counts, which are not used), so it is
-    the experiments asset's question and a run asks it once per experiment (sources/answers.py). The day is sent as the hour offset of MIDA_TIMEZONE
-    at the day's start. The experiment list comes from one listing call per project, not from the
-    experiments snapshot, so results backfill even when snapshots are refused (MIDA_REFUSE_LATE_CAPTURE) or a
+    the experiments asset's question and a run asks it once per experiment (sources/answers.py). The day is sent
+    as the hour offset of MIDA_TIMEZONE at the day's start. The experiment list comes from one listing call per
+    project, not from the experiments snapshot, so results backfill even when snapshots are refused (MIDA_REFUSE_LATE_CAPTURE) or a
     snapshot run failed for another project.
     """
     outcome = units.Outcome()
@@ -275,8 +275,8 @@ async def extract_timeseries(
     costs.
 
     The goals are those the results asset asks: the primary (asked without a goal, as the dashboard does) and each
-    secondary goal `/metrics` lists, asked without days as the experiments asset asks it (once a run). A project's stretches are fetched and written one after
-    the other, at most UNITS_IN_FLIGHT projects at once, so memory holds a stretch of those projects' rows; a stretch's
+    secondary goal `/metrics` lists, asked without days as the experiments asset asks it (once a run). A project's
+    stretches are fetched and written one after the other, at most UNITS_IN_FLIGHT projects at once, so memory holds a stretch of those projects' rows; a stretch's
     days land only when all its calls succeeded, and a project's failure stops its later stretches.
     """
     outcome = units.Outcome()

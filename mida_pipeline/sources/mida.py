@@ -149,6 +149,11 @@ def _transport_args(api_key: str, region: str, base_url: str | None, auth_header
     return base_url or REGION_BASE_URLS[region], AUTH_HEADERS[auth_header](api_key.strip())
 
 
+def _request(path: str, params: dict[str, str]) -> tuple:
+    """A GET request as the key of its answer in a run's answers."""
+    return ("GET", path, tuple(sorted(params.items())))
+
+
 async def _collect(items: AsyncIterator) -> list:
     return [item async for item in items]
 
@@ -210,14 +215,14 @@ class AsyncMidaClient:
             return _parse(name, path, await self.http.request_json("GET", path, params=params))
 
         if self._once(name):
-            return await self.answers.once(("GET", path, tuple(sorted((params or {}).items()))), ask)
+            return await self.answers.once(_request(path, params or {}), ask)
         return await ask()
 
     async def _list(self, name: str, project_key: str, **filters) -> AsyncIterator:
         path = _path(ENDPOINTS[name], project_key, {})
         if self._once(name):
             # A listing asked once a run is kept whole; the listings kept so are a project's states, a few pages.
-            key = ("GET", path, tuple(sorted(_params(**filters).items())))
+            key = _request(path, _params(**filters))
             for item in await self.answers.once(key, lambda: _collect(self._pages(name, path, filters))):
                 yield item
             return
