@@ -16,9 +16,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import yaml
+from dagster._core.instance.ref import InstanceRef
 from filelock import FileLock
 
 from mida_pipeline import days as cal
+from mida_pipeline import event_log
 from mida_pipeline.config import ConfigError, Settings
 from mida_pipeline.defs.rebuild import rebuild_models
 
@@ -55,15 +58,21 @@ def plan(start: date, end: date, settings: Settings, now: datetime | None = None
 
 
 def instance() -> dg.DagsterInstance:
-    """The instance at DAGSTER_HOME when set, so runs show in the UI; else a throwaway one."""
+    """The instance at DAGSTER_HOME when set, so runs show in the UI; else a throwaway one.
+
+    Its dagster.yaml is read as Dagster reads it; where that names no storage (SQLite files under DAGSTER_HOME, the
+    default), the event log is kept by event_log.py's class, the same files written at less cost."""
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         return dg.DagsterInstance.ephemeral()
+    home = os.path.abspath(os.path.expanduser(home))
     Path(home).mkdir(parents=True, exist_ok=True)
+    config_file = Path(home) / "dagster.yaml"
+    config = yaml.safe_load(config_file.read_text()) if config_file.exists() else None
     # Two commands starting at once on a new DAGSTER_HOME would both create its SQLite storage and collide on
     # the schema's version row; the storage is created when the instance is, so one at a time.
     with FileLock(Path(home) / ".mida-pipeline.lock"):
-        return dg.DagsterInstance.get()
+        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(home, overrides=event_log.overrides(home, config)))
 
 
 def _selection(defs: dg.Definitions, settings: Settings, job: str) -> list[dg.AssetKey]:
