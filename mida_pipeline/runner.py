@@ -123,16 +123,19 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def run_range(start: date, end: date, *, models: bool = True, settings: Settings | None = None) -> list[str]:
-    """Sync every source for start..end (and the weeks inside), then dbt and the report. Returns run ids."""
+    """Sync every source for start..end (and the weeks inside), then dbt and the report. Returns run ids.
+
+    The settings and the range are checked first: a command refused for them answers before dbt's manifest and the
+    code location (seconds of imports) are loaded."""
+    settings = settings or Settings.from_env()
+    p = plan(start, end, settings)
+    if not (settings.mida_api_key and settings.project_keys) and not settings.bss_secret_key:
+        raise ConfigError("nothing to sync: set MIDA_API_KEY and MIDA_PROJECT_KEYS, or MIDA_BSS_SECRET_KEY")
     from mida_pipeline.defs.dbt_project import prepare_manifest
 
     prepare_manifest()  # the code location reads the manifest; a model edited since is parsed again first
     from mida_pipeline.definitions import defs
 
-    settings = settings or Settings.from_env()
-    p = plan(start, end, settings)
-    if not (settings.mida_api_key and settings.project_keys) and not settings.bss_secret_key:
-        raise ConfigError("nothing to sync: set MIDA_API_KEY and MIDA_PROJECT_KEYS, or MIDA_BSS_SECRET_KEY")
     with _quiet():
         inst = instance()
         return _run_all(defs, inst, settings, p, models)

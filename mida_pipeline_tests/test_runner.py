@@ -70,3 +70,31 @@ def test_commands_starting_at_once_on_a_new_dagster_home_create_its_storage_once
     for proc in procs:
         proc.join(timeout=120)
     assert [results.get(timeout=5) for _ in procs] == ["ok"] * 4
+
+
+REFUSED = """
+import sys
+from datetime import date
+from mida_pipeline.config import ConfigError, Settings
+from mida_pipeline.runner import run_range
+try:
+    run_range({day}, {day}, settings=Settings(start_date=date(2024, 1, 1){setting}))
+except ConfigError as exc:
+    print(exc)
+print(sorted(m for m in ("mida_pipeline.definitions", "dagster_dbt", "dbt") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    "day, setting, message",
+    [("date(2026, 3, 14)", "", "nothing to sync"), ("date(2099, 1, 1)", ", bss_secret_key='k'", "has not closed yet")],
+)
+def test_a_refused_range_is_refused_before_the_code_location_loads(day, setting, message):
+    """A command refused for its settings or its days answers at once: neither dbt nor the definitions are loaded."""
+    import subprocess
+    import sys
+
+    code = REFUSED.format(day=day, setting=setting)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    refusal, loaded = done.stdout.strip().splitlines()
+    assert message in refusal and loaded == "[]"
