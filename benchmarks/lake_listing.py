@@ -11,7 +11,8 @@ the partition values, so a day's read pays for the whole year's listing. Measure
 
 With `--object-storage`, the same reads against the same files put into a bucket of an S3-compatible server on
 loopback (moto's server mode, as the tests use), read through the fsspec filesystem the pipeline registers; each
-object is one PUT, so keep that size modest (`--projects 20` is 7,300 objects).
+object is one PUT, so keep that size modest (`--projects 20` is 7,300 objects). Each read there is listed with
+the S3 requests it made (counted from the loopback server's request log).
 
 The lake is made by hard-linking the real partition files of `--from` (a history benchmark's lake) into every
 project's every day, so the files are the writer's and the disk holds one copy of each.
@@ -23,10 +24,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
+import re
 import shutil
 import tempfile
 import time
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -62,14 +66,38 @@ def upload(lake: Path, url: str) -> None:
         storage.put_whole(storage.join(url, TABLE, str(path.relative_to(root))), path.read_bytes())
 
 
+class Requests(logging.Handler):
+    """The S3 requests the loopback server answered, by kind (a listing, or an object's HEAD, GET or PUT), read from
+    its request log."""
+
+    LINE = re.compile(r"(GET|HEAD|PUT|POST|DELETE) (/\S*) HTTP")  # the log colours some lines: no quote before
+
+    def __init__(self):
+        super().__init__()
+        self.counts: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if match := self.LINE.search(record.getMessage()):
+            method, path = match.groups()
+            self.counts["list" if method == "GET" and "list-type" in path else f"{method} object"] += 1
+
+    def since(self, before: Counter[str]) -> str:
+        return ", ".join(f"{kind} {n:,}" for kind, n in sorted((self.counts - before).items()))
+
+
+REQUESTS = Requests()
+
+
 @contextlib.contextmanager
 def s3_bucket():
-    """A bucket on a loopback S3 server, with the AWS variables pointing at it; yields the lake's URL."""
-    import logging
-
+    """A bucket on a loopback S3 server, with the AWS variables pointing at it; yields the lake's URL. The server's
+    requests are counted in REQUESTS."""
     from moto.server import ThreadedMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server_log = logging.getLogger("werkzeug")
+    server_log.setLevel(logging.INFO)
+    server_log.propagate = False
+    server_log.addHandler(REQUESTS)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -90,16 +118,20 @@ def s3_bucket():
         server.stop()
 
 
-def best_of(con: duckdb.DuckDBPyConnection, sql: str, repeat: int) -> tuple[float, int]:
-    best, rows = float("inf"), 0
+def best_of(con: duckdb.DuckDBPyConnection, sql: str, repeat: int) -> tuple[float, int, str]:
+    """The best time of `repeat` reads, the rows, and the S3 requests of the first read (on a local lake: none; the
+    reads after it find the files' bytes in DuckDB's cache, not their listings and sizes)."""
+    best, rows, requests = float("inf"), 0, None
     for _ in range(repeat):
+        before = Counter(REQUESTS.counts)
         started = time.perf_counter()
         rows = con.execute(sql).fetchone()[0]
         best = min(best, time.perf_counter() - started)
-    return best, rows
+        requests = REQUESTS.since(before) if requests is None else requests
+    return best, rows, requests
 
 
-def measure(lake: Path | str, last: date, repeat: int) -> list[tuple[str, float, int]]:
+def measure(lake: Path | str, last: date, repeat: int) -> list[tuple[str, float, int, str]]:
     from mida_pipeline.lake import storage
 
     table = TABLES[TABLE]
@@ -146,17 +178,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("| read | seconds | rows |")
         print("|---|---:|---:|")
-        for label, seconds, rows in measure(work / "lake", last, args.repeat):
+        for label, seconds, rows, _ in measure(work / "lake", last, args.repeat):
             print(f"| {label} | {seconds:.3f} | {rows:,} |")
         if args.object_storage:
             with s3_bucket() as url:
                 started = time.perf_counter()
                 upload(work / "lake", url)
                 print(f"object storage: {files:,} objects put in {time.perf_counter() - started:.0f} s")
-                print("| read (object storage) | seconds | rows |")
-                print("|---|---:|---:|")
-                for label, seconds, rows in measure(url, last, args.repeat):
-                    print(f"| {label} | {seconds:.3f} | {rows:,} |")
+                print("| read (object storage) | seconds | rows | requests of one read |")
+                print("|---|---:|---:|---|")
+                for label, seconds, rows, requests in measure(url, last, args.repeat):
+                    print(f"| {label} | {seconds:.3f} | {rows:,} | {requests} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
