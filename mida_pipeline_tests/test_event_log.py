@@ -6,6 +6,7 @@ import inspect
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage as DagsterSqliteEventLog
 
 from mida_pipeline import event_log
@@ -39,20 +40,39 @@ def test_what_the_class_changes_is_still_what_dagster_does_its_own_way():
 
 
 def test_the_command_lines_instance_keeps_one_engine_per_file_and_dagster_reads_what_it_wrote(home, monkeypatch):
-    built = []
+    built, opened, used = [], [], []
     create_engine = event_log.create_engine
-    monkeypatch.setattr(event_log, "create_engine", lambda *a, **k: built.append(a[0]) or create_engine(*a, **k))
+
+    def counted(url, **kwargs):
+        engine = create_engine(url, **kwargs)
+        built.append(url)
+        sa.event.listen(engine, "connect", lambda *_: opened.append(url))
+        sa.event.listen(engine, "checkout", lambda *_: used.append(url))
+        return engine
+
+    monkeypatch.setattr(event_log, "create_engine", counted)
     with instance() as inst:
         assert isinstance(inst.event_log_storage, event_log.SqliteEventLogStorage)
         for _ in range(2):
             assert dg.materialize([numbers], instance=inst).success
         events = inst.get_records_for_run(inst.get_runs()[0].run_id).records
+        # Its connections stay open between uses and hold nothing: Dagster's own class writes the same files
+        # meanwhile, as the webserver or the daemon does, and each sees the other's runs.
+        with dg.DagsterInstance.from_config(str(home)) as dagster:
+            assert type(dagster.event_log_storage) is DagsterSqliteEventLog
+            assert dg.materialize([numbers], instance=dagster).success
+            theirs = dagster.get_runs()[0].run_id
+        assert len(inst.get_runs()) == 3
+        assert inst.get_latest_materialization_event(dg.AssetKey("numbers")).run_id == theirs
     assert len(events) > 10
     assert len(built) == len(set(built)) <= 3  # the index and the two runs' files, each once
+    # Asked for a connection about fifty times a run, where Dagster's own class opens a new one each time.
+    assert len(used) > 80
+    assert len(opened) <= 2 * len(built), (len(opened), len(used))
 
     with dg.DagsterInstance.from_config(str(home)) as dagster:  # as the webserver or the daemon opens it
         assert type(dagster.event_log_storage) is DagsterSqliteEventLog
-        assert len(dagster.get_runs()) == 2
+        assert len(dagster.get_runs()) == 3
         assert dagster.get_latest_materialization_event(dg.AssetKey("numbers")) is not None
         key = dg.AssetCheckKey(dg.AssetKey("numbers"), "positive")
         record = dagster.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
