@@ -237,7 +237,10 @@ class SandboxData:
         return e.created, (e.ended or self.today)
 
     def primary_goal(self, e: Experiment) -> dict:
-        return self.goals(e.project_key)[0 if e.revenue_goal else 1]
+        return dict(self._primary(e))
+
+    def _primary(self, e: Experiment) -> dict:
+        return self._goals(e.project_key)[0 if e.revenue_goal else 1]
 
     def experiment_goals(self, project_key: str, test_id: int) -> list[dict]:
         """Its primary goal, then its secondary ones, each once."""
@@ -293,9 +296,9 @@ class SandboxData:
     def _goal_series(self, project_key: str, test_id: int, goal_key: str) -> dict[str, np.ndarray]:
         """As `_series`, for any goal of the project: the same visitors, conversions at the goal's own rates."""
         e = self.experiment(project_key, test_id)
-        if goal_key == self.primary_goal(e)["goal_key"]:
+        if goal_key == self._primary(e)["goal_key"]:
             return self._series(project_key, test_id)
-        goal = next(g for g in self.goals(project_key) if g["goal_key"] == goal_key)
+        goal = next(g for g in self._goals(project_key) if g["goal_key"] == goal_key)
         rng = _rng(self.config.seed, project_key, test_id, "goal", goal_key)
         base = float(rng.uniform(0.02, 0.2))
         if e.secondary_goals[:1] == (
@@ -351,9 +354,10 @@ class SandboxData:
         span = self.running_days(e)
         if span is None:
             return DayCounts(0, 0, 0.0, 0)
-        if goal_key is not None and goal_key not in {g["goal_key"] for g in self.goals(project_key)}:
+        goals = self._goals(project_key)
+        if goal_key is not None and all(g["goal_key"] != goal_key for g in goals):
             raise KeyError(f"no goal {goal_key!r} in project {project_key!r}")
-        cum = self._goal_series(project_key, test_id, goal_key or self.primary_goal(e)["goal_key"])[variant_id]
+        cum = self._goal_series(project_key, test_id, goal_key or self._primary(e)["goal_key"])[variant_id]
         a = self._at(cum, span[0], (start - span[0]).days * 24 - tz_offset)
         b = self._at(cum, span[0], ((end - span[0]).days + 1) * 24 - tz_offset)
         v, c, r, o = b - a
@@ -420,6 +424,11 @@ class SandboxData:
         }
 
     def goals(self, project_key: str) -> list[dict]:
+        """The project's goals as `/goals` lists them (copies: a caller may change what it is given)."""
+        return [dict(g) for g in self._goals(project_key)]
+
+    @cache  # noqa: B019 - as above; read on every window's counts, so made once a project
+    def _goals(self, project_key: str) -> tuple[dict, ...]:
         base = (self._index(project_key) + 1) * 100
         kinds = [
             ("purchase", "Purchase", "revenue", "sell"),
@@ -427,7 +436,7 @@ class SandboxData:
             ("signup", "Newsletter sign-up", "formSubmit", "generate"),
             ("thank_you", "Thank-you page", "pageview", "sell"),
         ]
-        return [
+        return tuple(
             {
                 "goal_profile_id": base + i,
                 "goal_key": k,
@@ -440,7 +449,7 @@ class SandboxData:
                 "created_at": _iso(self.first_day + timedelta(days=i), i % 2 == 0),
             }
             for i, (k, n, t, p) in enumerate(kinds)
-        ]
+        )
 
     def events(self, project_key: str) -> list[dict]:
         base = (self._index(project_key) + 1) * 100_000
