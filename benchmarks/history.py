@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from benchmarks.common import Figure, sandbox, yesterday
+from benchmarks.common import SEED, Figure, sandbox, yesterday
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("mida-pipeline")
@@ -179,6 +179,33 @@ def synthesise(config, project_keys: list[str], days: list[date], lake: Path, wo
     with ProcessPoolExecutor(max_workers=workers) as pool:
         written = sum(pool.map(_project_days, chunks))
     return written + _company_days(config, days, str(lake))
+
+
+def lake_digest(lake: Path) -> str:
+    """The sha256 of every Parquet file with its path: two syntheses that wrote the same lake have the same digest."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for file in sorted(lake.rglob("*.parquet")):
+        digest.update(str(file.relative_to(lake)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def time_synthesis(config, project_keys: list[str], days: list[date], lake: Path, workers: int) -> dict:
+    """Synthesise into an empty `lake`: partitions, wall and CPU seconds (this process and its workers), the digest."""
+    import resource
+
+    def cpu() -> float:
+        return sum(
+            u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        )
+
+    shutil.rmtree(lake, ignore_errors=True)
+    wall, used = time.perf_counter(), cpu()
+    partitions = synthesise(config, project_keys, days, lake, workers)
+    wall, used = time.perf_counter() - wall, cpu() - used
+    return {"partitions": partitions, "wall_s": wall, "cpu_s": used, "digest": lake_digest(lake)}
 
 
 # --- one measured sync ----------------------------------------------------------------------------------------
@@ -512,6 +539,11 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, default=Path("/tmp/mida-history"), help="kept after the run, for a look"
     )
     parser.add_argument("--json", type=Path, help="also write every timing here")
+    parser.add_argument(
+        "--synthesis-only",
+        action="store_true",
+        help="only synthesise the first --history length into --workdir, and print its speed and the lake's digest",
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the lakes an earlier run synthesised in --workdir")
     parser.add_argument(
         "--no-standalone-dbt",
@@ -520,6 +552,20 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the whole and day `dbt build` of an export after the sync (the sync's own dbt step is still timed)",
     )
     args = parser.parse_args(argv)
+
+    if args.synthesis_only:
+        from mida_pipeline.sandbox.data import SandboxConfig, SandboxData
+
+        config = SandboxConfig(seed=SEED, projects=args.projects, experiments_per_project=args.experiments)
+        days = [yesterday() - timedelta(days=n) for n in range(args.history[0], 0, -1)]
+        lake = args.workdir / "synthesis" / "lake"
+        out = time_synthesis(config, SandboxData(config).project_keys, days, lake, args.workers)
+        print(
+            f"{args.projects} projects x {args.experiments} experiments x {args.history[0]} days, {args.workers} "
+            f"workers: {out['partitions']} partitions in {out['wall_s']:.1f} s wall, {out['cpu_s']:.1f} s CPU "
+            f"({out['partitions'] / out['cpu_s']:.1f} a CPU-second); lake digest {out['digest']}"
+        )
+        return 0
 
     results = []
     with sandbox(args.projects, args.experiments, args.latency_ms) as server:
