@@ -79,7 +79,7 @@ def _date_label(day: date, previous: date | None, span_days: int) -> str:
     return f"{day.strftime('%b')} {day.day}"
 
 
-def _value_label(value: float) -> str:
+def value_label(value: float) -> str:
     return f"{value:g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.0e}"
 
 
@@ -108,7 +108,7 @@ class _Plot:
             return (LEFT + WIDTH - RIGHT) / 2
         return LEFT + (day - first).days / span * (WIDTH - RIGHT - LEFT)
 
-    def value_axis(self, label=_value_label) -> None:
+    def value_axis(self, label=value_label) -> None:
         for tick in self.y_ticks:
             y = self.y(tick)
             self.parts.append(
@@ -298,7 +298,7 @@ def lift(card: pd.DataFrame, label_column: str = "variant_name") -> Chart:
     base = height - BOTTOM
     parts = [
         f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{TOP}" y2="{base}" stroke="{GRID}"/>'
-        f'<text x="{x(t):.1f}" y="{base + 16}" text-anchor="middle">{_value_label(t)}</text>'
+        f'<text x="{x(t):.1f}" y="{base + 16}" text-anchor="middle">{value_label(t)}</text>'
         for t in ticks
     ]
     parts.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{TOP}" y2="{base}" stroke="{AXIS}"/>')

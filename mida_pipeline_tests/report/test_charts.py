@@ -145,3 +145,36 @@ def test_the_ui_overview_is_a_png_with_a_row_per_variant():
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert width == round(6.4 * 96) and height > 30 * 0.2 * 96
+
+
+def _rows_in(png: bytes, colour: str) -> list[int]:
+    """The pixel rows of the picture where `colour` is drawn (within a few levels: the picture has a palette)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+    target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return sorted(set(np.nonzero((np.abs(pixels - target).max(axis=2) <= 12).any(axis=1))[0].tolist()))
+
+
+def test_the_ui_overview_draws_each_variant_in_its_row_in_its_verdicts_colour():
+    """Top to bottom in the card's order: the winner's dot in the first row, the loser's in the second, and a variant
+    without numbers gets its label and nothing else."""
+    card = pd.DataFrame(
+        {
+            "is_control": [True, False, False, False],
+            "label": ["control", "won", "lost", "no numbers yet 日本"],
+            "abs_lift": [None, 0.03, -0.02, None],
+            "ci_low": [None, 0.01, -0.04, None],
+            "ci_high": [None, 0.05, -0.005, None],
+            "verdict": [None, "winner", "loser", "inconclusive"],
+        }
+    )
+    png = overview.lift(card, label_column="label")
+    won, lost = _rows_in(png, charts.VERDICT_COLOURS["winner"]), _rows_in(png, charts.VERDICT_COLOURS["loser"])
+    row = (int.from_bytes(png[20:24], "big") - 0.8 * 96) / 3  # the plot's height (margins 0.45 and 0.35 in) / 3
+    top = 0.45 * 96
+    assert won and lost
+    assert top <= min(won) and max(won) < top + row, "the winner in the first row"
+    assert top + row <= min(lost) and max(lost) < top + 2 * row, "the loser in the second"
