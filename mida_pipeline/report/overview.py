@@ -75,7 +75,7 @@ def _dates(ax, days: pd.Series) -> None:
 
 # The project overview is drawn straight into pixels (Pillow, which matplotlib brings): it has a row per variant of
 # every experiment and is drawn again for every project each day, and matplotlib's per-label text layout made it
-# most of the report's drawing at an agency's size (0.86 s a project of 87 variants; 0.08 s now). Sizes are
+# about two fifths of the report's drawing at an agency's size (benchmarks/RESULTS.md, 2026-12-07 13:14). Sizes are
 # matplotlib's at 96 dpi, so it looks as it did.
 COLOURS = 64
 _PT = DPI / 72  # pixels a point
