@@ -78,6 +78,7 @@ def _dates(ax, days: pd.Series) -> None:
 # about two fifths of the report's drawing at an agency's size (benchmarks/RESULTS.md, 2026-12-07 13:14). Sizes are
 # matplotlib's at 96 dpi, so it looks as it did.
 COLOURS = 64
+DOT = 3  # the lift's dot, in pixels: about matplotlib's default marker (16 square points)
 _PT = DPI / 72  # pixels a point
 
 
@@ -151,8 +152,7 @@ def lift(card: pd.DataFrame, label_column: str = "variant_name") -> bytes:
         if math.isfinite(point) and math.isfinite(lo) and math.isfinite(hi):
             draw.line([(x(lo), y), (x(hi), y)], fill=_mix(colour, 0.55), width=3)
         if math.isfinite(point):
-            r = 3  # about matplotlib's default marker (16 square points)
-            draw.ellipse([(x(point) - r, y - r), (x(point) + r, y + r)], fill=colour)
+            draw.ellipse([(x(point) - DOT, y - DOT), (x(point) + DOT, y + DOT)], fill=colour)
         draw.line([(left - 4, y), (left, y)], fill="black")
         draw.text((left - 6, y), label, fill="black", font=_font(label), anchor="rm")
     draw.line([(left, top), (left, bottom)], fill="black")

@@ -159,8 +159,8 @@ def _rows_in(png: bytes, colour: str) -> list[int]:
 
 
 def test_the_ui_overview_draws_each_variant_in_its_row_in_its_verdicts_colour():
-    """Top to bottom in the card's order: the winner's dot in the first row, the loser's in the second, and a variant
-    without numbers gets its label and nothing else."""
+    """Top to bottom in the card's order: the winner in the first row, the loser in the second; a variant without
+    numbers, labelled in a script the default font lacks, still draws."""
     card = pd.DataFrame(
         {
             "is_control": [True, False, False, False],
