@@ -1,8 +1,9 @@
 """A Dagster daemon (and webserver) over the pipeline's code location, as a deployment runs them.
 
-The processes are real: `dagster-daemon run` and `dagster-webserver` on the
-repository's workspace, against the sandbox, on an instance in a temporary
-DAGSTER_HOME. The test process reads the same instance to see what they did.
+The processes are real: a code server started as deploy/docker-compose.yaml
+starts it, and `dagster-daemon run` and `dagster-webserver` over a workspace
+that points at it (as the deployment's, and as `dagster dev` does), against the
+sandbox, on an instance in a temporary DAGSTER_HOME. The test process reads the same instance to see what they did.
 The fixtures are here; the helpers the tests call are in helpers.py.
 """
 

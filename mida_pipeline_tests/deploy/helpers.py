@@ -68,14 +68,51 @@ def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
             proc.wait()
 
 
+# The models' automation looks every few seconds here, not every 30 (the default): the tests wait on its ticks. It is
+# read where the definitions load, so it goes to whatever process loads them.
+AUTOMATION = {"MIDA_AUTOMATION_INTERVAL_SECONDS": "3"}
+
+
 @contextmanager
-def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    # The daemon and the code server it starts would both create a new instance's storage, and collide on its
-    # schema version: it is created first, once.
+def code_server(env: dict[str, str], log: Path) -> Iterator[Path]:
+    """The code location served once, by the command of deploy/docker-compose.yaml's `code` service; yields a
+    workspace file that points at it (deploy/workspace.docker.yaml with this host and port).
+
+    The daemon and the webserver load the code location from it, as in the deployment and in `dagster dev`. Each
+    started over workspace.yaml would start a code server of its own instead, and the daemon would start its own
+    again every minute (it refreshes its workspace that often), loading the definitions each time.
+    """
+    import yaml
+
+    # The daemon and the code server would both create a new instance's storage, and collide on its schema version:
+    # it is created first, once.
     instance(env).dispose()
-    # The models' automation looks every few seconds here, not every 30 (the default): the tests wait on its ticks.
-    env = {"MIDA_AUTOMATION_INTERVAL_SECONDS": "3", **env}
-    with process([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], env, log) as proc:
+    port = free_port()
+    command = yaml.safe_load((DEPLOY / "docker-compose.yaml").read_text())["services"]["code"]["command"]
+    listen = {"-h": "127.0.0.1", "-p": str(port)}
+    args = [str(BIN / command[0])]
+    for arg in command[1:]:
+        args.append(listen.get(args[-1], arg))  # the values after -h and -p are this test's
+    workspace = yaml.safe_load((DEPLOY / "workspace.docker.yaml").read_text())
+    for location in workspace["load_from"]:
+        location["grpc_server"].update(host="127.0.0.1", port=port)
+    path = Path(env["DAGSTER_HOME"]) / "workspace.yaml"
+    path.write_text(yaml.safe_dump(workspace))
+    with process(args, AUTOMATION | env, log) as proc:
+        # The server loads the definitions before it says it started.
+        wait_for("the code server", lambda: proc.poll() is not None or "Started Dagster code" in log.read_text())
+        assert proc.poll() is None, f"the code server exited {proc.returncode}:\n{log.read_text()[-3000:]}"
+        dagster(env, "api", "grpc-health-check", "-h", "127.0.0.1", "-p", str(port))
+        yield path
+
+
+@contextmanager
+def daemon(env: dict[str, str], log: Path, workspace: Path | None = None) -> Iterator[subprocess.Popen]:
+    """`dagster-daemon run` over `workspace` (a `code_server`'s), or over workspace.yaml, starting its own."""
+    if workspace is None:
+        instance(env).dispose()  # as in code_server
+        env = AUTOMATION | env
+    with process([str(BIN / "dagster-daemon"), "run", "-w", str(workspace or "workspace.yaml")], env, log) as proc:
         yield proc
 
 
@@ -167,12 +204,21 @@ mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
 
 
 @contextmanager
-def webserver(env: dict[str, str], log: Path) -> Iterator[str]:
-    """`dagster-webserver` on the workspace at a free port; yields its base URL once it answers."""
+def webserver(env: dict[str, str], log: Path, workspace: Path | None = None) -> Iterator[str]:
+    """`dagster-webserver` at a free port over `workspace` (a `code_server`'s), or over workspace.yaml, starting its
+    own; yields its base URL once it answers."""
     import httpx
 
     port = free_port()
-    args = [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
+    args = [
+        str(BIN / "dagster-webserver"),
+        "-w",
+        str(workspace or "workspace.yaml"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     with process(args, env, log):
         url = f"http://127.0.0.1:{port}"
 

@@ -18,6 +18,7 @@ from mida_pipeline_tests.deploy.helpers import (
     BIN,
     MART,
     automation_ticks_after,
+    code_server,
     daemon,
     instance,
     runs_of,
@@ -60,7 +61,7 @@ def test_raw_materializations_are_each_followed_by_one_models_run_even_a_partly_
     pipeline_env, sandbox, tmp_path
 ):
     env = pipeline_env
-    with daemon(env, tmp_path / "daemon.log"):
+    with code_server(env, tmp_path / "code.log") as workspace, daemon(env, tmp_path / "daemon.log", workspace):
         inst = instance(env)
         # The automation's first look sets its starting point; raw data landed before it would not count as new.
         wait_for("the daemon's first automation tick", lambda: automation_ticks_after(inst, 0) >= 1)

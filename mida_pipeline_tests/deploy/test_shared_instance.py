@@ -1,7 +1,9 @@
 """The shared instance of deploy/dagster.yaml, run for real: PostgreSQL storage, queued runs, pools, the daemon.
 
-Each test gets its own database on one throwaway PostgreSQL cluster (conftest.postgres), a daemon, and where the
-UI is involved a webserver, all real processes over the repository's workspace, against the sandbox.
+Each test gets its own database on one throwaway PostgreSQL cluster (conftest.postgres), a code server, a daemon, and
+where the UI is involved a webserver, all real processes laid out as deploy/docker-compose.yaml lays them out, against
+the sandbox. The schedule's test runs its daemons over the repository's workspace, so that each starts its own code
+server on its own clock.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mida_pipeline_tests.deploy.helpers import (
     BIN,
     MART,
     automation_ticks_after,
+    code_server,
     daemon,
     dagster,
     instance,
@@ -75,7 +78,11 @@ def test_a_backfill_launched_as_the_ui_launches_it_is_one_run_lands_the_cli_lake
 ):
     sandbox.faults.clear()
     env = shared_instance_env(postgres, sandbox_env(sandbox, tmp_path / "ui"), "ui_backfill")
-    with daemon(env, tmp_path / "daemon.log"), webserver(env, tmp_path / "webserver.log") as url:
+    with (
+        code_server(env, tmp_path / "code.log") as workspace,
+        daemon(env, tmp_path / "daemon.log", workspace),
+        webserver(env, tmp_path / "webserver.log", workspace) as url,
+    ):
         inst = instance(env)
         wait_for("the daemon's first automation tick", lambda: automation_ticks_after(inst, 0) >= 1)
         backfill = launch_backfill_as_the_ui_does(url, MIDA_RAW, DAYS)
@@ -126,7 +133,11 @@ def test_two_overlapping_backfills_queue_and_the_pool_limit_holds_across_both(po
         "MIDA_MAX_CONCURRENCY": str(per_step)
     }
     dagster(env, "instance", "concurrency", "set", "mida_api", "1")
-    with daemon(env, tmp_path / "daemon.log"), webserver(env, tmp_path / "webserver.log") as url:
+    with (
+        code_server(env, tmp_path / "code.log") as workspace,
+        daemon(env, tmp_path / "daemon.log", workspace),
+        webserver(env, tmp_path / "webserver.log", workspace) as url,
+    ):
         inst = instance(env)
         first = launch_backfill_as_the_ui_does(url, MIDA_RAW, DAYS)
         second = launch_backfill_as_the_ui_does(
@@ -176,7 +187,11 @@ def test_a_killed_run_worker_is_marked_failed_and_the_re_execution_lands_the_sam
         run_monitoring={"poll_interval_seconds": 5},
     )
     try:
-        with daemon(env, tmp_path / "daemon.log"), webserver(env, tmp_path / "webserver.log") as url:
+        with (
+            code_server(env, tmp_path / "code.log") as workspace,
+            daemon(env, tmp_path / "daemon.log", workspace),
+            webserver(env, tmp_path / "webserver.log", workspace) as url,
+        ):
             inst = instance(env)
             backfill = launch_backfill_as_the_ui_does(url, ["mida_experiment_results"], DAYS)
             run = wait_for("the backfill's run", lambda: backfill_runs(inst, backfill))[0]
