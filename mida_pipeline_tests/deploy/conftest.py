@@ -3,7 +3,8 @@
 The processes are real: a code server started as deploy/docker-compose.yaml
 starts it, and `dagster-daemon run` and `dagster-webserver` over a workspace
 that points at it (as the deployment's, and as `dagster dev` does), against the
-sandbox, on an instance in a temporary DAGSTER_HOME. The test process reads the same instance to see what they did.
+sandbox, on an instance in a temporary DAGSTER_HOME. The test process reads the
+same instance to see what they did.
 The fixtures are here; the helpers the tests call are in helpers.py.
 """
 
