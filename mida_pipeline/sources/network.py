@@ -74,13 +74,11 @@ class Backend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def use_cheap_idle_checks(client: httpx.AsyncClient) -> bool:
+def use_cheap_idle_checks(client: httpx.AsyncClient) -> None:
     """Give the client's own pool (the one httpx made from its settings: limits, certificates; proxies taken from
     the environment keep theirs) the backend above, before it opens a connection. httpx offers no argument for
     this, so it reaches two private attributes; mida_pipeline_tests/sources/test_network.py fails when an upgrade
-    renames them. Returns whether the backend is in place."""
+    renames them (here the stock backend is then kept)."""
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
-        return False
-    pool._network_backend = Backend()
-    return True
+    if isinstance(pool, httpcore.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
+        pool._network_backend = Backend()
