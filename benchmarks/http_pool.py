@@ -3,8 +3,8 @@
 Both arms make the same calls (a project's configuration, a small answer, so the HTTP stack is what is measured)
 through the pipeline's `AsyncTransport`, `--concurrency` in flight over as many pooled connections, against the
 sandbox on a loopback socket, every call delayed `--latency-ms` like a distant API. The only difference: the stock
-arm hands the transport httpx's own `AsyncHTTPTransport` (same limits), whose pool asks AnyIO for the raw socket at
-every idle check (sources/network.py). CPU is that of the thread running the client's event loop
+arm hands the transport httpx's own `AsyncHTTPTransport` (same limits), whose pool is httpcore's own: its idle check
+asks AnyIO for the raw socket, and its assignment pass is quadratic (sources/pool.py). CPU is that of the thread running the client's event loop
 (`time.thread_time`), so the sandbox, answering from another thread of this process, is not counted. The arms
 alternate, best of `--repeats`. Run: `python -m benchmarks.http_pool` (see --help).
 """

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import httpx
 
 from mida_pipeline.sources import errors as e
-from mida_pipeline.sources.network import use_cheap_idle_checks
+from mida_pipeline.sources.pool import use_pipeline_pool
 from mida_pipeline.sources.redact import redact, register_secret
 
 
@@ -244,7 +244,7 @@ class AsyncTransport:
         self.sleep = sleep
         self.client = httpx.AsyncClient(**_client_kwargs(self.core, timeout, transport, max_concurrency))
         if transport is None:  # a transport given (the tests' mock, a benchmark's stock one) is used as it is
-            use_cheap_idle_checks(self.client)
+            use_pipeline_pool(self.client)
         self.gate = asyncio.Semaphore(max_concurrency)
         self.resume_at = 0.0  # monotonic moment before which nobody calls this host
 
