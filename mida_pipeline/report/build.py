@@ -32,7 +32,6 @@ from mida_pipeline.report.data import ProjectData, ReportData, load, series
 from mida_pipeline.report.page import (
     FUNNEL,
     experiment_section,
-    experiment_verdict,
     funnel_totals,
     index_page,
     program_section,
@@ -142,7 +141,7 @@ def _draw(
         percent = float(threshold.iloc[0]) if len(threshold) else None
         drawn.append(charts.chance_history(over_time, names, percent))
         drawn.append(charts.sequential_history(over_time, names, percent))
-    return experiment_section(info, card, drawn, segments), experiment_verdict(card)
+    return experiment_section(info, card, drawn, segments)
 
 
 def _draw_task(task: tuple) -> tuple[str, str]:

@@ -81,7 +81,8 @@ def test_names_from_the_api_are_escaped():
             for vid in ("0", "1")
         ]
     )
-    html = experiment_section(None, scorecard, {})
+    html, verdict = experiment_section(None, scorecard, {})
+    assert verdict == experiment_verdict(scorecard)
     assert hostile not in html and html.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") == 3  # heading, 2 rows
 
 
@@ -135,7 +136,7 @@ def revenue_card(tested: bool) -> pd.DataFrame:
 
 
 def test_a_revenue_goal_shows_revenue_per_visitor_and_order_value_with_both_verdicts():
-    html = experiment_section(None, revenue_card(tested=True), {})
+    html, _ = experiment_section(None, revenue_card(tested=True), {})
     revenue_rows = html.split('<tr class="revenue"')[1:]
     assert len(revenue_rows) == 2
     variant = revenue_rows[1]
@@ -149,6 +150,6 @@ def test_a_revenue_goal_shows_revenue_per_visitor_and_order_value_with_both_verd
 
 
 def test_a_revenue_goal_without_its_statistics_says_why():
-    html = experiment_section(None, revenue_card(tested=False), {})
+    html, _ = experiment_section(None, revenue_card(tested=False), {})
     assert "Not tested yet" in html and "Backfill from its first day" in html
     assert html.count('<tr class="revenue"') == 2 and "data-rpv-verdict" in html
