@@ -178,6 +178,15 @@ SECTION_COLUMNS = (
 )
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """A frame's rows as dicts, read column by column: the template looks a row's values up a few dozen times each,
+    and a dict answers that far faster than a row's Series (and is made faster than `iterrows` makes one)."""
+    columns = list(frame.columns)
+    return [
+        dict(zip(columns, values, strict=True)) for values in zip(*(frame[c].tolist() for c in columns), strict=True)
+    ]
+
+
 def _goals(card: pd.DataFrame) -> list[dict]:
     """The experiment's goals, the primary first, each with its variants' rows (control first).
 
@@ -186,7 +195,7 @@ def _goals(card: pd.DataFrame) -> list[dict]:
     ordered = card.assign(
         _primary=card["is_primary_goal"].fillna(True).astype(bool), _key=card["goal_key"].fillna("").astype(str)
     ).sort_values(["_primary", "_key", "is_control", "variant_id"], ascending=[False, True, False, True])
-    rows = [v for _, v in ordered.iterrows()]
+    rows = _records(ordered)
     goals = list(zip(ordered["_primary"], ordered["_key"], strict=True))
     revenue = ordered["revenue"].fillna(0).to_numpy(dtype=float)
     tested = ordered["rpv_verdict"].notna().to_numpy(dtype=bool)
@@ -208,11 +217,11 @@ def _goals(card: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _segment_rows(segments: pd.DataFrame) -> list[pd.Series]:
+def _segment_rows(segments: pd.DataFrame) -> list[dict]:
     if segments is None or not len(segments):
         return []
     variants = segments[~segments["is_control"].astype(bool)]
-    return [v for _, v in variants.sort_values(["dimension", "segment", "variant_id"]).iterrows()]
+    return _records(variants.sort_values(["dimension", "segment", "variant_id"]))
 
 
 def experiment_section(
