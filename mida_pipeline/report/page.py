@@ -96,10 +96,11 @@ def experiment_verdict(card: pd.DataFrame) -> str:
     can be trusted; then a winner (some variant significantly beats control),
     then a loser (some variant is significantly worse), else inconclusive.
     """
-    if len(card) and "is_primary_goal" in card:
-        primary = card[card["is_primary_goal"].fillna(True).astype(bool)]
-        card = primary if len(primary) else card
-    verdicts = set(card.loc[~card["is_control"].astype(bool), "verdict"]) if len(card) else set()
+    counted = ~card["is_control"].astype(bool).to_numpy(dtype=bool)
+    if "is_primary_goal" in card:
+        primary = card["is_primary_goal"].fillna(True).astype(bool).to_numpy(dtype=bool)
+        counted &= primary if primary.any() else True  # a card without its primary goal counts every goal
+    verdicts = set(card["verdict"].to_numpy(dtype=object)[counted])
     for verdict in ("srm_warning", "winner", "loser", "inconclusive"):
         if verdict in verdicts:
             return verdict
@@ -187,41 +188,60 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _goals(card: pd.DataFrame) -> list[dict]:
-    """The experiment's goals, the primary first, each with its variants' rows (control first).
+def _ascending(value) -> tuple:
+    """A sort key in pandas' order for an ascending column: missing values last."""
+    return (True, "") if _missing(value) else (False, value)
 
-    One sort of the whole card (goal, then control first and variant) and one pass over its rows, each goal a slice:
-    grouping, sorting and reading rows goal by goal cost more than the rows themselves."""
-    ordered = card.assign(
-        _primary=card["is_primary_goal"].fillna(True).astype(bool), _key=card["goal_key"].fillna("").astype(str)
-    ).sort_values(["_primary", "_key", "is_control", "variant_id"], ascending=[False, True, False, True])
-    rows = _records(ordered)
-    goals = list(zip(ordered["_primary"], ordered["_key"], strict=True))
-    revenue = ordered["revenue"].fillna(0).to_numpy(dtype=float)
-    tested = ordered["rpv_verdict"].notna().to_numpy(dtype=bool)
+
+def _goals(card: pd.DataFrame) -> list[dict]:
+    """The experiment's goals, the primary first, each with its variants' rows (control first, then by variant).
+
+    The card's rows are read once and sorted in Python, each goal a slice: a card is a few rows, and pandas' sort
+    and grouping (every column of the card moved each time) cost more than the rows themselves."""
+    rows = _records(card)
+    goals = [
+        (
+            True if _missing(r["is_primary_goal"]) else bool(r["is_primary_goal"]),
+            "" if _missing(r["goal_key"]) else str(r["goal_key"]),
+        )
+        for r in rows
+    ]
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: (
+            not goals[i][0],
+            goals[i][1],
+            2 if _missing(rows[i]["is_control"]) else not rows[i]["is_control"],
+            _ascending(rows[i]["variant_id"]),
+        ),
+    )
+    rows, goals = [rows[i] for i in order], [goals[i] for i in order]
     starts = [i for i in range(len(goals)) if i == 0 or goals[i] != goals[i - 1]]
     out = []
     for start, end in zip(starts, [*starts[1:], len(goals)], strict=True):
-        first, (primary, key) = rows[start], goals[start]
+        first, (primary, key), variants = rows[start], goals[start], rows[start:end]
         out.append(
             {
                 "key": key or None,
-                "name": first.get("goal_name") if not _missing(first.get("goal_name")) else (key or "Primary goal"),
-                "primary": bool(primary),
-                "rows": rows[start:end],
+                "name": first["goal_name"] if not _missing(first.get("goal_name")) else (key or "Primary goal"),
+                "primary": primary,
+                "rows": variants,
                 "rule": _rule(first),
-                "with_revenue": bool(revenue[start:end].sum() > 0),
-                "revenue_tested": bool(tested[start:end].any()),
+                "with_revenue": sum(0.0 if _missing(v["revenue"]) else float(v["revenue"]) for v in variants) > 0,
+                "revenue_tested": any(not _missing(v["rpv_verdict"]) for v in variants),
             }
         )
     return out
 
 
-def _segment_rows(segments: pd.DataFrame) -> list[dict]:
+def _segment_rows(segments: pd.DataFrame | None) -> list[dict]:
+    """The segments' challenger rows, by dimension, segment and variant."""
     if segments is None or not len(segments):
         return []
-    variants = segments[~segments["is_control"].astype(bool)]
-    return _records(variants.sort_values(["dimension", "segment", "variant_id"]))
+    rows = [r for r in _records(segments) if not r["is_control"]]
+    return sorted(
+        rows, key=lambda r: (_ascending(r["dimension"]), _ascending(r["segment"]), _ascending(r["variant_id"]))
+    )
 
 
 def experiment_section(
