@@ -284,9 +284,11 @@ def lift(card: pd.DataFrame, label_column: str = "variant_name") -> Chart:
 
     A variant's name is written above its interval, across the whole width, so a long name never runs into
     the axis."""
-    rows = card[~card["is_control"].astype(bool)]
-    # Each column once as a list: reading a few numbers from each row's Series cost more than drawing the chart.
-    lifts, lows, highs = (rows[c].astype(float).tolist() for c in ("abs_lift", "ci_low", "ci_high"))
+    # The challengers' rows of the six columns drawn (not the card's every column), each read once as a list: a
+    # Series a row cost more than drawing the chart.
+    drawn = list(dict.fromkeys(["abs_lift", "ci_low", "ci_high", "verdict", "variant_id", label_column]))
+    rows = card.loc[~card["is_control"].astype(bool).to_numpy(dtype=bool), drawn]
+    lifts, lows, highs = (rows[c].astype(float).tolist() for c in drawn[:3])
     values = [v * 100 for v in (*lifts, *lows, *highs) if not math.isnan(v)]
     low, high = (min(values), max(values)) if values else (-1.0, 1.0)
     ticks = nice_ticks(min(low, 0.0), max(high, 0.0))
