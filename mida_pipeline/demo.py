@@ -173,7 +173,7 @@ def run_demo(days: int = 28, data_dir: str = "data", console: Console | None = N
 
 def summarize(data: Path, runs: int, seconds: float) -> Summary:
     """Rows per raw table and mart, and the experiments by badge, read from the published warehouse."""
-    from mida_pipeline.report.page import experiment_verdict
+    from mida_pipeline.report.section import experiment_verdict
 
     summary = Summary(data=data, runs=runs, seconds=seconds)
     with contextlib.closing(duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)) as con:

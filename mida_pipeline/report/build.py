@@ -31,13 +31,13 @@ from mida_pipeline.report import charts, overview
 from mida_pipeline.report.data import ProjectData, ReportData, load, series
 from mida_pipeline.report.page import (
     FUNNEL,
-    experiment_section,
     funnel_totals,
     index_page,
     program_section,
     project_page,
     store_section,
 )
+from mida_pipeline.report.section import experiment_section
 from mida_pipeline.report.state import BuildState, content_hash, write_all
 
 # The facts of dim_experiments a section prints or orders by; others (last_seen_on) move daily without showing.
