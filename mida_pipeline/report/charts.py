@@ -2,7 +2,7 @@
 
 Every live experiment's section is drawn again every day, so a chart must cost next to nothing: the scales and
 ticks are computed here and the SVG written directly, with no layout pass. A chart is a fixed-size drawing that
-the page scales to its container; its title and legend are HTML around it (page.py), laid out by the browser,
+the page scales to its container; its title and legend are HTML around it (section.py), laid out by the browser,
 so no title can be drawn over another chart's axis. The page still opens offline: nothing is fetched or run.
 """
 
