@@ -3,6 +3,8 @@ its segments, and the badge the page counts it under."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 from markupsafe import Markup
 
@@ -35,8 +37,8 @@ RULES = {
 }
 
 
-def _rule(first: pd.Series) -> str | None:
-    """The rule Mida's own verdict follows for this goal, in words."""
+def _rule(first: Mapping) -> str | None:
+    """The rule Mida's own verdict follows for this goal (its first row), in words."""
     framework = None if missing(first.get("decision_framework")) else str(first["decision_framework"])
     if framework is None:
         return None
