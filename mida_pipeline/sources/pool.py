@@ -106,9 +106,10 @@ class Pool(httpcore.AsyncConnectionPool):
             kept.append(connection)
         idle = [c for c in kept if c not in reserved and c.is_idle()]
         surplus = max(0, len(idle) - self._max_keepalive_connections)
-        closing += idle[:surplus]
-        self._connections = [c for c in kept if c not in idle[:surplus]]
-        free = [c for c in idle[surplus:] if c.is_available()]
+        dropped, idle = idle[:surplus], idle[surplus:]
+        closing += dropped
+        self._connections = [c for c in kept if c not in dropped]
+        free = [c for c in idle if c.is_available()]
 
         for request in self._requests:
             if not request.is_queued():
